@@ -1,0 +1,101 @@
+"""The Starlette application: the public form, the Slack endpoint, health, and the lifespan that
+starts the database, the background sender and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.db import database, is_reachable
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from outreach.mailer import MailTransport
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    if await is_reachable():
+        return JSONResponse({"status": "ok", "database": "reachable"})
+    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+def _routes() -> list[BaseRoute]:
+    from bot.web import routes as web_routes
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes += web_routes()
+    try:
+        from bot.slack import routes as slack_routes
+    except ImportError:  # the Slack module is optional until it exists
+        pass
+    else:
+        routes += slack_routes()
+    return routes
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: MailTransport | None = None,
+    run_sender: bool = True,
+    run_scheduler: bool = True,
+) -> Starlette:
+    """Build the app. Tests pass their own transport, or turn the background loops off."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with database(settings.database_url, migrate=True):
+            runtime = build_runtime(settings, transport=transport)
+            app.state.runtime = runtime
+            stop = asyncio.Event()
+            tasks: list[asyncio.Task[None]] = []
+            if run_sender:
+                tasks.append(asyncio.create_task(runtime.sender.run(stop), name="sender"))
+            background = await _start_optional(runtime, run_scheduler=run_scheduler)
+            try:
+                yield
+            finally:
+                stop.set()
+                for stop_background in reversed(background):
+                    await stop_background()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(task, timeout=10)
+                await runtime.transport.close()
+
+    app = Starlette(routes=_routes(), lifespan=lifespan)
+    app.state.settings = settings
+    return app
+
+
+async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list:
+    """Start the parts other modules own (scheduler, Slack socket mode); return their stop functions."""
+    stops = []
+    if run_scheduler:
+        try:
+            from outreach.scheduling import start_scheduler
+        except ImportError:
+            pass
+        else:
+            stops.append(await start_scheduler(runtime))
+    try:
+        from bot.slack import start_slack
+    except ImportError:
+        pass
+    else:
+        stop = await start_slack(runtime)
+        if stop is not None:
+            stops.append(stop)
+    return stops
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime

@@ -1,0 +1,40 @@
+"""The running service's parts, built once from the settings and shared by web, Slack and CLI code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.settings import Settings
+from outreach.mailer import MailTransport, build_transport
+from outreach.messages import MessageBuilder
+from outreach.rendering import EmailTemplates
+from outreach.sender import Sender
+from subscribers.tokens import LinkSigner
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    signer: LinkSigner
+    email_templates: EmailTemplates
+    transport: MailTransport
+    builder: MessageBuilder
+    sender: Sender
+    extras: dict[str, object] = field(default_factory=dict)  # scheduler, Slack app: owned by their modules
+
+
+def build_runtime(settings: Settings, *, transport: MailTransport | None = None) -> Runtime:
+    signer = LinkSigner(
+        settings.secret(), confirm_max_age_seconds=settings.confirm_token_max_age_hours * 3600
+    )
+    templates = EmailTemplates()
+    transport = transport or build_transport(settings)
+    builder = MessageBuilder(settings, templates, signer)
+    return Runtime(
+        settings=settings,
+        signer=signer,
+        email_templates=templates,
+        transport=transport,
+        builder=builder,
+        sender=Sender(settings, transport, builder),
+    )

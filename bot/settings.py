@@ -1,0 +1,173 @@
+"""One settings object for the whole service, read from the environment and an optional `.env`.
+
+Nothing else reads the environment: the Slack app, the mailer and the database are all built from
+this object, so a test (or a second process) can run with settings of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable and is fit to show a user."""
+
+
+def _no_line_breaks(value: str, name: str) -> str:
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"{name} must be a single line")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file under DATA_DIR
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr("")  # empty: generated once and kept under DATA_DIR
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Mail
+    mail_from: str = "Made in LA Outreach <made-in-la@localhost>"
+    mail_reply_to: str = ""
+    postal_address: str = (
+        "Los Angeles County Department of Economic Opportunity, 510 S. Vermont Ave., Los Angeles, CA 90020"
+    )
+    smtp_host: str = ""  # empty: write .eml files to OUTBOX_DIR instead of sending
+    smtp_port: int = Field(default=0, ge=0, le=65535)  # 0: the usual port for SMTP_TLS
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    outbox_dir: Path | None = None
+
+    # Delivery engine
+    smtp_pool_size: int = Field(default=4, ge=1, le=64)
+    send_rate_per_minute: int = Field(default=0, ge=0)
+    send_rate_per_hour: int = Field(default=0, ge=0)
+    send_lease_seconds: int = Field(default=120, ge=5)
+    send_batch_size: int = Field(default=200, ge=1, le=5000)
+    retry_base_seconds: float = Field(default=5, gt=0)
+    retry_for_hours: float = Field(default=72, gt=0)
+    failure_pause_ratio: float = Field(default=0.10, gt=0, le=1)  # a campaign pauses itself above this
+    failure_pause_min_attempts: int = Field(default=50, ge=1)
+    schedule_grace_hours: float = Field(default=24, ge=0)  # a missed campaign is still sent within this
+    sweep_interval_seconds: float = Field(default=15, gt=0)
+
+    # Public form
+    form_rate_limit_per_minute: int = Field(default=10, ge=0)  # 0 turns the limit off (benchmarks)
+    confirm_token_max_age_hours: float = Field(default=72, gt=0)
+    trusted_proxy_hops: int = Field(default=0, ge=0)  # X-Forwarded-For hops to trust for the client IP
+
+    # Pilot
+    pilot_start_date: dt.date | None = None
+
+    # Slack
+    slack_signing_secret: SecretStr = SecretStr("")
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_app_token: SecretStr = SecretStr("")
+    slack_api_url: str = "https://slack.com/api/"
+    slack_notify_channel: str = ""
+    staff_slack_user_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    @field_validator("staff_slack_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "PUBLIC_BASE_URL").rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, like https://madeinla.example.gov")
+        return value
+
+    @field_validator("mail_from", "mail_reply_to")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "address")
+        if value:
+            _name, addr = parseaddr(value)
+            if "@" not in addr:
+                raise ValueError(
+                    f"{value!r} is not an email address, like 'Made in LA <madeinla@example.gov>'"
+                )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("smtp_host", "smtp_username", "postal_address", "slack_notify_channel")
+    @classmethod
+    def _single_line(cls, value: str) -> str:
+        return _no_line_breaks(value.strip(), "value")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite://{(self.data_dir / 'madeinla.sqlite3').as_posix()}"
+        if self.outbox_dir is None:
+            self.outbox_dir = self.data_dir / "outbox"
+        if not self.smtp_port:
+            self.smtp_port = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_tls]
+        return self
+
+    # Derived values -------------------------------------------------------------------------------
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.database_url.startswith("sqlite://")
+
+    @property
+    def mail_from_address(self) -> Address:
+        name, addr = parseaddr(self.mail_from)
+        user, _, domain = addr.partition("@")
+        return Address(display_name=name, username=user, domain=domain)
+
+    def secret(self) -> str:
+        """The signing key: SECRET_KEY, or one generated on first use and kept in DATA_DIR."""
+        given = self.secret_key.get_secret_value()
+        if given:
+            return given
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one line that names the variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        shown = "" if _is_secret(name) else f" (got {error.get('input')!r})"
+        raise SettingsError(f"{name}: {message}{shown}") from None
+    if 0 < len(settings.secret_key.get_secret_value()) < 16:
+        raise SettingsError("SECRET_KEY: must be at least 16 characters (leave it unset to generate one)")
+    return settings

@@ -1,0 +1,127 @@
+"""Turn one delivery into the bytes we hand to the mail server.
+
+Each message is multipart (plain text and HTML), has its own Message-ID and Date, and names in its
+footer why the person gets it, our postal address, a preferences link and an unsubscribe link. List
+mail also carries `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058), which Gmail and Yahoo
+require of bulk senders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from typing import Any
+
+from bot.settings import Settings
+from outreach.mailer import OutgoingMessage, new_message_id
+from outreach.rendering import EmailTemplates, RenderedEmail, one_line
+from subscribers.tokens import LinkSigner, Purpose
+
+REASONS = {
+    "en": "You get this email because you signed up for updates on the Made in Los Angeles pilot.",
+    "es": (
+        "Recibe este correo porque se inscribió para recibir noticias "
+        "del programa piloto Made in Los Angeles."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What a message needs to know about the person it goes to."""
+
+    address: str
+    subscriber_id: int | None = None
+    name: str = ""
+    organization: str = ""
+    role: str = "other"
+    language: str = "en"
+    topics: list[str] = field(default_factory=list)
+
+
+class MessageBuilder:
+    def __init__(self, settings: Settings, templates: EmailTemplates, signer: LinkSigner) -> None:
+        self.settings = settings
+        self.templates = templates
+        self.signer = signer
+        self.sender = settings.mail_from_address
+        self.domain = self.sender.domain
+
+    def links(
+        self, recipient: Recipient, *, delivery_id: int | None = None, confirm: bool = False
+    ) -> dict[str, str]:
+        base = self.settings.public_base_url
+        links: dict[str, str] = {"home": f"{base}/"}
+        if recipient.subscriber_id is not None:
+            manage = self.signer.sign(Purpose.MANAGE, recipient.subscriber_id)
+            links["preferences"] = f"{base}/preferences/{manage}"
+            links["unsubscribe"] = f"{base}/unsubscribe/{manage}"
+            if confirm:
+                links["confirm"] = (
+                    f"{base}/confirm/{self.signer.sign(Purpose.CONFIRM, recipient.subscriber_id)}"
+                )
+        if delivery_id is not None:
+            links["apply"] = f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}"
+        return links
+
+    def context(
+        self, recipient: Recipient, links: dict[str, str], extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "name": recipient.name,
+            "organization": recipient.organization,
+            "role": recipient.role,
+            "email": recipient.address,
+            "language": recipient.language,
+            "topics": recipient.topics,
+            "links": links,
+            "reason": REASONS.get(recipient.language, REASONS["en"]),
+            "postal_address": self.settings.postal_address,
+        }
+        context.update(extra or {})
+        return context
+
+    def compose(
+        self, recipient: Recipient, rendered: RenderedEmail, *, list_mail: bool, links: dict[str, str]
+    ) -> OutgoingMessage:
+        msg = EmailMessage(policy=SMTP)
+        message_id = new_message_id(self.domain)
+        msg["Subject"] = rendered.subject
+        msg["From"] = self.sender
+        msg["To"] = Address(display_name=one_line(recipient.name)[:100], addr_spec=recipient.address)
+        if self.settings.mail_reply_to:
+            msg["Reply-To"] = self.settings.mail_reply_to
+        msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        msg["Message-ID"] = message_id
+        if list_mail and "unsubscribe" in links:
+            msg["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["Content-Language"] = recipient.language
+        msg.set_content(rendered.text)
+        msg.add_alternative(rendered.html, subtype="html")
+        return OutgoingMessage(
+            sender=self.sender.addr_spec,
+            recipient=recipient.address,
+            data=msg.as_bytes(),
+            message_id=message_id,
+        )
+
+    def build(
+        self,
+        template: str,
+        recipient: Recipient,
+        *,
+        list_mail: bool,
+        delivery_id: int | None = None,
+        extra: dict[str, Any] | None = None,
+        subject: str = "",
+    ) -> OutgoingMessage:
+        links = self.links(recipient, delivery_id=delivery_id, confirm=template == "confirm")
+        rendered = self.templates.render(template, recipient.language, self.context(recipient, links, extra))
+        if subject:
+            rendered = RenderedEmail(subject=one_line(subject), text=rendered.text, html=rendered.html)
+        return self.compose(recipient, rendered, list_mail=list_mail, links=links)

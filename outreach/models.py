@@ -1,0 +1,115 @@
+"""What we send and when: campaigns, and one `Delivery` row per message we mean to send.
+
+Every message, a bulk campaign's or a single confirmation email, is a `Delivery` row written before
+anything is sent. The sender claims due rows, sends them and records the outcome, so a crash loses
+nothing and the row says what the mail server answered.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class CampaignKind(StrEnum):
+    PILOT_UPDATE = "pilot_update"
+    APPLICATION_INVITATION = "application_invitation"
+    WORKING_GROUP_NOTICE = "working_group_notice"
+
+
+class CampaignStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for send_at (or, recurring, for its next occurrence)
+    SENDING = "sending"  # deliveries exist and are being sent
+    PAUSED = "paused"  # by staff, or by itself (see paused_reason)
+    FINISHED = "finished"  # nothing left queued or deferred
+    CANCELLED = "cancelled"
+    MISSED = "missed"  # its time passed longer ago than the grace period while the service was down
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a sender until lease_until
+    SENT = "sent"
+    DEFERRED = "deferred"  # a temporary failure; retried at next_attempt_at
+    FAILED = "failed"  # permanent failure, or retried for longer than RETRY_FOR_HOURS
+    SUPPRESSED = "suppressed"  # the person unsubscribed, bounced or was erased before we sent
+
+
+class Priority(IntEnum):
+    """Lower goes first: confirmations must never wait behind a bulk campaign."""
+
+    TRANSACTIONAL = 0
+    BULK = 10
+
+
+class Campaign(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(CampaignKind, max_length=30)
+    template = fields.CharField(max_length=100)
+    subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
+    audience = fields.JSONField(default=dict)  # see outreach.audience for the keys
+    status = fields.CharEnumField(CampaignStatus, max_length=20, default=CampaignStatus.SCHEDULED)
+    paused_reason = fields.CharField(max_length=300, default="")
+    send_at = fields.DatetimeField(null=True)  # UTC; for a recurring campaign, its next occurrence
+    cron = fields.CharField(max_length=100, default="")  # recurring: crontab in America/Los_Angeles
+    parent: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="occurrences", null=True, on_delete=fields.SET_NULL
+    )
+    occurrence_at = fields.DatetimeField(null=True)  # for a recurring campaign's child: which one
+    created_by = fields.CharField(max_length=100, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    deliveries: fields.ReverseRelation[Delivery]
+
+    class Meta:
+        table = "campaign"
+        unique_together = (("parent", "occurrence_at"),)
+        indexes = (Index(fields=("status", "send_at")),)
+
+
+class Delivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    subscriber: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Subscriber", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    address = fields.CharField(max_length=254)  # cleared when the person is erased
+    template = fields.CharField(max_length=100)  # e.g. "confirm" or the campaign's template
+    language = fields.CharField(max_length=5, default="en")
+    context = fields.JSONField(default=dict)  # extra template values for transactional mail
+    priority = fields.SmallIntField(default=Priority.BULK)
+    state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
+    attempts = fields.SmallIntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=64, default="")
+    last_reply = fields.CharField(max_length=500, default="")  # the mail server's last answer
+    message_id = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    clicked_at = fields.DatetimeField(null=True)  # application invitations: the signed link was followed
+
+    class Meta:
+        table = "delivery"
+        unique_together = (("campaign", "subscriber"),)
+        indexes = (
+            Index(fields=("state", "priority", "next_attempt_at")),
+            Index(fields=("subscriber_id",)),
+        )
+
+
+class SendCounter(Model):
+    """Messages sent per minute and per hour window, so rate limits hold across restarts and processes."""
+
+    window = fields.CharField(max_length=20, primary_key=True)  # "m:2026-11-22T09:05", "h:2026-11-22T09"
+    sent = fields.IntField(default=0)
+
+    class Meta:
+        table = "send_counter"
