@@ -1,0 +1,38 @@
+"""Numbers and dates written the way the replies show them ($4,100,000; 15%; 2.5 years)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def money(amount: Decimal) -> str:
+    """$4,100,000 for whole dollars, $4,100,000.50 otherwise."""
+    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if cents == cents.to_integral_value():
+        return f"${cents:,.0f}"
+    return f"${cents:,.2f}"
+
+
+def number(value: Decimal) -> str:
+    """42 or 100.5 (no trailing zeros, thousands separated)."""
+    if value == value.to_integral_value():
+        return f"{value:,.0f}"
+    return f"{value.normalize():,f}"
+
+
+def percent(rate: Decimal) -> str:
+    """0.15 -> 15%, 0.075 -> 7.5%."""
+    return f"{number(rate * 100)}%"
+
+
+def years(value: Decimal) -> str:
+    return "1 year" if value == 1 else f"{number(value)} years"
+
+
+def to_json_number(value: Decimal) -> int | float:
+    """Whole amounts as ints, the rest as floats rounded to cents (rates keep their digits)."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)

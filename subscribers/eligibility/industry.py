@@ -1,0 +1,34 @@
+"""What a NAICS code says about a business: manufacturing (31-33) and apparel/textiles."""
+
+from __future__ import annotations
+
+from subscribers.eligibility.inputs import ScreeningInputs
+
+# NAICS 313 textile mills, 314 textile products, 315 apparel, 316 leather: where garment work is.
+GARMENT_NAICS_PREFIXES = ("313", "314", "315", "316")
+
+
+def is_manufacturing_naics(naics: str) -> bool:
+    """NAICS sector 31-33 is Manufacturing (the State's manufacturer test uses the same range)."""
+    return naics[:2] in ("31", "32", "33")
+
+
+def makes_goods(inputs: ScreeningInputs) -> bool | None:
+    """`manufacturer` if given, else what the NAICS code says, else unknown."""
+    if inputs.manufacturer is not None:
+        return inputs.manufacturer
+    if inputs.naics is not None:
+        return is_manufacturing_naics(inputs.naics)
+    return None
+
+
+def does_garment_work(inputs: ScreeningInputs) -> bool | None:
+    """`garment` if given; a NAICS code outside textiles/apparel means no; otherwise unknown."""
+    if inputs.garment is not None:
+        return inputs.garment
+    naics = inputs.naics
+    if naics is None:
+        return None
+    if len(naics) < 3:
+        return None if naics == "31" else False
+    return None if naics.startswith(GARMENT_NAICS_PREFIXES) else False

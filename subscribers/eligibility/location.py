@@ -1,0 +1,155 @@
+"""ZIP -> Los Angeles County, from the CSVs shipped in data/ (see zipdata.py for how they are made).
+
+A ZIP is a mail route, not an area, so it is evidence rather than proof: ZIPs that cross the
+County line (border_zips.csv) answer BORDER, which the checks turn into "unknown".
+The tables load once, on first use.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib.resources import files
+
+from subscribers.eligibility.verdict import CheckResult, Result
+
+CALIFORNIA_PREFIXES = range(900, 962)  # 900xx-961xx are California; anything else is another state
+
+
+class Placement(StrEnum):
+    IN_COUNTY = "in_county"
+    BORDER = "border"  # crosses the County line or has no county on record
+    RETIRED = "retired"  # a Los Angeles County ZIP that USPS no longer uses
+    OUTSIDE = "outside"
+    NOT_FOUND = "not_found"  # looks Californian but is in no table: probably a typo
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLocation:
+    zip: str
+    placement: Placement
+    county: str | None = None
+    city: str | None = None
+    zip_type: str | None = None  # STANDARD, PO BOX or UNIQUE (Los Angeles County ZIPs only)
+    note: str = ""
+
+    @property
+    def place(self) -> str:
+        """`ZIP 90021 (Los Angeles)` for messages."""
+        return f"ZIP {self.zip} ({self.city})" if self.city else f"ZIP {self.zip}"
+
+
+@dataclass(frozen=True, slots=True)
+class _LaZip:
+    zip_type: str
+    active: bool
+    city: str
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = files("subscribers.eligibility").joinpath("data", name).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+@cache
+def la_county_zips() -> dict[str, _LaZip]:
+    return {
+        row["zip"]: _LaZip(row["type"], row["active"] == "yes", row["city"])
+        for row in _rows("la_county_zips.csv")
+    }
+
+
+@cache
+def border_zips() -> dict[str, str]:
+    """ZIP -> why it can't be placed by ZIP alone."""
+    return {row["zip"]: row["reason"] for row in _rows("border_zips.csv")}
+
+
+@cache
+def _other_california() -> dict[str, tuple[str, str]]:
+    return {row["zip"]: (row["county"], row["city"]) for row in _rows("other_california_zips.csv")}
+
+
+def lookup_zip(zip5: str) -> ZipLocation:
+    """Where a 5-digit ZIP is, as far as the shipped data can tell."""
+    la = la_county_zips().get(zip5)
+    city = la.city if la else None
+    border_reason = border_zips().get(zip5)
+    if border_reason is not None:
+        other = _other_california().get(zip5)
+        return ZipLocation(
+            zip5, Placement.BORDER, city=city or (other[1] if other else None), note=border_reason
+        )
+    if la is not None:
+        if not la.active:
+            return ZipLocation(zip5, Placement.RETIRED, "Los Angeles County", la.city, la.zip_type)
+        return ZipLocation(zip5, Placement.IN_COUNTY, "Los Angeles County", la.city, la.zip_type)
+    other = _other_california().get(zip5)
+    if other is not None:
+        county, other_city = other
+        if not county:
+            return ZipLocation(zip5, Placement.BORDER, city=other_city, note="No county on record")
+        return ZipLocation(zip5, Placement.OUTSIDE, county, other_city)
+    if int(zip5[:3]) in CALIFORNIA_PREFIXES:
+        return ZipLocation(zip5, Placement.NOT_FOUND)
+    return ZipLocation(zip5, Placement.OUTSIDE, note="outside California")
+
+
+def county_check(zip5: str | None, *, check_id: str, citation: str, subject: str, key: str) -> CheckResult:
+    """The "is it in Los Angeles County?" check, shared by the LSBE and pilot rules.
+
+    `subject` names the place in the reason ("principal place of business"); `key` is the input
+    to ask for when the ZIP is missing.
+    """
+    if zip5 is None:
+        return CheckResult(
+            check_id,
+            Result.UNKNOWN,
+            f"No ZIP given for the {subject}.",
+            citation,
+            f"Add the ZIP of the {subject}: {key}=90021.",
+        )
+    where = lookup_zip(zip5)
+    confirm = f"Confirm that the street address of the {subject} is inside Los Angeles County."
+    match where.placement:
+        case Placement.IN_COUNTY:
+            po_box = (
+                " It is a PO Box ZIP, so also check the street address." if where.zip_type == "PO BOX" else ""
+            )
+            return CheckResult(
+                check_id, Result.PASS, f"{where.place} is in Los Angeles County.{po_box}", citation
+            )
+        case Placement.BORDER:
+            return CheckResult(
+                check_id,
+                Result.UNKNOWN,
+                f"{where.place} can't be placed by ZIP alone. {where.note}.",
+                citation,
+                confirm,
+            )
+        case Placement.RETIRED:
+            return CheckResult(
+                check_id,
+                Result.UNKNOWN,
+                f"{where.place} is a Los Angeles County ZIP that USPS no longer uses.",
+                citation,
+                f"Check the ZIP of the {subject}.",
+            )
+        case Placement.OUTSIDE:
+            elsewhere = where.county or "outside California"
+            if where.county is None:
+                text = f"{where.place} is outside California, so not in Los Angeles County."
+            else:
+                text = f"{where.place} is in {elsewhere}, not Los Angeles County."
+            return CheckResult(check_id, Result.FAIL, text, citation)
+        case _:
+            return CheckResult(
+                check_id,
+                Result.UNKNOWN,
+                f"ZIP {where.zip} is not in the USPS list we have.",
+                citation,
+                f"Check the ZIP of the {subject}.",
+            )

@@ -1,0 +1,223 @@
+"""The Made in Los Angeles pilot: a proposed definition of a qualifying local manufacturer.
+
+The Board's motion of 2026-05-05 (item 1.b) asks ISD to define which businesses qualify: local
+manufacturers with responsible labor practices. Until ISD reports back this is our proposal,
+kept as ONE table, `PILOT_RULES`: switch a rule off with `enabled=False`, change a citation
+or the wording in its row, or add a row. Each rule reads the inputs and returns a result, a
+plain-language reason and (when not a pass) the next step; the table adds id and citation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from subscribers.eligibility.industry import does_garment_work, is_manufacturing_naics
+from subscribers.eligibility.inputs import ScreeningInputs
+from subscribers.eligibility.location import county_check
+from subscribers.eligibility.parameters import PIECE_RATE_BANNED_FROM
+from subscribers.eligibility.verdict import (
+    CheckResult,
+    ProgramVerdict,
+    Result,
+    Verdict,
+    combine,
+    next_steps_for,
+)
+
+TITLE = "Made in LA pilot (proposed rules)"
+MOTION = "Board motion 2026-05-05, item 1.b"
+NOTE_PROPOSED = (
+    "The pilot's rules are a proposal until ISD reports back to the Board; only the County decides "
+    "who qualifies."
+)
+NOTE_NO_RULES = "No pilot rules are switched on, so there is nothing to screen."
+
+# (result, reason, next step or None)
+Outcome = tuple[Result, str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PilotRule:
+    """One row of the pilot definition."""
+
+    id: str
+    title: str
+    citation: str
+    evaluate: Callable[[ScreeningInputs, date], Outcome]
+    enabled: bool = True
+
+
+def _makes_goods(inputs: ScreeningInputs, as_of: date) -> Outcome:
+    naics = inputs.naics
+    manufacturing_code = naics is not None and is_manufacturing_naics(naics)
+    if inputs.manufacturer is True:
+        return Result.PASS, "Makes new products from materials.", None
+    if inputs.manufacturer is False:
+        if manufacturing_code:
+            return (
+                Result.UNKNOWN,
+                f"Said not to be a manufacturer, but NAICS {naics} is a manufacturing code.",
+                "Say which is right: manufacturer=yes or no.",
+            )
+        return Result.FAIL, "Does not make goods; the pilot is for manufacturers.", None
+    if manufacturing_code:
+        return Result.PASS, f"NAICS {naics} is a manufacturing code (31-33).", None
+    if naics is not None:
+        return (
+            Result.UNKNOWN,
+            f"NAICS {naics} is not a manufacturing code (31-33).",
+            "If the business makes goods from materials, add manufacturer=yes.",
+        )
+    return (
+        Result.UNKNOWN,
+        "Not told whether the business makes goods.",
+        "Add manufacturer=yes or no (or naics=).",
+    )
+
+
+def _made_in_county(inputs: ScreeningInputs, as_of: date) -> Outcome:
+    subject = "place where the goods are made"
+    check = county_check(inputs.goods_zip, check_id="", citation="", subject=subject, key="production_zip")
+    reason = check.reason
+    if inputs.production_zip is None and inputs.zip is not None:
+        reason += " (No production_zip given, so this uses the business ZIP.)"
+    return check.result, reason, check.next_step
+
+
+def _yes_no_rule(
+    *, key: str, bad: str, good: str, unknown: str, step: str
+) -> Callable[[ScreeningInputs, date], Outcome]:
+    """A rule that fails on `key=yes`, passes on `key=no`, and asks when not told."""
+
+    def evaluate(inputs: ScreeningInputs, as_of: date) -> Outcome:
+        value = getattr(inputs, key)
+        if value is True:
+            return Result.FAIL, bad, None
+        if value is False:
+            return Result.PASS, good, None
+        return Result.UNKNOWN, unknown, step
+
+    return evaluate
+
+
+def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
+    garment = does_garment_work(inputs)
+    if garment is False:
+        return Result.PASS, "No garment work, so no garment registration is needed.", None
+    if garment is None:
+        return (
+            Result.UNKNOWN,
+            "Not told whether the business does garment work (sewing, cutting, dyeing, finishing, labeling).",
+            "Add garment=yes or no.",
+        )
+    if inputs.garment_registration is True:
+        return Result.PASS, "Garment work with a current Labor Commissioner registration.", None
+    if inputs.garment_registration is False:
+        return (
+            Result.FAIL,
+            "Garment work without a current Labor Commissioner registration, which the law requires.",
+            "Register (or renew) with the Labor Commissioner's garment registration unit.",
+        )
+    return (
+        Result.UNKNOWN,
+        "Garment work: not told whether it holds a current Labor Commissioner registration.",
+        "Add garment_registration=yes or no.",
+    )
+
+
+def _no_piece_rate(inputs: ScreeningInputs, as_of: date) -> Outcome:
+    garment = does_garment_work(inputs)
+    if garment is False:
+        return Result.PASS, "No garment work, so the garment piece-rate ban does not apply.", None
+    if garment is None:
+        return (
+            Result.UNKNOWN,
+            "Not told whether the business does garment work, where piece-rate pay is banned.",
+            "Add garment=yes or no.",
+        )
+    if inputs.piece_rate is False:
+        return Result.PASS, "Garment workers are not paid by the piece.", None
+    if inputs.piece_rate is True:
+        if as_of >= PIECE_RATE_BANNED_FROM:
+            return (
+                Result.FAIL,
+                f"Pays garment workers by the piece, which is illegal since {PIECE_RATE_BANNED_FROM}.",
+                "Pay garment workers by the hour (at least minimum wage).",
+            )
+        return (
+            Result.PASS,
+            f"Pays garment workers by the piece: still legal on {as_of}, but banned from "
+            f"{PIECE_RATE_BANNED_FROM}.",
+            None,
+        )
+    return (
+        Result.UNKNOWN,
+        "Garment work: not told whether workers are paid by the piece (banned since 2022).",
+        "Add piece_rate=yes or no.",
+    )
+
+
+# THE pilot definition. Order is the order of the reply.
+PILOT_RULES: tuple[PilotRule, ...] = (
+    PilotRule("makes_goods", "Makes goods", f"{MOTION}; NAICS 31-33", _makes_goods),
+    PilotRule("made_in_county", "Goods made in Los Angeles County", MOTION, _made_in_county),
+    PilotRule(
+        "wage_violations",
+        "No unpaid wage violations",
+        f"{MOTION}; Lab. Code §238",
+        _yes_no_rule(
+            key="wage_violations",
+            bad="Has unpaid wage judgments or citations.",
+            good="No unpaid wage judgments or citations.",
+            unknown="Not told about unpaid wage judgments or citations.",
+            step="Add wage_violations=yes or no.",
+        ),
+    ),
+    PilotRule(
+        "not_debarred",
+        "Not debarred",
+        f"LACC ch. 2.202; {MOTION}",
+        _yes_no_rule(
+            key="debarred",
+            bad="Debarred from government contracts.",
+            good="Not debarred.",
+            unknown="Not told whether the business is debarred.",
+            step="Add debarred=yes or no.",
+        ),
+    ),
+    PilotRule("garment_registration", "Garment registration", "Lab. Code §2675", _garment_registration),
+    PilotRule(
+        "no_piece_rate", "No piece-rate pay for garment work", "Lab. Code §2673 (SB 62)", _no_piece_rate
+    ),
+)
+
+
+def with_rules_switched(rules: Iterable[PilotRule] = PILOT_RULES, **enabled: bool) -> tuple[PilotRule, ...]:
+    """A copy of the table with some rules switched: `with_rules_switched(not_debarred=False)`."""
+    rules = tuple(rules)
+    unknown = set(enabled) - {rule.id for rule in rules}
+    if unknown:
+        raise KeyError(f"no pilot rule {', '.join(sorted(unknown))}")
+    return tuple(
+        dataclasses.replace(rule, enabled=enabled[rule.id]) if rule.id in enabled else rule for rule in rules
+    )
+
+
+def screen_made_in_la(
+    inputs: ScreeningInputs, as_of: date, rules: Iterable[PilotRule] = PILOT_RULES
+) -> ProgramVerdict:
+    """The pilot verdict from the enabled rules."""
+    checks = []
+    for rule in rules:
+        if rule.enabled:
+            result, reason, step = rule.evaluate(inputs, as_of)
+            checks.append(CheckResult(rule.id, result, reason, rule.citation, step))
+    if not checks:  # nothing switched on: say so rather than "looks eligible" on no evidence
+        return ProgramVerdict("made_in_la", TITLE, Verdict.NEEDS_REVIEW, (), (), (NOTE_NO_RULES,))
+    verdict = combine(checks)
+    return ProgramVerdict(
+        "made_in_la", TITLE, verdict, tuple(checks), next_steps_for(verdict, checks), (NOTE_PROPOSED,)
+    )

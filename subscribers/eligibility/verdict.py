@@ -1,0 +1,95 @@
+"""The shapes every screener answer takes: a check, a program verdict, a whole screening.
+
+Kept separate from the rules so the Slack bot, the CLI and the tests can share them without
+pulling in any rule logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from subscribers.eligibility.parameters import DatedValue
+
+
+class Result(StrEnum):
+    """The outcome of one check. Missing information is always UNKNOWN, never FAIL."""
+
+    PASS = "pass"  # noqa: S105 (not a password)
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    """What a program check adds up to. We never say "eligible": only the County certifies."""
+
+    LOOKS_ELIGIBLE = "looks_eligible"
+    NEEDS_REVIEW = "needs_review"
+    NOT_ELIGIBLE = "not_eligible"
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One rule applied to one business: the result, why in plain words, and where the rule is."""
+
+    id: str
+    result: Result
+    reason: str
+    citation: str
+    next_step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramVerdict:
+    """A program's verdict and the checks behind it, in the order they should be read."""
+
+    program: str  # "lsbe" or "made_in_la"
+    title: str
+    verdict: Verdict
+    checks: tuple[CheckResult, ...]
+    next_steps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def check(self, check_id: str) -> CheckResult:
+        """The check with this id (KeyError if the program did not run it)."""
+        for item in self.checks:
+            if item.id == check_id:
+                return item
+        raise KeyError(check_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """Everything one screening said, ready for the text or JSON renderer."""
+
+    as_of: date
+    programs: dict[str, ProgramVerdict]
+    revenue_cap: DatedValue | None
+    notes: tuple[str, ...] = field(default=())
+
+
+def combine(checks: Iterable[CheckResult]) -> Verdict:
+    """Any fail -> not eligible; otherwise any unknown -> needs review; otherwise looks eligible."""
+    results = {item.result for item in checks}
+    if Result.FAIL in results:
+        return Verdict.NOT_ELIGIBLE
+    if Result.UNKNOWN in results:
+        return Verdict.NEEDS_REVIEW
+    return Verdict.LOOKS_ELIGIBLE
+
+
+def next_steps_for(verdict: Verdict, checks: Iterable[CheckResult]) -> tuple[str, ...]:
+    """The steps that matter for this verdict, without repeats: a fail's steps when not eligible,
+    the missing pieces when it needs review."""
+    wanted = Result.FAIL if verdict is Verdict.NOT_ELIGIBLE else Result.UNKNOWN
+    steps: list[str] = []
+    for item in checks:
+        if item.result is wanted and item.next_step and item.next_step not in steps:
+            steps.append(item.next_step)
+    return tuple(steps)
