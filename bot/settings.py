@@ -70,6 +70,7 @@ class Settings(BaseSettings):
 
     # Pilot
     pilot_start_date: dt.date | None = None
+    application_url: str = ""  # where invitation links lead; empty: PUBLIC_BASE_URL + "/apply"
 
     # Slack
     slack_signing_secret: SecretStr = SecretStr("")
@@ -92,6 +93,14 @@ class Settings(BaseSettings):
         value = _no_line_breaks(value.strip(), "PUBLIC_BASE_URL").rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, like https://madeinla.example.gov")
+        return value
+
+    @field_validator("application_url")
+    @classmethod
+    def _check_application_url(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "APPLICATION_URL")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, like https://example.gov/apply")
         return value
 
     @field_validator("mail_from", "mail_reply_to")

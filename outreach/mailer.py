@@ -1,6 +1,6 @@
 """The mailer: one interface, two transports.
 
-`SmtpTransport` sends through a small pool of reused aiosmtplib connections when SMTP_HOST is set;
+`SmtpTransport` sends through a small pool of reused, pipelined SMTP sessions when SMTP_HOST is set;
 `OutboxTransport` (the embedded default) writes each message as an `.eml` file, so the service runs
 with no mail server and a person can open what would have been sent.
 
@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from typing import Protocol
 import aiosmtplib
 
 from bot.settings import Settings
+from outreach.smtp import AUTH_OR_TLS_REQUIRED, Reply, SessionLost, SmtpSession
 
 
 class Outcome(StrEnum):
@@ -45,9 +47,14 @@ class OutgoingMessage:
 class SendResult:
     outcome: Outcome
     reply: str  # what the server said, or what went wrong, for the delivery record
+    # The mail server could not be reached at all (refused, timed out, greeted us with 4xx): every
+    # other message would fail the same way right now, so the sender defers them instead of trying.
+    unavailable: bool = False
 
 
 class MailTransport(Protocol):
+    concurrency: int  # how many `send` calls may usefully run at once
+
     async def send(self, message: OutgoingMessage) -> SendResult: ...
 
     async def close(self) -> None: ...
@@ -59,6 +66,8 @@ def new_message_id(domain: str) -> str:
 
 class OutboxTransport:
     """Writes `<OUTBOX_DIR>/<time>-<id>.eml`, atomically, so a reader never sees half a file."""
+
+    concurrency = 4
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -87,7 +96,8 @@ def _reply(code: int, message: str) -> str:
 
 
 def classify_smtp_error(exc: BaseException) -> SendResult:
-    """Map an aiosmtplib exception to what the sender should do about it."""
+    """Map an aiosmtplib exception (raised while connecting, securing or logging in) to what the
+    sender should do about it."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         refused = exc.recipients[0]
         return classify_smtp_error(refused)
@@ -99,7 +109,7 @@ def classify_smtp_error(exc: BaseException) -> SendResult:
         outcome = Outcome.TEMPORARY if 400 <= exc.code < 500 else Outcome.CONFIG
         return SendResult(outcome, _reply(exc.code, f"sender refused: {exc.message}"))
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        if exc.code in (530, 534, 535, 538):  # authentication/encryption required: our configuration
+        if exc.code in AUTH_OR_TLS_REQUIRED:  # authentication/encryption required: our configuration
             return SendResult(Outcome.CONFIG, _reply(exc.code, exc.message))
         outcome = Outcome.TEMPORARY if exc.code < 500 else Outcome.PERMANENT
         return SendResult(outcome, _reply(exc.code, exc.message))
@@ -108,15 +118,44 @@ def classify_smtp_error(exc: BaseException) -> SendResult:
     raise exc
 
 
+def classify_reply(stage: str, reply: Reply) -> SendResult:
+    """What one reply of a mail transaction means for the delivery (see outreach.smtp)."""
+    code, text = reply.code, str(reply)
+    if stage == "sent":
+        return SendResult(Outcome.SENT, text)
+    if code in AUTH_OR_TLS_REQUIRED:
+        return SendResult(Outcome.CONFIG, text)
+    if 400 <= code < 500 or code < 200:
+        return SendResult(Outcome.TEMPORARY, text)
+    if stage == "mail":  # our own sender address refused for good: nothing will go until it's fixed
+        return SendResult(Outcome.CONFIG, f"sender refused: {text}"[:500])
+    if stage == "rcpt" and "relay" in reply.text.lower():
+        # "554 5.7.1 Relay access denied" names the recipient but is about us: the relay won't take
+        # mail for other domains from this account. Suppressing the whole list would be a disaster.
+        return SendResult(Outcome.CONFIG, text)
+    return SendResult(Outcome.PERMANENT, text)
+
+
 class SmtpTransport:
-    """A pool of at most SMTP_POOL_SIZE connections, opened when first needed and reused."""
+    """At most SMTP_POOL_SIZE sessions, opened when first needed, reused, and recycled.
+
+    Each session sends one message at a time, pipelined (see outreach.smtp), so `concurrency`
+    is the pool size. A session is closed after RECYCLE_AFTER messages (some relays count per
+    connection) or IDLE_SECONDS without use (servers drop idle connections, and the next message
+    would otherwise fail on a dead socket).
+    """
+
+    RECYCLE_AFTER = 500
+    IDLE_SECONDS = 30.0
 
     def __init__(self, settings: Settings, *, tls_context: ssl.SSLContext | None = None) -> None:
         self.settings = settings
         self.tls_context = tls_context
-        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
+        self.concurrency = settings.smtp_pool_size
+        self._idle: list[SmtpSession] = []
         self._slots = asyncio.Semaphore(settings.smtp_pool_size)
         self.connections_opened = 0
+        self._sender = settings.mail_from_address.addr_spec
 
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -133,52 +172,58 @@ class SmtpTransport:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         async with self._slots:
-            client = await self._checkout()
-            if isinstance(client, SendResult):
-                return client
-            try:
-                errors, reply = await client.sendmail(message.sender, [message.recipient], message.data)
-            except aiosmtplib.SMTPException as exc:
-                result = classify_smtp_error(exc)
-                if result.outcome is not Outcome.PERMANENT or not client.is_connected:
-                    await _quietly_close(client)
-                else:
-                    self._idle.put_nowait(client)
-                return result
-            except (OSError, TimeoutError) as exc:
-                await _quietly_close(client)
-                return classify_smtp_error(exc)
-            self._idle.put_nowait(client)
-            if errors:  # one recipient refused while the transaction went on
-                code, text = errors[message.recipient]
-                return classify_smtp_error(aiosmtplib.SMTPRecipientRefused(code, text, message.recipient))
-            return SendResult(Outcome.SENT, reply[:500])
+            for fresh in (False, True):
+                session = await self._checkout(fresh=fresh)
+                if isinstance(session, SendResult):
+                    return session
+                sender = session.envelope_address(message.sender)
+                recipient = session.envelope_address(message.recipient)
+                if sender is None:
+                    self._checkin(session)
+                    return SendResult(Outcome.CONFIG, "MAIL_FROM is not an address the server can take")
+                if recipient is None:
+                    self._checkin(session)
+                    return SendResult(Outcome.PERMANENT, "the address can't be used over SMTP")
+                try:
+                    stage, reply = await session.send(sender, recipient, message.data)
+                except SessionLost as exc:
+                    if exc.before_reply and not fresh:
+                        continue  # a reused connection had died while idle: nothing was sent, try anew
+                    return SendResult(Outcome.TEMPORARY, f"connection problem: {exc}"[:500])
+                self._checkin(session)
+                return classify_reply(stage, reply)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _checkout(self) -> aiosmtplib.SMTP | SendResult:
-        while not self._idle.empty():
-            client = self._idle.get_nowait()
-            if client.is_connected:
-                return client
+    async def _checkout(self, *, fresh: bool) -> SmtpSession | SendResult:
+        now = time.monotonic()
+        while self._idle and not fresh:
+            session = self._idle.pop()
+            if session.usable and now - session.last_used < self.IDLE_SECONDS:
+                return session
+            session.close()
         client = self._new_client()
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await _quietly_close(client)
-            return classify_smtp_error(exc)
+            with contextlib.suppress(Exception):
+                client.close()
+            result = classify_smtp_error(exc)
+            if result.outcome is Outcome.PERMANENT:  # a 5xx greeting: this server won't talk to us
+                result = SendResult(Outcome.CONFIG, result.reply)
+            return SendResult(result.outcome, result.reply, unavailable=result.outcome is Outcome.TEMPORARY)
         self.connections_opened += 1
-        return client
+        return await SmtpSession.start(client, message_timeout=self.settings.smtp_timeout_seconds)
+
+    def _checkin(self, session: SmtpSession) -> None:
+        if session.usable and session.messages < self.RECYCLE_AFTER:
+            self._idle.append(session)
+        else:
+            session.close()
 
     async def close(self) -> None:
-        while not self._idle.empty():
-            client = self._idle.get_nowait()
-            with contextlib.suppress(Exception):
-                await client.quit()
-            await _quietly_close(client)
-
-
-async def _quietly_close(client: aiosmtplib.SMTP) -> None:
-    with contextlib.suppress(Exception):
-        client.close()
+        while self._idle:
+            self._idle.pop().close()
+        await asyncio.sleep(0)  # let the transports write QUIT and close
 
 
 def build_transport(settings: Settings) -> MailTransport:

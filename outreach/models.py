@@ -51,6 +51,7 @@ class Campaign(Model):
     template = fields.CharField(max_length=100)
     subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
     audience = fields.JSONField(default=dict)  # see outreach.audience for the keys
+    context = fields.JSONField(default=dict)  # campaign-wide template values (meeting time, place)
     status = fields.CharEnumField(CampaignStatus, max_length=20, default=CampaignStatus.SCHEDULED)
     paused_reason = fields.CharField(max_length=300, default="")
     send_at = fields.DatetimeField(null=True)  # UTC; for a recurring campaign, its next occurrence
@@ -61,7 +62,8 @@ class Campaign(Model):
     occurrence_at = fields.DatetimeField(null=True)  # for a recurring campaign's child: which one
     created_by = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
-    started_at = fields.DatetimeField(null=True)
+    started_at = fields.DatetimeField(null=True)  # when a process claimed it and began drawing the audience
+    audience_resolved_at = fields.DatetimeField(null=True)  # every Delivery row is written
     finished_at = fields.DatetimeField(null=True)
 
     deliveries: fields.ReverseRelation[Delivery]
@@ -102,6 +104,9 @@ class Delivery(Model):
         indexes = (
             Index(fields=("state", "priority", "next_attempt_at")),
             Index(fields=("subscriber_id",)),
+            # Per-campaign counts, "is it finished?", and the sender's claim (due rows of one campaign
+            # in one state, oldest first) as an index range scan instead of a sort.
+            Index(fields=("campaign_id", "state", "next_attempt_at")),
         )
 
 

@@ -1,28 +1,40 @@
 """The delivery queue: write a message's row first, claim due rows, record what happened.
 
-Claims are one `UPDATE ... RETURNING` over a `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+A claim is one `UPDATE ... RETURNING` over a `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so
 several processes on several machines share the work without waiting on each other and without a
 home-made protocol. On SQLite (one process) the same statement runs without the locking clause,
-which SQLite doesn't have and doesn't need. A claim is a lease: a row left `sending` by a crashed
-process becomes claimable again once `lease_until` passes.
+which SQLite doesn't have and doesn't need.
+
+A claim is a lease: it sets `lease_until`, and a row left `sending` by a process that died becomes
+due again once that moment passes (a live process renews the leases of what it still holds). Claims go one
+campaign (or the transactional lane) and one state at a time, so each is a range scan of the
+(campaign_id, state, next_attempt_at) index that stops after `limit` rows: a paused campaign's
+200,000 queued rows are never even looked at.
+
+Results are recorded in batches (`record_results`): one transaction, one `executemany` per kind of
+outcome, each row guarded by `claimed_by` so a process whose lease was taken over can't overwrite
+what the new owner recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+import json
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
 
 from outreach.models import CampaignStatus, Delivery, DeliveryState, Priority
-
-CLAIMABLE_CAMPAIGN = CampaignStatus.SENDING.value
+from subscribers.addresses import email_hash
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimedDelivery:
-    """A claimed row joined with what rendering needs about the person (None once erased)."""
+    """A claimed row joined with what rendering needs about the person (empty once erased)."""
 
     id: int
     campaign_id: int | None
@@ -34,14 +46,44 @@ class ClaimedDelivery:
     priority: int
     attempts: int
     created_at: dt.datetime
-    name: str
-    organization: str
-    role: str
-    status: str | None  # the subscriber's status now, to skip people who left after the audience was drawn
+    name: str = ""
+    organization: str = ""
+    role: str = "other"
+    topics: list[str] = field(default_factory=list)
+    status: str | None = None  # the subscriber's status now: people who left since the audience was drawn
+    suppressed: str | None = None  # the suppression list's reason for this address, if it is on it
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryUpdate:
+    """What became of one claimed delivery, for `record_results`."""
+
+    id: int
+    state: DeliveryState  # sent, deferred, failed, suppressed; queued means "released unsent"
+    reply: str = ""
+    message_id: str = ""
+    at: dt.datetime | None = None  # sent_at for sent, next_attempt_at for deferred and released
+    refund_attempt: bool = False  # the attempt didn't really happen (our configuration, a release)
+    bounce_subscriber: int | None = None  # a permanent failure: mark this subscriber bounced
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def dialect() -> str:
+    return get_connection("default").capabilities.dialect
+
+
+@functools.cache
+def _numbered(text: str) -> str:
+    counter = iter(range(1, 1000))
+    return re.sub(r"\?", lambda _m: f"${next(counter)}", text)
+
+
+def sql(text: str) -> str:
+    """SQL written with `?` placeholders, in the current database's placeholder style."""
+    return _numbered(text) if dialect() == "postgres" else text
 
 
 async def enqueue_transactional(
@@ -64,52 +106,73 @@ async def enqueue_transactional(
     )
 
 
-def _placeholders(dialect: str, count: int, start: int = 1) -> list[str]:
-    return [f"${i}" for i in range(start, start + count)] if dialect == "postgres" else ["?"] * count
+async def sending_campaigns() -> list[int]:
+    """Ids of the campaigns whose deliveries may be sent now, oldest first."""
+    rows = await get_connection("default").execute_query_dict(
+        sql("SELECT id FROM campaign WHERE status = ? ORDER BY id"), [CampaignStatus.SENDING.value]
+    )
+    return [row["id"] for row in rows]
+
+
+_RETURNING = (
+    "RETURNING id, campaign_id, subscriber_id, address, template, language, context, priority, "
+    "attempts, created_at"
+)
+
+
+_STILL_SENDING = "AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = ? AND c.status = 'sending')"
+_TOPICS = ("pilot_updates", "application_invitations", "working_group")
+
+
+def _claim_sql(state: str, *, transactional: bool, postgres: bool) -> str:
+    lane = "campaign_id IS NULL" if transactional else "campaign_id = ?"
+    if state == "sending":
+        due = "state = 'sending' AND lease_until < ?"  # its lease ran out: the process died
+    else:
+        due = f"state = '{state}' AND next_attempt_at <= ?"
+    still_sending = (
+        ""
+        if transactional
+        else "AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = ? AND c.status = 'sending')"
+    )
+    lock = "FOR UPDATE SKIP LOCKED" if postgres else ""
+    # Only fixed fragments are formatted in; every value travels as a parameter.
+    return f"""
+        UPDATE delivery SET state = 'sending', lease_until = ?, claimed_by = ?, attempts = attempts + 1
+        WHERE id IN (SELECT id FROM delivery WHERE {lane} AND {due} {still_sending}
+                     ORDER BY next_attempt_at LIMIT ? {lock})
+        {_RETURNING}
+    """  # noqa: S608
 
 
 async def claim_due_deliveries(
-    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float, max_priority: int | None = None
+    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float, campaign_id: int | None = None
 ) -> list[ClaimedDelivery]:
-    """Claim up to `limit` due deliveries for `worker_id`, most urgent first.
-
-    Due means queued or deferred with `next_attempt_at` passed, or `sending` with an expired lease
-    (its process died mid-send). Rows of campaigns that are not `sending` (paused, cancelled) wait.
+    """Claim up to `limit` due deliveries of one campaign (None: the transactional lane) for
+    `worker_id`: rows whose lease ran out first (a crashed process's), then retries, then new ones.
+    Nothing is claimed for a campaign that isn't `sending`.
     """
     conn = get_connection("default")
-    dialect = conn.capabilities.dialect
-    p = _placeholders(dialect, 6)
-    lock = "FOR UPDATE OF d SKIP LOCKED" if dialect == "postgres" else ""
-    priority_filter = f"AND d.priority <= {int(max_priority)}" if max_priority is not None else ""
-    # Only placeholders and constants are formatted in; every value travels as a parameter.
-    sql = f"""
-        UPDATE delivery
-        SET state = 'sending', lease_until = {p[0]}, claimed_by = {p[1]}, attempts = attempts + 1
-        WHERE id IN (
-            SELECT d.id FROM delivery d LEFT JOIN campaign c ON c.id = d.campaign_id
-            WHERE ((d.state IN ('queued', 'deferred') AND d.next_attempt_at <= {p[2]})
-                   OR (d.state = 'sending' AND d.lease_until < {p[3]}))
-              AND (d.campaign_id IS NULL OR c.status = {p[4]})
-              {priority_filter}
-            ORDER BY d.priority, d.next_attempt_at, d.id
-            LIMIT {p[5]}
-            {lock}
-        )
-        RETURNING id, campaign_id, subscriber_id, address, template, language, context,
-                  priority, attempts, created_at
-    """  # noqa: S608
+    postgres = dialect() == "postgres"
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    rows = await conn.execute_query_dict(sql, [lease_until, worker_id, now, now, CLAIMABLE_CAMPAIGN, limit])
+    rows: list[dict[str, Any]] = []
+    for state in ("sending", "deferred", "queued"):
+        wanted = limit - len(rows)
+        if wanted <= 0:
+            break
+        statement = sql(_claim_sql(state, transactional=campaign_id is None, postgres=postgres))
+        lane = [] if campaign_id is None else [campaign_id]
+        values = [lease_until, worker_id, *lane, now, *lane, wanted]
+        rows += await conn.execute_query_dict(statement, values)
     if not rows:
         return []
     people = await _people([r["subscriber_id"] for r in rows if r["subscriber_id"] is not None])
+    suppressed = await _suppressed([r["address"] for r in rows if r["address"]])
     claimed = []
-    for row in sorted(rows, key=lambda r: (r["priority"], r["id"])):
+    for row in sorted(rows, key=lambda r: r["id"]):
         person = people.get(row["subscriber_id"], {})
         context = row["context"]
         if isinstance(context, str):
-            import json
-
             context = json.loads(context)
         claimed.append(
             ClaimedDelivery(
@@ -126,7 +189,13 @@ async def claim_due_deliveries(
                 name=person.get("name", ""),
                 organization=person.get("organization", ""),
                 role=person.get("role", "other"),
+                topics=[
+                    t
+                    for t in ("pilot_updates", "application_invitations", "working_group")
+                    if person.get(f"topic_{t}")
+                ],
                 status=person.get("status"),
+                suppressed=suppressed.get(email_hash(row["address"])) if row["address"] else None,
             )
         )
     return claimed
@@ -137,8 +206,27 @@ async def _people(ids: list[int]) -> dict[int, dict[str, Any]]:
         return {}
     from subscribers.models import Subscriber
 
-    rows = await Subscriber.filter(id__in=ids).values("id", "name", "organization", "role", "status")
+    rows = await Subscriber.filter(id__in=ids).values(
+        "id",
+        "name",
+        "organization",
+        "role",
+        "status",
+        "topic_pilot_updates",
+        "topic_application_invitations",
+        "topic_working_group",
+    )
     return {row["id"]: row for row in rows}
+
+
+async def _suppressed(addresses: list[str]) -> dict[str, str]:
+    if not addresses:
+        return {}
+    from subscribers.models import Suppression
+
+    hashes = list({email_hash(address) for address in addresses})
+    rows = await Suppression.filter(email_hash__in=hashes).values("email_hash", "reason")
+    return {row["email_hash"]: row["reason"] for row in rows}
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
@@ -147,17 +235,102 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+_RECORD = {
+    DeliveryState.SENT: (
+        "UPDATE delivery SET state = 'sent', last_reply = ?, message_id = ?, sent_at = ?, lease_until = NULL "
+        "WHERE id = ? AND claimed_by = ? AND state = 'sending'"
+    ),
+    DeliveryState.DEFERRED: (
+        "UPDATE delivery SET state = 'deferred', last_reply = ?, next_attempt_at = ?, lease_until = NULL, "
+        "attempts = attempts - ? WHERE id = ? AND claimed_by = ? AND state = 'sending'"
+    ),
+    DeliveryState.QUEUED: (  # released unsent: the attempt is given back
+        "UPDATE delivery SET state = 'queued', next_attempt_at = ?, lease_until = NULL, "
+        "attempts = attempts - 1 WHERE id = ? AND claimed_by = ? AND state = 'sending'"
+    ),
+    DeliveryState.FAILED: (
+        "UPDATE delivery SET state = 'failed', last_reply = ?, lease_until = NULL "
+        "WHERE id = ? AND claimed_by = ? AND state = 'sending'"
+    ),
+    DeliveryState.SUPPRESSED: (
+        "UPDATE delivery SET state = 'suppressed', last_reply = ?, lease_until = NULL "
+        "WHERE id = ? AND claimed_by = ? AND state = 'sending'"
+    ),
+}
+
+
+def _values(update: DeliveryUpdate, worker_id: str) -> list[Any]:
+    reply = update.reply[:500]
+    if update.state is DeliveryState.SENT:
+        return [reply, update.message_id, update.at, update.id, worker_id]
+    if update.state is DeliveryState.DEFERRED:
+        return [reply, update.at, 1 if update.refund_attempt else 0, update.id, worker_id]
+    if update.state is DeliveryState.QUEUED:
+        return [update.at, update.id, worker_id]
+    return [reply, update.id, worker_id]
+
+
+async def record_results(worker_id: str, updates: list[DeliveryUpdate]) -> None:
+    """Write a batch of outcomes in one transaction (and bounce the people 5xx replies named)."""
+    from subscribers.models import Status, Subscriber
+    from subscribers.registry import change_status
+
+    by_state: dict[DeliveryState, list[list[Any]]] = {}
+    for update in updates:
+        by_state.setdefault(update.state, []).append(_values(update, worker_id))
+    bounced = [u.bounce_subscriber for u in updates if u.bounce_subscriber is not None]
+    async with in_transaction() as tx:
+        for state, values in by_state.items():
+            await tx.execute_many(sql(_RECORD[state]), values)
+        for subscriber in await Subscriber.filter(id__in=bounced) if bounced else []:
+            await change_status(subscriber, Status.BOUNCED, actor="sender")
+
+
+async def renew_leases(worker_id: str, ids: list[int], *, until: dt.datetime) -> None:
+    """Keep rows this process is still working on from being taken over by another."""
+    if ids:
+        await get_connection("default").execute_many(
+            sql("UPDATE delivery SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'sending'"),
+            [[until, delivery_id, worker_id] for delivery_id in ids],
+        )
+
+
+async def campaign_statuses(ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    from outreach.models import Campaign
+
+    rows = await Campaign.filter(id__in=ids).values("id", "status")
+    return {row["id"]: str(getattr(row["status"], "value", row["status"])) for row in rows}
+
+
+async def campaign_tally(campaign_id: int) -> tuple[int, int]:
+    """(sent, failed) deliveries of a campaign, for its failure rate."""
+    rows = await get_connection("default").execute_query_dict(
+        sql(
+            "SELECT state, COUNT(*) AS n FROM delivery WHERE campaign_id = ? AND state IN ('sent', 'failed') "
+            "GROUP BY state"
+        ),
+        [campaign_id],
+    )
+    counts = {row["state"]: int(row["n"]) for row in rows}
+    return counts.get("sent", 0), counts.get("failed", 0)
+
+
+# Single-row helpers, for a message sent outside the queue (a campaign's test send).
+
+
 async def mark_sent(delivery_id: int, *, reply: str, message_id: str, now: dt.datetime) -> None:
     await Delivery.filter(id=delivery_id).update(
-        state=DeliveryState.SENT, last_reply=reply, message_id=message_id, sent_at=now, lease_until=None
+        state=DeliveryState.SENT, last_reply=reply[:500], message_id=message_id, sent_at=now, lease_until=None
     )
 
 
 async def mark_deferred(delivery_id: int, *, reply: str, retry_at: dt.datetime) -> None:
     await Delivery.filter(id=delivery_id).update(
-        state=DeliveryState.DEFERRED, last_reply=reply, next_attempt_at=retry_at, lease_until=None
+        state=DeliveryState.DEFERRED, last_reply=reply[:500], next_attempt_at=retry_at, lease_until=None
     )
 
 
 async def mark_final(delivery_id: int, state: DeliveryState, *, reply: str) -> None:
-    await Delivery.filter(id=delivery_id).update(state=state, last_reply=reply, lease_until=None)
+    await Delivery.filter(id=delivery_id).update(state=state, last_reply=reply[:500], lease_until=None)

@@ -1,28 +1,68 @@
 """The background sender: claim due deliveries, build each message, send it, record the answer.
 
-It runs inside `madeinla serve` (and alone in `madeinla worker`). Web requests only write a
-delivery row and `wake()` the sender, so no request ever waits on the mail server.
+It runs inside `madeinla serve` and alone in `madeinla worker`; on PostgreSQL any number of them,
+on any number of machines, share the work (claims skip rows another process holds). Web requests
+only write a delivery row and `wake()` the sender, so no request waits on the mail server.
+
+One pass (`send_due`):
+
+1. Reserve rate-limit budget (outreach.ratelimit), then claim a batch: transactional mail first,
+   then the campaigns that are `sending`, oldest first (outreach.queue).
+2. Up to SMTP_POOL_SIZE workers each take the next delivery, build its message (for a campaign,
+   from a compiled skeleton: outreach.compose), send it, and hand the outcome to the recorder.
+3. The recorder writes outcomes in groups, one transaction each, and a worker sends its next
+   message only once the outcome of its previous one is written. So at any moment at most
+   SMTP_POOL_SIZE messages have reached the mail server without their outcome being on disk:
+   after a `kill -9`, those are the only ones that can go out twice (with the same Message-ID).
+4. Meanwhile a watcher renews the leases of what the pass still holds and re-reads the campaigns'
+   statuses twice a second: a campaign paused mid-pass stops within half a second, and what it
+   didn't send goes back to the queue.
+
+What the mail server says decides what happens next: sent; a temporary failure is retried with
+exponential backoff and jitter until RETRY_FOR_HOURS after the delivery was created; a permanent
+failure fails the delivery and marks the person bounced (which suppresses the address); a problem
+with our own configuration (authentication, TLS, our sender address refused) pauses every sending
+campaign with the reason and keeps transactional mail waiting, without spending its attempts; a
+server that can't be reached at all defers the whole batch rather than trying each message. A
+campaign whose failure rate passes FAILURE_PAUSE_RATIO pauses itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from bot.settings import Settings
-from outreach.mailer import MailTransport, Outcome, SendResult
+from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
+from outreach.compose import CompiledCampaign
+from outreach.mailer import MailTransport, Outcome, OutgoingMessage, SendResult
 from outreach.messages import MessageBuilder, Recipient
-from outreach.models import DeliveryState, Priority
-from outreach.queue import ClaimedDelivery, claim_due_deliveries, mark_deferred, mark_final, mark_sent, utcnow
-from outreach.rendering import TemplateError
-from subscribers.models import Status, Subscriber
-from subscribers.registry import change_status
+from outreach.models import Campaign, CampaignStatus, DeliveryState, Priority
+from outreach.queue import (
+    ClaimedDelivery,
+    DeliveryUpdate,
+    campaign_statuses,
+    campaign_tally,
+    claim_due_deliveries,
+    record_results,
+    renew_leases,
+    sending_campaigns,
+    utcnow,
+)
+from outreach.ratelimit import Reservation, SendBudget
+from outreach.rendering import TemplateError, one_line
+from subscribers.models import Status
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +72,25 @@ ALLOWED_STATUSES = {
     Priority.TRANSACTIONAL: {Status.PENDING.value, Status.ACTIVE.value},
     Priority.BULK: {Status.ACTIVE.value},
 }
+WATCH_SECONDS = 0.5  # how often a pass re-reads campaign statuses (pause latency)
+TALLY_SECONDS = 60.0  # how often a campaign's sent/failed counts are re-read (other processes' work)
+MAX_BACKOFF_SECONDS = 6 * 3600
+MAX_CONFIG_BACKOFF_SECONDS = 300
+SENDING = CampaignStatus.SENDING.value
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()[:48]}:{os.getpid()}"
+
+
+@dataclass
+class _Tally:
+    """A campaign's sent and failed counts as this process knows them, for its failure rate."""
+
+    sent: int
+    failed: int
+    read_at: float
+    paused: bool = False
 
 
 class Sender:
@@ -51,96 +106,378 @@ class Sender:
         self.settings = settings
         self.transport = transport
         self.builder = builder
-        self.worker_id = worker_id or default_worker_id()
+        self.worker_id = (worker_id or default_worker_id())[:64]
         self.clock = clock
+        self.budget = SendBudget(settings.send_rate_per_minute, settings.send_rate_per_hour)
         self._wake = asyncio.Event()
+        self._compiled: dict[int, tuple[tuple[Any, ...], CompiledCampaign]] = {}
+        self._tallies: dict[int, _Tally] = {}
+        self._config_backoff = 0.0
+        self._config_reply = ""
 
     def wake(self) -> None:
         """Ask the sender to look for work now (a confirmation was just queued)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
+        worked = False
         while not stop.is_set():
             try:
-                sent = await self.send_due()
-            except Exception:  # a database hiccup must not kill the loop; the lease protects the rows
+                handled = await self.send_due(stop)
+                if not handled and worked:  # the queue just ran dry: some campaigns may be done
+                    worked = False
+                    await complete_finished_campaigns(self.clock())
+            except Exception:  # a database hiccup must not kill the loop; the leases protect the rows
                 log.exception("sender pass failed; retrying")
-                sent = 0
-            if sent:
+                handled = 0
+            if handled:
+                worked = True
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(idle_seconds):
                     await _first(self._wake.wait(), stop.wait())
 
-    async def send_due(self) -> int:
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
         """Send one batch of due deliveries; returns how many were handled."""
         now = self.clock()
-        batch = await claim_due_deliveries(
-            self.worker_id,
-            self.settings.send_batch_size,
-            now=now,
-            lease_seconds=self.settings.send_lease_seconds,
-        )
-        if batch:
-            await asyncio.gather(*(self._deliver(item) for item in batch))
-        return len(batch)
+        items, reservation = await self._claim(now)
+        if not items:
+            return 0
+        batch = _Pass(self, items, stop)
+        await batch.run()
+        await self.budget.give_back(reservation, batch.not_sent)
+        return len(items)
 
-    async def _deliver(self, item: ClaimedDelivery) -> None:
-        allowed = ALLOWED_STATUSES[Priority.TRANSACTIONAL if item.priority < Priority.BULK else Priority.BULK]
-        if not item.address or (item.subscriber_id is not None and item.status not in allowed):
-            await mark_final(
-                item.id, DeliveryState.SUPPRESSED, reply=f"not sent: subscriber is {item.status or 'erased'}"
+    async def _claim(self, now: dt.datetime) -> tuple[list[ClaimedDelivery], Reservation]:
+        """Transactional mail first, then campaigns in the order they started, within the budget."""
+        size, lease = self.settings.send_batch_size, self.settings.send_lease_seconds
+        items: list[ClaimedDelivery] = []
+        grant = await self.budget.reserve(size, now=now, transactional=True)
+        if grant.count:
+            items += await claim_due_deliveries(
+                self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=None
             )
-            return
+            await self.budget.give_back(grant, grant.count - len(items))
+        last = grant
+        for campaign_id in await sending_campaigns():
+            room = size - len(items)
+            if room <= 0:
+                break
+            grant = await self.budget.reserve(room, now=now, transactional=False)
+            if not grant.count:
+                break
+            got = await claim_due_deliveries(
+                self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=campaign_id
+            )
+            await self.budget.give_back(grant, grant.count - len(got))
+            items += got
+            last = grant
+        return items, last
+
+    # What to send, and what the answer means ------------------------------------------------------
+
+    def unsendable(self, item: ClaimedDelivery) -> str | None:
+        """Why this delivery must not be sent any more (the person left, bounced, was erased)."""
+        if not item.address or (item.campaign_id is not None and item.subscriber_id is None):
+            return "the person was erased"
+        lane = Priority.TRANSACTIONAL if item.priority < Priority.BULK else Priority.BULK
+        if item.subscriber_id is not None and item.status not in ALLOWED_STATUSES[lane]:
+            return f"subscriber is {item.status or 'erased'}"
+        if item.suppressed:
+            return f"the address is on the suppression list ({item.suppressed})"
+        return None
+
+    def message(self, item: ClaimedDelivery, campaign: dict[str, Any] | None) -> OutgoingMessage:
+        """Raises TemplateError when the template doesn't render."""
         recipient = Recipient(
             address=item.address,
             subscriber_id=item.subscriber_id,
-            name=item.name,
-            organization=item.organization,
+            name=one_line(item.name),  # a name is one line: no line breaks to smuggle anywhere
+            organization=one_line(item.organization),
             role=item.role,
             language=item.language,
+            topics=item.topics,
         )
-        try:
-            message = self.builder.build(
-                item.template,
-                recipient,
-                list_mail=item.campaign_id is not None,
-                delivery_id=item.id if item.campaign_id is not None else None,
-                extra=item.context,
+        message_id = self.builder.delivery_message_id(item.id)
+        if campaign is None:
+            return self.builder.build(
+                item.template, recipient, list_mail=False, extra=item.context, message_id=message_id
             )
-        except TemplateError as exc:
-            await mark_final(item.id, DeliveryState.FAILED, reply=str(exc)[:500])
-            return
-        result = await self.transport.send(message)
-        await self._record(item, result, message.message_id)
+        compiled = self._compiled_campaign(campaign)
+        return compiled.message(recipient, delivery_id=item.id, message_id=message_id)
 
-    async def _record(self, item: ClaimedDelivery, result: SendResult, message_id: str) -> None:
-        now = self.clock()
+    def _compiled_campaign(self, row: dict[str, Any]) -> CompiledCampaign:
+        key = (row["template"], row["subject"], json.dumps(row["context"], sort_keys=True), str(row["kind"]))
+        cached = self._compiled.get(row["id"])
+        if cached is None or cached[0] != key:
+            campaign = Campaign(kind=row["kind"], template=row["template"], context=row["context"] or {})
+            compiled = CompiledCampaign(
+                self.builder,
+                template=row["template"],
+                subject=row["subject"],
+                values_for=lambda language: message_context(campaign, language),
+            )
+            self._compiled[row["id"]] = cached = (key, compiled)
+        return cached[1]
+
+    def outcome(
+        self, item: ClaimedDelivery, result: SendResult, message_id: str, now: dt.datetime
+    ) -> DeliveryUpdate:
         if result.outcome is Outcome.SENT:
-            await mark_sent(item.id, reply=result.reply, message_id=message_id, now=now)
-        elif result.outcome is Outcome.PERMANENT:
-            await mark_final(item.id, DeliveryState.FAILED, reply=result.reply)
-            if item.subscriber_id is not None:
-                subscriber = await Subscriber.get_or_none(id=item.subscriber_id)
-                if subscriber is not None:
-                    await change_status(subscriber, Status.BOUNCED, actor="sender")
-        else:
-            give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
-            retry_at = now + dt.timedelta(seconds=self.backoff_seconds(item.attempts))
-            if retry_at > give_up_at:
-                await mark_final(
-                    item.id, DeliveryState.FAILED, reply=f"gave up retrying: {result.reply}"[:500]
-                )
-            else:
-                await mark_deferred(item.id, reply=result.reply, retry_at=retry_at)
-            if result.outcome is Outcome.CONFIG:
-                log.error("mail server refused our configuration: %s", result.reply)
+            self._config_backoff = 0.0
+            return DeliveryUpdate(item.id, DeliveryState.SENT, result.reply, message_id, at=now)
+        if result.outcome is Outcome.PERMANENT:
+            return DeliveryUpdate(
+                item.id, DeliveryState.FAILED, result.reply, bounce_subscriber=item.subscriber_id
+            )
+        if result.outcome is Outcome.CONFIG:
+            return self.config_deferral(item, result.reply, now)
+        return self.retry(item, result.reply, now)
+
+    def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
+        """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
+        give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
+        if now >= give_up_at:
+            hours = f"{self.settings.retry_for_hours:g}"
+            return DeliveryUpdate(item.id, DeliveryState.FAILED, f"gave up after {hours} hours: {reply}")
+        retry_at = min(now + dt.timedelta(seconds=self.backoff_seconds(item.attempts)), give_up_at)
+        return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=retry_at)
+
+    def config_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
+        """Our configuration is wrong: wait (doubling, up to 5 minutes) without spending an attempt."""
+        if now >= item.created_at + dt.timedelta(hours=self.settings.retry_for_hours):
+            return self.retry(item, reply, now)
+        return DeliveryUpdate(
+            item.id,
+            DeliveryState.DEFERRED,
+            reply,
+            at=now + dt.timedelta(seconds=self._config_backoff),
+            refund_attempt=True,
+        )
 
     def backoff_seconds(self, attempts: int) -> float:
-        """Exponential backoff with full jitter: base * 2^(attempt-1), at most six hours."""
-        ceiling = min(self.settings.retry_base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600)
+        """Exponential backoff with jitter: base * 2^(attempt-1), between half and all of it."""
+        doublings = min(max(attempts - 1, 0), 30)
+        ceiling = min(self.settings.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
         return random.uniform(ceiling / 2, ceiling)
+
+    async def on_config_problem(self, reply: str) -> None:
+        """Pause every sending campaign with the reason; say it once in the log, not per message."""
+        self._config_backoff = min(
+            max(self._config_backoff * 2, self.settings.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
+        )
+        if reply != self._config_reply:
+            self._config_reply = reply
+            log.error("the mail server refused our configuration; campaigns paused: %s", reply)
+        reason = f"the mail server refused our configuration: {reply}"
+        for campaign_id in await sending_campaigns():
+            await pause_campaign(campaign_id, reason=reason, actor="sender")
+
+    # Failure rate ----------------------------------------------------------------------------------
+
+    async def read_tallies(self, campaign_ids: set[int]) -> None:
+        now = time.monotonic()
+        for campaign_id in campaign_ids:
+            tally = self._tallies.get(campaign_id)
+            if tally is None or now - tally.read_at > TALLY_SECONDS:
+                sent, failed = await campaign_tally(campaign_id)
+                paused = tally.paused if tally else False
+                self._tallies[campaign_id] = _Tally(sent, failed, now, paused)
+
+    async def count(self, campaign_id: int, *, sent: int, failed: int) -> bool:
+        """Add outcomes to a campaign's tally; pause it (once) if its failure rate is too high.
+        Returns True when this paused the campaign."""
+        tally = self._tallies.setdefault(campaign_id, _Tally(0, 0, time.monotonic()))
+        tally.sent += sent
+        tally.failed += failed
+        attempts = tally.sent + tally.failed
+        ratio = self.settings.failure_pause_ratio
+        if tally.paused or attempts < self.settings.failure_pause_min_attempts:
+            return False
+        if tally.failed <= ratio * attempts:
+            return False
+        tally.paused = True
+        reason = (
+            f"failure rate {tally.failed / attempts:.0%} over the {ratio:.0%} threshold "
+            f"({tally.failed} of {attempts} messages failed); check the addresses and the mail server's "
+            "replies, then resume"
+        )
+        log.warning("campaign %s paused: %s", campaign_id, reason)
+        await pause_campaign(campaign_id, reason=reason, actor="sender")
+        return True
+
+
+class _Pass:
+    """One claimed batch on its way out: workers, the recorder, and the watcher."""
+
+    def __init__(self, sender: Sender, items: list[ClaimedDelivery], stop: asyncio.Event | None) -> None:
+        self.sender = sender
+        self.todo = collections.deque(items)
+        self.campaign_of = {item.id: item.campaign_id for item in items}
+        self.stop = stop
+        self.in_flight: set[int] = set()
+        self.halt: SendResult | None = None  # the server is unreachable or refuses our configuration
+        self.campaigns: dict[int, dict[str, Any]] = {}
+        self.statuses: dict[int, str] = {}
+        self.pending: list[tuple[DeliveryUpdate, asyncio.Future[None] | None]] = []
+        self.flush = asyncio.Event()
+        self.closing = False
+        self.not_sent = 0  # budget to give back
+
+    async def run(self) -> None:
+        sender = self.sender
+        ids = {item.campaign_id for item in self.todo if item.campaign_id is not None}
+        if ids:
+            rows = await Campaign.filter(id__in=list(ids)).values(
+                "id", "status", "template", "subject", "context", "kind"
+            )
+            self.campaigns = {row["id"]: row for row in rows}
+            self.statuses = {row["id"]: str(getattr(row["status"], "value", row["status"])) for row in rows}
+            await sender.read_tallies(ids)
+        recorder = asyncio.create_task(self._recorder())
+        watcher = asyncio.create_task(self._watch())
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(min(sender.transport.concurrency, len(self.todo))):
+                    workers.create_task(self._work())
+            self._settle_leftovers()
+        finally:
+            watcher.cancel()
+            self.closing = True
+            self.flush.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+
+    def _stopping(self) -> bool:
+        return self.halt is not None or (self.stop is not None and self.stop.is_set())
+
+    async def _work(self) -> None:
+        while self.todo and not self._stopping():
+            item = self.todo.popleft()
+            self.in_flight.add(item.id)
+            try:
+                update, sent = await self._deliver(item)
+                if update is not None:
+                    # Wait until it is written only if the server may have taken the message: that
+                    # keeps "sent but not recorded" to one message per worker.
+                    await self._record(update, wait=sent)
+            finally:
+                self.in_flight.discard(item.id)
+
+    async def _deliver(self, item: ClaimedDelivery) -> tuple[DeliveryUpdate | None, bool]:
+        sender = self.sender
+        if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
+            return self._release(item), False
+        reason = sender.unsendable(item)
+        if reason:
+            self.not_sent += 1
+            return DeliveryUpdate(item.id, DeliveryState.SUPPRESSED, f"not sent: {reason}"), False
+        try:
+            message = sender.message(item, self.campaigns.get(item.campaign_id) if item.campaign_id else None)
+        except TemplateError as exc:
+            if item.campaign_id is None:
+                return DeliveryUpdate(item.id, DeliveryState.FAILED, str(exc)), False
+            if self.statuses.get(item.campaign_id) == SENDING:
+                self.statuses[item.campaign_id] = "paused"
+                await pause_campaign(item.campaign_id, reason=f"template problem: {exc}", actor="sender")
+            return self._release(item), False
+        result = await sender.transport.send(message)
+        now = sender.clock()
+        update = sender.outcome(item, result, message.message_id, now)
+        if result.outcome is Outcome.CONFIG and self.halt is None:
+            self.halt = result
+            for campaign_id in self.statuses:
+                self.statuses[campaign_id] = "paused"
+            await sender.on_config_problem(result.reply)
+        elif result.unavailable and self.halt is None:
+            self.halt = result
+        return update, result.outcome is Outcome.SENT
+
+    def _release(self, item: ClaimedDelivery) -> DeliveryUpdate:
+        self.not_sent += 1
+        return DeliveryUpdate(item.id, DeliveryState.QUEUED, at=self.sender.clock())
+
+    def _settle_leftovers(self) -> None:
+        """What the pass didn't get to: deferred like the failure that stopped it, else released."""
+        sender, now = self.sender, self.sender.clock()
+        while self.todo:
+            item = self.todo.popleft()
+            halt = self.halt
+            if halt is not None and halt.outcome is Outcome.CONFIG:
+                if item.campaign_id is None:
+                    update = sender.config_deferral(item, halt.reply, now)
+                    self.not_sent += 1
+                else:
+                    update = self._release(item)
+            elif halt is not None:  # unreachable: as if each had been tried, without trying each
+                update = sender.retry(item, halt.reply, now)
+                self.not_sent += 1
+            else:
+                update = self._release(item)
+            self.pending.append((update, None))
+        self.flush.set()
+
+    async def _record(self, update: DeliveryUpdate, *, wait: bool) -> None:
+        if not wait:
+            self.pending.append((update, None))
+            self.flush.set()
+            return
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((update, written))
+        self.flush.set()
+        await written
+
+    async def _recorder(self) -> None:
+        """Group commit: write whatever outcomes are waiting, in one transaction, as often as it can."""
+        sender = self.sender
+        while True:
+            await self.flush.wait()
+            self.flush.clear()
+            batch, self.pending = self.pending, []
+            if batch:
+                try:
+                    await record_results(sender.worker_id, [update for update, _ in batch])
+                except Exception as exc:
+                    for _, written in batch:
+                        if written is not None and not written.done():
+                            written.set_exception(exc)
+                    raise
+                for _, written in batch:
+                    if written is not None and not written.done():
+                        written.set_result(None)
+                await self._count([update for update, _ in batch])
+            elif self.closing:
+                return
+
+    async def _count(self, updates: list[DeliveryUpdate]) -> None:
+        by_campaign: dict[int, list[int]] = {}
+        for update in updates:
+            if update.state in (DeliveryState.SENT, DeliveryState.FAILED):
+                campaign_id = self.campaign_of.get(update.id)
+                if campaign_id is not None:
+                    counts = by_campaign.setdefault(campaign_id, [0, 0])
+                    counts[update.state is DeliveryState.FAILED] += 1
+        for campaign_id, (sent, failed) in by_campaign.items():
+            if await self.sender.count(campaign_id, sent=sent, failed=failed):
+                self.statuses[campaign_id] = "paused"
+
+    async def _watch(self) -> None:
+        sender = self.sender
+        lease = sender.settings.send_lease_seconds
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if self.statuses:
+                fresh = await campaign_statuses(list(self.statuses))
+                for campaign_id, status in fresh.items():
+                    if self.statuses.get(campaign_id) == SENDING:
+                        self.statuses[campaign_id] = status
+            if time.monotonic() - renewed > lease / 3:
+                renewed = time.monotonic()
+                held = [item.id for item in self.todo] + list(self.in_flight)
+                until = sender.clock() + dt.timedelta(seconds=lease)
+                await renew_leases(sender.worker_id, held, until=until)
 
 
 async def _first(*aws: object) -> None:

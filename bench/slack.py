@@ -1,0 +1,403 @@
+"""Signed `/madeinla eligible ...` commands through the real HTTP server, next to two baselines.
+
+    .venv/bin/python bench/slack.py [--clients 50] [--seconds 4] [--sequential 1000] [--rounds 5]
+
+Three uvicorn subprocesses with the same options, measured one after another in each round:
+
+- `real`: the service as `madeinla serve` builds it (`bot.app.create_app`: SQLite in a temporary
+  folder, background sender, scheduler) with Slack configured; Bolt verifies each signature and
+  the listener answers with the screener's verdict from the ack.
+- `bolt`: a minimal Bolt app with the same Bolt settings (`process_before_response=True`, a client
+  pointed at the same fake Web API, served by Bolt's own Starlette adapter) whose listener only acks.
+- `bare`: a Starlette endpoint that reads the form body and answers a small JSON reply.
+
+Every command differs (ZIP, start year and head count vary) and is signed as Slack signs it, so
+nothing can be served from a cache. Each client keeps one HTTP/1.1 connection; the load generator
+is a small asyncio client in this process, the servers are separate processes (this machine has
+2 cores). A fake Slack Web API on loopback answers the one `auth.test` Bolt makes.
+
+Printed: requests/s per server (median of the rounds), the ratios (median of each round's ratio:
+the servers run seconds apart, so a busy neighbour on the machine hits all three alike), latency
+percentiles at N connections, the median latency of one request at a time, and what the
+eligibility reply alone costs per command, measured in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 (a throwaway for loopback)
+BOT_TOKEN = "xoxb-bench"  # noqa: S105
+
+REAL_APP = """
+from bot.app import create_app
+from bot.logs import configure_logging
+from bot.settings import load_settings
+
+settings = load_settings(_env_file=None)
+configure_logging(settings.log_level)
+app = create_app(settings)
+"""
+
+BOLT_APP = """
+import os
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+bolt = AsyncApp(
+    client=AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]),
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    process_before_response=True,
+)
+
+
+@bolt.command("/madeinla")
+async def only_ack(ack):
+    await ack(text="ok", response_type="ephemeral")
+
+
+handler = AsyncSlackRequestHandler(bolt)
+
+
+async def events(request):
+    return await handler.handle(request)
+
+
+app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+"""
+
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def events(request):
+    form = await request.form()
+    return JSONResponse({"response_type": "ephemeral", "text": "ok " + str(len(form["text"]))})
+
+
+app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+"""
+
+# What a correct answer contains, per server: a 200 alone would also pass a polite error.
+EXPECTED = {"real": b"Eligibility screening", "bolt": b'"ok"', "bare": b'"ok '}
+LA_ZIPS = ("90021", "90058", "90011", "90023", "90033", "90040", "91331", "90255", "91706", "90813")
+
+
+# --- a fake Slack Web API (auth.test) ---------------------------------------------------------
+
+
+class FakeSlackApi(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.dumps({"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def start_fake_slack() -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSlackApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/api/"
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def command_bodies(count: int) -> list[bytes]:
+    bodies = []
+    for number in range(count):
+        text = (
+            f"eligible zip={LA_ZIPS[number % len(LA_ZIPS)]} since={2005 + number % 20} "
+            f"employees={1 + number % 140}"
+        )
+        bodies.append(
+            urllib.parse.urlencode(
+                {
+                    "token": "unused",
+                    "team_id": "T1",
+                    "team_domain": "lacounty",
+                    "channel_id": "CBENCH",
+                    "channel_name": "made-in-la",
+                    "user_id": f"U{number:06d}",
+                    "user_name": "bench",
+                    "command": "/madeinla",
+                    "text": text,
+                    "api_app_id": "A1",
+                    "is_enterprise_install": "false",
+                    "response_url": "https://hooks.slack.invalid/commands/1",
+                    "trigger_id": f"1.2.{number}",
+                }
+            ).encode()
+        )
+    return bodies
+
+
+def signed_requests(port: int, bodies: list[bytes]) -> list[bytes]:
+    """Complete HTTP requests, signed now (Slack accepts a signature for 5 minutes)."""
+    stamp = str(int(time.time())).encode()
+    requests = []
+    for body in bodies:
+        digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp + b":" + body, hashlib.sha256).hexdigest()
+        head = (
+            b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"
+            b"X-Slack-Request-Timestamp: %s\r\nX-Slack-Signature: v0=%s\r\n\r\n"
+        ) % (port, len(body), stamp, digest.encode())
+        requests.append(head + body)
+    return requests
+
+
+@dataclass
+class Run:
+    rate: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    ok: int = 0
+    failed: int = 0
+    first_failure: bytes = b""
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+
+
+async def client(port: int, requests: list[bytes], offset: int, run: Run, expected: bytes, stop: float | int):
+    """One keep-alive connection; `stop` is a deadline (float) or a number of requests (int)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        sent = 0
+        while (time.perf_counter() < stop) if isinstance(stop, float) else sent < stop:
+            started = time.perf_counter()
+            writer.write(requests[(offset + sent) % len(requests)])
+            sent += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            match = _LENGTH.search(head)
+            body = await reader.readexactly(int(match[1])) if match else b""
+            run.latencies.append(time.perf_counter() - started)
+            if head[9:12] == b"200" and expected in body:
+                run.ok += 1
+            else:
+                run.failed += 1
+                run.first_failure = run.first_failure or head + body[:300]
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def measure(port: int, requests: list[bytes], expected: bytes, clients: int, seconds: float) -> Run:
+    warm = Run()  # a second of warm-up: connections, Bolt's auth.test, the first database pages
+    deadline = time.perf_counter() + 1.0
+    await asyncio.gather(*(client(port, requests, i * 97, warm, expected, deadline) for i in range(clients)))
+    if warm.failed:
+        raise SystemExit(
+            f"the server answered wrongly during warm-up:\n{warm.first_failure.decode(errors='replace')}"
+        )
+    run = Run()
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(client(port, requests, i * 131, run, expected, deadline) for i in range(clients)))
+    run.rate = run.ok / (time.perf_counter() - started)
+    return run
+
+
+async def measure_sequential(port: int, requests: list[bytes], expected: bytes, count: int) -> Run:
+    run = Run()
+    await client(port, requests, 7, run, expected, count)
+    return run
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(name: str, code: str, env: dict[str, str], work: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    script = work / f"bench_{name}_app.py"
+    script.write_text(code)
+    log = work / f"{name}.log"
+    command = [
+        PYTHON, "-m", "uvicorn", f"{script.stem}:app", "--app-dir", str(work),
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the {name} server did not start:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the {name} server did not start within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def reply_cost_microseconds(bodies: list[bytes], count: int = 3000) -> float:
+    """What the listener itself adds per command (screen + render + escape), in this process."""
+    sys.path.insert(0, str(ROOT))
+    from bot.slack.commands import eligibility_reply, pilot_today
+
+    texts = [urllib.parse.parse_qs(body.decode())["text"][0].removeprefix("eligible ") for body in bodies]
+    today = pilot_today()
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for number in range(count):
+            eligibility_reply(texts[number % len(texts)], today)
+        timings.append((time.perf_counter() - started) / count * 1e6)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per server and round")
+    parser.add_argument("--sequential", type=int, default=1000, help="requests one at a time, per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    fake, api_url = start_fake_slack()
+    bodies = command_bodies(2000)
+    names = ("real", "bolt", "bare")
+    loaded: dict[str, list[Run]] = {name: [] for name in names}
+    sequential: dict[str, list[Run]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix="madeinla-bench-slack-") as tmp:
+        work = Path(tmp)
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SLACK_", "SMTP_", "DATABASE_", "DATA_DIR"))
+        }
+        env |= {
+            "PYTHONPATH": str(ROOT),
+            "DATA_DIR": str(work / "data"),
+            "LOG_LEVEL": "warning",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": api_url,
+        }
+        print(
+            f"{args.clients} connections, {args.seconds:.0f} s per server, {args.rounds} rounds, "
+            f"{os.cpu_count()} CPUs (shared: compare the ratios, not the absolute rates)"
+        )
+        servers = {
+            name: start_server(name, code, env, work)
+            for name, code in zip(names, (REAL_APP, BOLT_APP, BARE_APP), strict=True)
+        }
+        try:
+            for round_number in range(1, args.rounds + 1):
+                for name in names:
+                    process, port = servers[name]
+                    requests = signed_requests(port, bodies)
+                    run = asyncio.run(measure(port, requests, EXPECTED[name], args.clients, args.seconds))
+                    one = asyncio.run(measure_sequential(port, requests, EXPECTED[name], args.sequential))
+                    for result in (run, one):
+                        if result.failed:
+                            failure = result.first_failure.decode(errors="replace")
+                            raise SystemExit(f"{name}: {result.failed} wrong answers, e.g.\n{failure}")
+                    loaded[name].append(run)
+                    sequential[name].append(one)
+                    print(
+                        f"  round {round_number} {name:<4} {run.rate:7.0f} req/s  "
+                        f"p99 {run.percentile(99):5.1f} ms  one at a time p50 {one.percentile(50):5.2f} ms"
+                    )
+        finally:
+            for process, _ in servers.values():
+                stop_server(process)
+            fake.shutdown()
+
+    rates = {name: statistics.median(run.rate for run in loaded[name]) for name in names}
+    print()
+    print(f"{'server':<34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7}   one at a time p50")
+    labels = {
+        "real": "real app, /madeinla eligible",
+        "bolt": "minimal Bolt app (ack only)",
+        "bare": "bare Starlette endpoint",
+    }
+    for name in names:
+        merged = Run(latencies=[latency for run in loaded[name] for latency in run.latencies])
+        alone = Run(latencies=[latency for run in sequential[name] for latency in run.latencies])
+        print(
+            f"{labels[name]:<34} {rates[name]:7.0f} {merged.percentile(50):6.1f}ms "
+            f"{merged.percentile(95):6.1f}ms {merged.percentile(99):6.1f}ms   {alone.percentile(50):.2f} ms"
+        )
+
+    # Ratios within each round (the servers ran seconds apart) resist the shared machine's swings
+    # better than a ratio of medians taken from different moments.
+    def ratio(top: str, bottom: str) -> float:
+        return statistics.median(a.rate / b.rate for a, b in zip(loaded[top], loaded[bottom], strict=True))
+
+    versus_bolt = ratio("real", "bolt")
+    print()
+    per_request = {name: 1e6 / rates[name] for name in names}
+    print(
+        f"server time per request: bare {per_request['bare']:.0f} µs, Bolt {per_request['bolt']:.0f} µs, "
+        f"real {per_request['real']:.0f} µs; the eligibility reply alone (in-process) "
+        f"{reply_cost_microseconds(bodies):.0f} µs"
+    )
+    print(f"real / minimal Bolt:   {versus_bolt:.0%}  (median of the rounds' ratios)")
+    print(f"real / bare Starlette: {ratio('real', 'bare'):.0%}")
+    print(f"Bolt / bare Starlette: {ratio('bolt', 'bare'):.0%}")
+    real = Run(latencies=[latency for run in loaded["real"] for latency in run.latencies])
+    alone = Run(latencies=[latency for run in sequential["real"] for latency in run.latencies])
+    checks = {
+        ">= 90% of the minimal Bolt app": versus_bolt >= 0.90,
+        f"p99 < 25 ms at {args.clients} connections": real.percentile(99) < 25,
+        "one at a time p50 < 3 ms": alone.percentile(50) < 3,
+    }
+    for label, met in checks.items():
+        print(f"target {label}: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

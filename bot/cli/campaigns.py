@@ -1,0 +1,483 @@
+"""`madeinla campaigns`: create, watch and control outreach campaigns.
+
+Thin over `outreach.campaigns`: these commands parse, call a service function, and print. Times
+are shown in Los Angeles time. Sending itself happens in a running `madeinla serve` or
+`madeinla worker`; `--wait` watches it happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.runtime import Runtime
+from bot.settings import Settings
+from outreach import campaigns as service
+from outreach.audience import KEYS_HELP, Audience
+from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.timing import CRON_HELP, la_time, utcnow
+
+T = TypeVar("T")
+ACTOR = "cli"
+DONE = {CampaignStatus.FINISHED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.MISSED}
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run with the database open; a service refusal becomes a one-line UserError."""
+
+    async def guarded() -> T:
+        try:
+            return await work()
+        except service.CampaignError as exc:
+            raise UserError(str(exc)) from None
+
+    try:
+        return run_with_db(settings, guarded)
+    except OSError as exc:
+        raise UserError(f"could not reach the database: {exc.strerror or exc}") from None
+
+
+async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        return await work(runtime)
+    finally:
+        await runtime.transport.close()
+
+
+def _values(pairs: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UserError(f"--var {pair!r} needs the form NAME=VALUE, like meeting_when='Tuesday 10:00'")
+        values[key.strip()] = value
+    return values
+
+
+def _wait_options(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--give-up-after",
+        type=click.FloatRange(1),
+        default=60,
+        show_default=True,
+        metavar="SECONDS",
+        help="With --wait: stop waiting (with a hint) when nothing has moved for this long.",
+    )(command)
+    return click.option("--wait", is_flag=True, help="Show progress until the campaign has been sent.")(
+        command
+    )
+
+
+@click.group()
+def campaigns() -> None:
+    """Create, watch and control outreach campaigns."""
+
+
+@campaigns.command(
+    epilog=f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}",
+)
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice([k.value for k in CampaignKind]),
+    help="What the campaign is; people only get kinds whose topic they chose.",
+)
+@click.option("--template", required=True, help="Template folder under templates/email/, e.g. pilot_update.")
+@click.option("--subject", default="", help="Subject line instead of the template's own.")
+@click.option(
+    "--audience", default="", help="Who gets it, e.g. role=manufacturer,language=es,zip=90021|90058."
+)
+@click.option("--send-at", help="When, ISO 8601; without an offset it is Los Angeles time: 2026-12-01T09:00.")
+@click.option("--now", "immediately", is_flag=True, help="Send as soon as the service picks it up.")
+@click.option("--cron", help='Recurring, crontab in Los Angeles time: "0 9 * * 2#1" = first Tuesday 9:00.')
+@click.option(
+    "--var",
+    "var",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for the template, e.g. --var meeting_when='Tue Dec 8, 10:00'. Repeatable.",
+)
+@_wait_options
+@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+def create(
+    kind: str,
+    template: str,
+    subject: str,
+    audience: str,
+    send_at: str | None,
+    immediately: bool,
+    cron: str | None,
+    var: tuple[str, ...],
+    wait: bool,
+    give_up_after: float,
+    as_json: bool,
+) -> None:
+    """Create a campaign: a kind, a template, an audience and a time (--now, --send-at or --cron)."""
+    if sum((send_at is not None, cron is not None, immediately)) != 1:
+        raise UserError("say when: give exactly one of --now, --send-at or --cron")
+    if wait and cron:
+        raise UserError("--wait watches one send; a recurring campaign sends many times (use show later)")
+    values = _values(var)
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime) -> tuple[dict[str, Any], int, list[str]]:
+        campaign = await service.create_campaign(
+            kind=kind,
+            template=template,
+            builder=runtime.builder,
+            audience=audience,
+            send_at=send_at,
+            cron=cron or "",
+            immediately=immediately,
+            subject=subject,
+            values=values,
+            created_by=ACTOR,
+        )
+        missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
+        size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
+        return await service.campaign_summary(campaign), size, missing
+
+    summary, size, missing = _run(settings, lambda: _with_runtime(settings, work))
+    if not as_json or wait:
+        _print_created(summary, size, missing, err=as_json)
+    if wait:
+        summary = _wait(settings, summary["id"], stall_seconds=give_up_after)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif wait and summary["status"] != CampaignStatus.FINISHED:
+        raise SystemExit(1)
+
+
+def _print_created(summary: dict[str, Any], size: int, missing: list[str], *, err: bool) -> None:
+    when = (
+        f"recurring ({summary['cron']}), first {la_time(_parse(summary['send_at']))}"
+        if summary["cron"]
+        else la_time(_parse(summary["send_at"]))
+    )
+    click.echo(
+        f"Campaign {summary['id']} created: {summary['kind']}, template {summary['template']}", err=err
+    )
+    click.echo(f"  sends: {when}", err=err)
+    click.echo(f"  audience: {summary['audience_text']} ({size} people right now)", err=err)
+    if size == 0:
+        click.secho("  nobody matches this audience yet", fg="yellow", err=err)
+    for lang in missing:
+        click.secho(f"  the template has no '{lang}' version: those people get English", fg="yellow", err=err)
+
+
+@campaigns.command(name="list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(limit: int, as_json: bool) -> None:
+    """The latest campaigns, newest first."""
+    settings = settings_or_exit()
+
+    async def work() -> list[dict[str, Any]]:
+        return [await service.campaign_summary(c) for c in await service.list_campaigns(limit)]
+
+    rows = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No campaigns yet. Create one with: madeinla campaigns create --help")
+        return
+    from rich.table import Table
+
+    table = Table("ID", "Kind", "Template", "Status", "When (LA)", "Sent", "Failed", "Total")
+    for row in rows:
+        when = f"{row['cron']} (next {la_time(_parse(row['send_at']))})" if row["cron"] else None
+        counts = row["counts"]
+        table.add_row(
+            str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
+            row["kind"],
+            row["template"],
+            row["status"],
+            when or la_time(_parse(row["started_at"] or row["send_at"])),
+            str(counts["sent"]),
+            str(counts["failed"]),
+            str(counts["total"]),
+        )
+    _console().print(table)
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@_wait_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(campaign_id: int, wait: bool, give_up_after: float, as_json: bool) -> None:
+    """A campaign's status and counts (queued, sending, sent, deferred, failed, suppressed)."""
+    settings = settings_or_exit()
+    summary = _summary(settings, campaign_id)
+    if wait:
+        summary = _wait(settings, campaign_id, stall_seconds=give_up_after)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    _print_summary(summary)
+
+
+def _summary(settings: Settings, campaign_id: int) -> dict[str, Any]:
+    async def work() -> dict[str, Any]:
+        return await service.campaign_summary(await service.get_campaign(campaign_id))
+
+    return _run(settings, work)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    click.echo(f"Campaign {s['id']}: {s['kind']}, template {s['template']}")
+    status = s["status"] + (f" ({s['paused_reason']})" if s["paused_reason"] else "")
+    click.echo(f"  status:    {status}")
+    if s["subject"]:
+        click.echo(f"  subject:   {s['subject']}")
+    click.echo(f"  audience:  {s['audience_text']}")
+    for key, value in s["values"].items():
+        click.echo(f"  value:     {key} = {value}")
+    if s["cron"]:
+        click.echo(f"  schedule:  {s['cron']} (Los Angeles time)")
+        click.echo(f"  next:      {la_time(_parse(s['send_at']))}")
+    else:
+        click.echo(f"  send at:   {la_time(_parse(s['send_at']))}")
+    if s["parent_id"]:
+        click.echo(f"  occurrence of campaign {s['parent_id']} for {la_time(_parse(s['occurrence_at']))}")
+    for label, key in (("started", "started_at"), ("finished", "finished_at")):
+        if s[key]:
+            click.echo(f"  {label}:{' ' * (10 - len(label))}{la_time(_parse(s[key]))}")
+    counts = s["counts"]
+    click.echo(
+        "  counts:    "
+        + ", ".join(
+            f"{counts[k]} {k}" for k in ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+        )
+        + f" (total {counts['total']})"
+    )
+    if "invited" in s:
+        click.echo(f"  invited → clicked: {s['invited']} → {s['clicked']}")
+    for child in s.get("occurrences", []):
+        click.echo(f"  occurrence {child['id']}: {la_time(_parse(child['occurrence_at']))} {child['status']}")
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--email", required=True, help="The subscriber to preview it for.")
+@click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
+def preview(campaign_id: int, email: str, html: bool) -> None:
+    """Show the campaign's message as this subscriber would get it."""
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime) -> service.Preview:
+        return await service.preview(campaign_id, email, builder=runtime.builder)
+
+    result = _run(settings, lambda: _with_runtime(settings, work))
+    click.echo(f"Subject: {result.rendered.subject}")
+    click.echo(f"Language: {result.language}")
+    if not result.in_audience:
+        click.secho("Note: this person is not in the campaign's audience right now.", fg="yellow", err=True)
+    click.echo("")
+    click.echo(result.rendered.html if html else result.rendered.text)
+
+
+@campaigns.command(name="test-send")
+@click.argument("campaign_id", type=int)
+@click.option("--to", "to", required=True, help="Where to send the test (usually your own address).")
+@click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
+def test_send(campaign_id: int, to: str, language: str) -> None:
+    """Send the campaign's message to one address now, with [TEST] in the subject."""
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime) -> service.TestSendResult:
+        return await service.test_send(
+            campaign_id, to, builder=runtime.builder, transport=runtime.transport, language=language
+        )
+
+    result = _run(settings, lambda: _with_runtime(settings, work))
+    if not result.sent:
+        raise click.ClickException(f"the test was not sent: {result.reply}")
+    click.echo(f"Test sent (delivery {result.delivery_id}); the mail server said: {result.reply}")
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--reason", default="paused by staff", show_default=True, help="Shown with the status.")
+def pause(campaign_id: int, reason: str) -> None:
+    """Stop sending until resumed; nothing already sent is sent again."""
+    _control(campaign_id, "pause", lambda: service.pause_campaign(campaign_id, reason=reason, actor=ACTOR))
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@_wait_options
+def resume(campaign_id: int, wait: bool, give_up_after: float) -> None:
+    """Carry on sending a paused campaign from where it stopped."""
+    _control(campaign_id, "resume", lambda: service.resume_campaign(campaign_id, actor=ACTOR))
+    if wait:
+        settings = settings_or_exit()
+        if _wait(settings, campaign_id, stall_seconds=give_up_after)["status"] != CampaignStatus.FINISHED:
+            raise SystemExit(1)
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+def cancel(campaign_id: int) -> None:
+    """Stop for good: whatever is not yet sent never will be."""
+    _control(campaign_id, "cancel", lambda: service.cancel_campaign(campaign_id, actor=ACTOR))
+
+
+def _control(campaign_id: int, verb: str, action: Callable[[], Awaitable[bool]]) -> None:
+    settings = settings_or_exit()
+
+    async def work() -> tuple[bool, Campaign]:
+        campaign = await service.get_campaign(campaign_id)
+        done = await action()
+        return done, await service.get_campaign(campaign_id) if done else campaign
+
+    done, campaign = _run(settings, work)
+    if not done:
+        allowed = {
+            "pause": "scheduled or sending",
+            "resume": "paused",
+            "cancel": "scheduled, sending or paused",
+        }[verb]
+        raise UserError(
+            f"campaign {campaign_id} is {campaign.status.value}; only a {allowed} campaign can be {verb}d"
+        )
+    click.echo(f"Campaign {campaign_id} is now {campaign.status.value}.")
+    if verb != "cancel" and campaign.status == CampaignStatus.SCHEDULED:
+        click.echo(f"  it will start at {la_time(campaign.send_at)}")
+
+
+@campaigns.command()
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def history(email: str, as_json: bool) -> None:
+    """What was sent to one person, and what the mail server answered."""
+    settings = settings_or_exit()
+    rows = _run(settings, lambda: service.deliveries_for_person(email))
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo("Nothing has been sent to that address.")
+        return
+    from rich.table import Table
+
+    table = Table(
+        "Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"
+    )
+    for row in rows:
+        campaign = f"{row.campaign_id} {row.kind}" if row.campaign_id else row.kind
+        state = row.state + (" (clicked)" if row.clicked_at else "")
+        table.add_row(
+            la_time(row.created_at),
+            campaign,
+            row.template,
+            state,
+            la_time(row.sent_at),
+            row.last_reply,
+            row.message_id,
+        )
+    _console().print(table)
+
+
+def _console():
+    """Rich output: the terminal's width, or wide enough not to wrap when piped to a file."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+# Waiting -----------------------------------------------------------------------------------------
+
+
+def _wait(
+    settings: Settings, campaign_id: int, *, poll_seconds: float = 1.0, stall_seconds: float = 60
+) -> dict:
+    """Poll the counts with a progress bar until the campaign is done; give up with a hint when
+    nothing moves (no `serve` or `worker` running, or everything left is waiting to retry)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    late_allowance = 2 * settings.sweep_interval_seconds + stall_seconds
+
+    async def watch() -> dict[str, Any]:
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        last_seen: tuple[Any, ...] = ()
+        last_change = time.monotonic()
+        with progress:
+            task = progress.add_task(f"Campaign {campaign_id}", total=None, detail="")
+            while True:
+                summary = await service.campaign_summary(await service.get_campaign(campaign_id))
+                counts, status = summary["counts"], summary["status"]
+                handled = counts["sent"] + counts["failed"] + counts["suppressed"]
+                detail = f"{status}; {counts['deferred']} deferred, {counts['failed']} failed"
+                progress.update(task, total=counts["total"] or None, completed=handled, detail=detail)
+                if status in DONE:
+                    return summary
+                seen = (status, tuple(sorted(counts.items())))
+                if seen != last_seen:
+                    last_seen, last_change = seen, time.monotonic()
+                hint = _stall_hint(summary, time.monotonic() - last_change, stall_seconds, late_allowance)
+                if hint:
+                    progress.stop()
+                    click.secho(hint, fg="yellow", err=True)
+                    return summary
+                await asyncio.sleep(poll_seconds)
+
+    summary = _run(settings, watch)
+    counts = summary["counts"]
+    click.echo(
+        f"Campaign {campaign_id} {summary['status']}: {counts['sent']} sent, {counts['failed']} failed, "
+        f"{counts['suppressed']} suppressed, {counts['deferred']} deferred of {counts['total']}",
+        err=True,
+    )
+    return summary
+
+
+def _stall_hint(summary: dict[str, Any], still: float, stall_seconds: float, late_allowance: float) -> str:
+    counts = summary["counts"]
+    if summary["status"] == CampaignStatus.SCHEDULED:
+        due = _parse(summary["send_at"])
+        if due is not None and (utcnow() - due).total_seconds() > late_allowance:
+            return (
+                f"Campaign {summary['id']} is due but no service has started it. Is `madeinla serve` or "
+                "`madeinla worker` running? It starts as soon as one is; check with `campaigns show`."
+            )
+        return ""
+    if still < stall_seconds:
+        return ""
+    if counts["queued"] or counts["sending"]:
+        return (
+            f"Nothing has been sent for {int(still)} seconds. Is `madeinla serve` or `madeinla worker` "
+            f"running? The campaign carries on when one is; check with `campaigns show {summary['id']}`."
+        )
+    if counts["deferred"]:
+        return (
+            f"{counts['deferred']} messages are waiting to be retried (the mail server asked us to try "
+            f"later); the service keeps trying. Check with `campaigns show {summary['id']}`."
+        )
+    return ""
+
+
+def _parse(value: str | None):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value) if value else None

@@ -1,0 +1,145 @@
+"""The Slack bot: `/madeinla` over HTTP (`POST /slack/events`) or Socket Mode, and the notify channel.
+
+`routes()` is mounted by `bot.app` whether or not Slack is configured; `start_slack(runtime)` runs
+in the app's lifespan, builds the Bolt app from the settings and keeps it in
+`runtime.extras["slack"]`. Without SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN the endpoint answers
+503 with what to set, and the rest of the service runs as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.runtime import Runtime
+from bot.slack.app import build_slack_app
+from bot.slack.digest import Notifier
+from outreach import notices
+
+log = logging.getLogger(__name__)
+
+__all__ = ["routes", "start_slack"]
+
+# Slack's payloads are a few kilobytes; a modal submission stays well under this.
+MAX_BODY_BYTES = 256 * 1024
+NOT_CONFIGURED = "Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN"
+
+Stop = Callable[[], Awaitable[None]]
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/slack/events", slack_events, methods=["POST"])]
+
+
+async def slack_events(request: Request) -> Response:
+    """Slash commands and modal submissions. Bolt checks the signature and the timestamp (401)."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    bolt = runtime.extras.get("slack") if runtime else None
+    if not isinstance(bolt, AsyncApp) or not runtime.settings.slack_signing_secret.get_secret_value():
+        return JSONResponse({"error": NOT_CONFIGURED}, status_code=503)
+    body = await _read_body(request)
+    if body is None:
+        return JSONResponse({"error": "request body too large"}, status_code=413)
+    # Undecodable bytes become U+FFFD, which then fails the signature check (401), not a 500.
+    bolt_request = AsyncBoltRequest(
+        body=body.decode("utf-8", errors="replace"), query=request.url.query, headers=request.headers
+    )
+    answer = await bolt.async_dispatch(bolt_request)
+    if answer.status == 401:
+        log.info("refused a request to /slack/events: bad or missing signature, or a stale timestamp")
+    return Response(answer.body, status_code=answer.status, headers=answer.first_headers_without_set_cookie())
+
+
+async def _read_body(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def start_slack(runtime: Runtime) -> Stop | None:
+    """Build the Bolt app; connect Socket Mode and the notify channel when configured.
+
+    Returns the function that stops what was started, or None when Slack is not configured.
+    Nothing here waits on Slack: a workspace that can't be reached must not stop the service.
+    """
+    settings = runtime.settings
+    if not settings.slack_bot_token.get_secret_value():
+        if settings.slack_signing_secret.get_secret_value() or settings.slack_app_token.get_secret_value():
+            log.warning("Slack is not configured: SLACK_BOT_TOKEN is missing")
+        return None
+    app_token = settings.slack_app_token.get_secret_value()
+    if not settings.slack_signing_secret.get_secret_value():
+        if not app_token:
+            log.warning(NOT_CONFIGURED)
+            return None
+        # Socket Mode only: HTTP requests are refused (503) before they reach Bolt, and this
+        # random secret makes sure no signature could ever match anyway.
+        settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
+    bolt = build_slack_app(settings)
+    runtime.extras["slack"] = bolt
+    stops: list[Stop] = []
+
+    if app_token:
+        handler = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=bolt.client)
+        runtime.extras["slack_socket_mode"] = handler
+        connecting = asyncio.create_task(_connect(handler), name="slack-socket-mode")
+
+        async def stop_socket_mode() -> None:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            await handler.close_async()
+
+        stops.append(stop_socket_mode)
+
+    if settings.slack_notify_channel:
+        notifier = Notifier(bolt.client, settings.slack_notify_channel)
+        runtime.extras["slack_notifier"] = notifier
+        forget = notices.subscribe(notifier.on_notice)
+        notifier.start()
+
+        async def stop_notifier() -> None:
+            forget()
+            await notifier.stop()
+
+        stops.append(stop_notifier)
+
+    async def stop() -> None:
+        for stop_part in reversed(stops):
+            try:
+                await stop_part()
+            except Exception:  # shutting down: report and carry on stopping the rest
+                log.exception("stopping the Slack bot failed")
+        runtime.extras.pop("slack", None)
+
+    mode = "Socket Mode" if app_token else "HTTP at /slack/events"
+    log.info("Slack bot ready (%s)", mode)
+    return stop
+
+
+async def _connect(handler: AsyncSocketModeHandler) -> None:
+    """Connect in the background: slack_sdk retries by itself until Slack answers or we close."""
+    try:
+        await handler.connect_async()
+    except Exception:  # the SDK retries connection errors itself; anything else is reported
+        log.exception("Slack Socket Mode could not connect")
+    else:
+        log.info("Slack Socket Mode connected")

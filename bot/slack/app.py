@@ -1,0 +1,300 @@
+"""The Bolt app: built from our settings only, with thin listeners that call `commands`.
+
+`process_before_response=True`: Bolt's default runs each listener as a detached task and polls
+every 10 ms for the ack, which adds about 10 ms to every reply and lets work outlive the request
+unsupervised. Our listeners answer from the ack in well under Slack's 3 seconds (the screener is
+pure; database commands are bounded queries with a time limit), so running them to completion
+before the HTTP response is both faster and simpler to reason about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.settings import Settings
+from bot.slack.commands import (
+    Eligible,
+    Invocation,
+    MemberLookupError,
+    OpenModal,
+    Reply,
+    eligibility_reply,
+    parse_command,
+    pilot_today,
+    run_command,
+)
+from bot.slack.mrkdwn import escape
+from bot.slack.views import ELIGIBILITY_CALLBACK, answer_errors, private_metadata, submitted_answers
+from subscribers.addresses import InvalidEmail, normalise_email
+from subscribers.eligibility import parse_screening_inputs as screening_inputs
+from subscribers.eligibility import render_screening_text, screen
+from subscribers.slack_membership import SlackMember
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/madeinla"
+# Slack waits 3 s for an answer. Work that talks to the database or to Slack gets this long, then
+# the person is told to try again (a timed-out transaction is rolled back, so nothing is half-done).
+WORK_SECONDS = 2.4
+SLACK_CALL_SECONDS = 2.0
+
+# Variables AsyncApp() reads by itself when an argument is missing or falsy. Both SLACK_CLIENT_ID
+# and SLACK_CLIENT_SECRET being set silently switches it to the OAuth flow, ignoring our token.
+_BOLT_ENVIRONMENT = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_BOT_TOKEN",
+)
+
+
+class SlackNotConfigured(RuntimeError):
+    pass
+
+
+def is_configured(settings: Settings) -> bool:
+    return bool(
+        settings.slack_signing_secret.get_secret_value() and settings.slack_bot_token.get_secret_value()
+    )
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def build_slack_app(settings: Settings) -> AsyncApp:
+    """The Bolt app for one workspace, from `settings` and nothing else."""
+    if not is_configured(settings):
+        raise SlackNotConfigured("set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+    with _hidden(_BOLT_ENVIRONMENT):
+        bolt = AsyncApp(
+            name="madeinla",
+            client=build_web_client(settings),
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            process_before_response=True,
+            logger=_bolt_logger(settings),
+        )
+    _register(bolt, settings)
+    return bolt
+
+
+def _bolt_logger(settings: Settings) -> logging.Logger:
+    """Bolt's own INFO and DEBUG lines quote whole payloads (a refused signature logs the body,
+    which may hold what someone typed), so below WARNING they are kept only when LOG_LEVEL=debug.
+    Bolt copies this logger's level to each of its loggers."""
+    logger = logging.getLogger("bot.slack.bolt")
+    logger.setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)
+    return logger
+
+
+@contextlib.contextmanager
+def _hidden(names: tuple[str, ...]) -> Iterator[None]:
+    """Hide variables from AsyncApp's constructor (it is synchronous: nothing else runs meanwhile)."""
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _register(bolt: AsyncApp, settings: Settings) -> None:
+    staff = settings.staff_slack_user_ids
+    pilot_start = settings.pilot_start_date
+
+    @bolt.command(COMMAND)
+    async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        text = command.get("text") or ""
+        parsed = parse_command(text)
+        if isinstance(parsed, Eligible) and parsed.arguments:
+            # The common case answers straight from the ack: no database, no Slack call.
+            await _send(ack, eligibility_reply(parsed.arguments, pilot_today()))
+            return
+        user_id = command.get("user_id", "")
+        invocation = Invocation(
+            user_id=user_id,
+            channel_id=command.get("channel_id", ""),
+            response_url=command.get("response_url", ""),
+            is_staff=user_id in staff,
+            today=pilot_today(),
+            pilot_start=pilot_start,
+            member=lambda: _look_up_member(client, user_id, user_id in staff),
+        )
+        try:
+            async with asyncio.timeout(WORK_SECONDS):
+                outcome = await run_command(parsed, invocation)
+                if isinstance(outcome, OpenModal):
+                    outcome = await _open_modal(client, command.get("trigger_id", ""), outcome)
+        except TimeoutError:
+            outcome = Reply("Sorry, that took too long and nothing was changed. Please try again.")
+        await _send(ack, outcome)
+
+    @bolt.view(ELIGIBILITY_CALLBACK)
+    async def on_eligibility_form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        answers = submitted_answers(view)
+        errors = answer_errors(answers)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()  # closes the modal; the answer follows as a private message
+        screening = screen(screening_inputs(answers), as_of=pilot_today())
+        shown = " ".join(f"{key}={value}" for key, value in answers.items())
+        text = f"*Eligibility screening* for `{escape(shown)}`\n\n{escape(render_screening_text(screening))}"
+        user_id = (body.get("user") or {}).get("id", "")
+        await _post_privately(bolt.client, user_id, private_metadata(view), text)
+
+    # Anything else Slack sends us (another command pointed here, a button on an old message) gets
+    # a polite answer instead of Bolt's "unhandled request" warning, which logs the whole payload.
+    @bolt.command(re.compile(".*"))
+    async def on_other_command(ack: Any) -> None:
+        await ack(text=f"This app only answers `{COMMAND}`. Try `{COMMAND} help`.", response_type="ephemeral")
+
+    @bolt.action(re.compile(".*"))
+    async def on_other_action(ack: Any) -> None:
+        await ack()
+
+    @bolt.view(re.compile(".*"))
+    async def on_other_view(ack: Any) -> None:
+        await ack()
+
+    @bolt.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        return apology(error, body)
+
+
+async def _send(ack: Any, outcome: Reply | OpenModal | None) -> None:
+    if outcome is None:
+        await ack()
+    elif isinstance(outcome, Reply):
+        await ack(text=outcome.text, response_type="in_channel" if outcome.public else "ephemeral")
+    else:  # pragma: no cover - _open_modal turns a modal into None or a Reply
+        raise AssertionError(outcome)
+
+
+async def _open_modal(client: AsyncWebClient, trigger_id: str, modal: OpenModal) -> Reply | None:
+    """Open the form. The trigger expires 3 s after the command, so this happens before the ack."""
+    try:
+        async with asyncio.timeout(SLACK_CALL_SECONDS):
+            await client.views_open(trigger_id=trigger_id, view=modal.view)
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("views.open failed: %s", _slack_error(error))
+        return Reply(
+            "Sorry, Slack didn't open the form in time. Try again, or give the answers in the "
+            "command itself, like `/madeinla eligible zip=90021 employees=12`."
+        )
+    return None
+
+
+async def _look_up_member(client: AsyncWebClient, user_id: str, is_staff: bool) -> SlackMember:
+    """The person's verified Slack address (needs the `users:read.email` scope)."""
+    try:
+        async with asyncio.timeout(SLACK_CALL_SECONDS):
+            response = await client.users_info(user=user_id)
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("users.info failed for %s: %s", user_id, _slack_error(error))
+        raise MemberLookupError(
+            "Sorry, Slack didn't tell me your email address just now, so nothing was changed. "
+            "Please try again in a minute."
+        ) from None
+    user = response.get("user") or {}
+    profile = user.get("profile") or {}
+    raw = profile.get("email") or ""
+    if user.get("is_bot") or not raw or user.get("is_email_confirmed") is False:
+        raise MemberLookupError(
+            "Slack has no confirmed email address for your account, so I can't subscribe it. "
+            "You can sign up with the form on our website instead."
+        )
+    try:
+        email = normalise_email(raw)
+    except InvalidEmail:
+        raise MemberLookupError("Your Slack email address doesn't look usable for email from us.") from None
+    name = profile.get("real_name") or user.get("real_name") or ""
+    return SlackMember(user_id=user_id, email=email, name=str(name), is_staff=is_staff)
+
+
+async def _post_privately(client: AsyncWebClient, user_id: str, metadata: dict[str, str], text: str) -> None:
+    """Post the form's answer where the command was run, visible to that person only.
+
+    The command's `response_url` works in any conversation, even one the bot is not in; it
+    expires after 30 minutes, and then the answer goes to the person as a direct message.
+    """
+    url = metadata.get("response_url", "")
+    if url.startswith(("https://", "http://")):
+        try:
+            async with asyncio.timeout(SLACK_CALL_SECONDS):
+                result = await AsyncWebhookClient(url).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+            if result.status_code == 200:
+                return
+            log.info("response_url answered %s; sending a direct message instead", result.status_code)
+        except (SlackClientError, OSError, TimeoutError) as error:
+            log.warning("response_url failed: %s", type(error).__name__)
+    try:
+        async with asyncio.timeout(SLACK_CALL_SECONDS):
+            await client.chat_postMessage(channel=user_id, text=text)
+    except (SlackClientError, TimeoutError) as error:
+        log.error("could not send the screening to %s: %s", user_id, _slack_error(error))
+
+
+def _slack_error(error: BaseException) -> str:
+    if isinstance(error, SlackApiError) and isinstance(error.response.data, dict):
+        return str(error.response.data.get("error", "unknown error"))
+    return type(error).__name__
+
+
+def apology(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """A polite answer for anything unexpected, with a reference staff can find in the log.
+
+    The log line carries the reference, the kind of request, the exception's type and where it
+    was raised (file, line, function), but not its message, the source lines or the payload,
+    any of which may hold what someone typed or an address.
+    """
+    reference = secrets.token_hex(4)
+    kind = body.get("type") or ("command" if "command" in body else "request")
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+    log.error("Slack %s failed, reference %s: %s\n%s", kind, reference, type(error).__name__, frames)
+    text = (
+        f"Sorry, something went wrong on our side (reference {reference}). "
+        "Please try again, or tell DEO staff the reference."
+    )
+    if kind == "view_submission":
+        answer: dict[str, Any] = {
+            "response_action": "update",
+            "view": {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Made in LA screener"},
+                "close": {"type": "plain_text", "text": "Close"},
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            },
+        }
+    elif kind == "command":
+        answer = {"response_type": "ephemeral", "text": text}
+    else:
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": "application/json"})

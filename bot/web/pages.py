@@ -1,0 +1,439 @@
+"""The public pages: landing and interest form, confirmation, preferences, unsubscribe, privacy.
+
+Handlers stay thin: they check the request (rate limit, body, CSRF, signed link), call
+`subscribers.signup`, and render a page. Whatever happened to an address, the pages say the same
+thing, so nobody can use them to learn who is on the list.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.runtime import Runtime
+from bot.web import csrf
+from bot.web.forms import UnreadableForm, parse_preferences, parse_signup, read_form
+from bot.web.i18n import LANGUAGE_NAMES, page_language, texts
+from bot.web.ratelimit import RateLimiter, client_address
+from bot.web.templating import FieldMap, PageRenderer
+from subscribers.models import Role, Status, Subscriber, Topic
+from subscribers.signup import (
+    CONSENT_WORDING,
+    ConfirmOutcome,
+    SignupBatcher,
+    confirm,
+    unsubscribe,
+    update_preferences,
+)
+from subscribers.tokens import InvalidToken, Purpose
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class WebParts:
+    """What the pages need, built once per running app from its Runtime."""
+
+    runtime: Runtime
+    renderer: PageRenderer
+    csrf: csrf.CsrfGuard
+    limiter: RateLimiter
+    signups: SignupBatcher
+
+    @classmethod
+    def of(cls, request: Request) -> WebParts:
+        runtime: Runtime = request.app.state.runtime
+        parts = runtime.extras.get("web")
+        if parts is None:
+            settings = runtime.settings
+            parts = runtime.extras["web"] = cls(
+                runtime=runtime,
+                renderer=PageRenderer(postal_address=settings.postal_address),
+                csrf=csrf.CsrfGuard(
+                    settings.secret(), secure_cookie=settings.public_base_url.startswith("https://")
+                ),
+                limiter=RateLimiter(settings.form_rate_limit_per_minute),
+                signups=SignupBatcher(confirm_link_hours=int(settings.confirm_token_max_age_hours)),
+            )
+        return parts  # type: ignore[return-value]
+
+    @property
+    def link_days(self) -> int:
+        return max(1, round(self.runtime.settings.confirm_token_max_age_hours / 24))
+
+
+def page(handler: Handler) -> Handler:
+    """Turn anything unexpected into a friendly 500 page in the visitor's language (and a log line)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Exception:
+            log.exception("page %s failed", request.url.path)
+            return server_error_page(request)
+
+    return wrapped
+
+
+# Landing page and form ----------------------------------------------------------------------------
+
+
+@page
+async def landing(request: Request) -> Response:
+    lang = page_language(request)
+    return _form_page(request, lang, {"language": lang, "topics": []})
+
+
+@page
+async def submit_signup(request: Request) -> Response:
+    web = WebParts.of(request)
+    lang = page_language(request)
+    if (refused := _over_limit(request, web, lang)) is not None:
+        return refused
+    try:
+        form = await read_form(request)
+    except UnreadableForm as exc:
+        return _unreadable(request, web, lang, exc)
+    checked = parse_signup(form)
+    if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
+        return _form_page(request, lang, checked.values, {"csrf": "err_csrf", **checked.errors}, status=400)
+    if form.get("website"):
+        # The honeypot: only a bot fills a field people can't see. It gets the page a person would.
+        log.info("sign-up dropped: honeypot filled")
+        return _check_email_page(request, web, lang, checked.values.get("email", ""))
+    if checked.request is None:
+        return _form_page(request, lang, checked.values, checked.errors, status=400)
+    result = await web.signups.sign_up(checked.request)
+    if result.queued_mail:
+        web.runtime.sender.wake()
+    log.info("sign-up: %s (subscriber %s)", result.outcome.value, result.subscriber_id)
+    return _check_email_page(request, web, lang, checked.values.get("email", ""))
+
+
+def _form_page(
+    request: Request,
+    lang: str,
+    values: dict[str, object],
+    errors: dict[str, str] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    web = WebParts.of(request)
+    t = texts(lang)
+    token, new_cookie = web.csrf.token_for(request)
+    response = web.renderer.render(
+        request,
+        "index.html",
+        lang,
+        {
+            "values": FieldMap(values),
+            "csrf_token": token,
+            "role_options": [(role.value, t[f"role_{role.value}"]) for role in Role],
+            "topic_options": _topic_options(lang),
+            "language_options": list(LANGUAGE_NAMES.items()),
+            "yes_no_options": [("yes", t["yes"]), ("no", t["no"])],
+            "consent_wording": CONSENT_WORDING[lang],
+        },
+        status=status,
+        errors=errors,
+    )
+    if new_cookie:
+        web.csrf.set_cookie(response, new_cookie)
+    return response
+
+
+def _topic_options(lang: str) -> list[tuple[str, str]]:
+    t = texts(lang)
+    return [(topic.value, t[f"topic_{topic.value}"]) for topic in Topic]
+
+
+def _check_email_page(request: Request, web: WebParts, lang: str, email: object) -> Response:
+    return web.renderer.render(
+        request, "check_email.html", lang, {"email": email, "link_days": web.link_days}
+    )
+
+
+# Confirmation (double opt-in) -----------------------------------------------------------------------
+#
+# The emailed link opens a page with a button; only the button's POST confirms. Mail security
+# scanners (Outlook Safe Links, corporate gateways) fetch every link in an email, so confirming on
+# GET would let a scanner confirm a sign-up that someone else typed for this address, which is
+# exactly what double opt-in is meant to prevent. One extra tap is the price.
+
+
+@page
+async def confirm_page(request: Request) -> Response:
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.CONFIRM, request)
+    person = await _person(subscriber_id)
+    lang = page_language(request, person.language.value if person else None)
+    if person is None or person.status not in (Status.PENDING, Status.ACTIVE):
+        return _bad_link(request, web, lang)
+    if person.status == Status.ACTIVE:
+        return _confirmed_page(request, web, lang, person.id)
+    return _confirm_form(request, web, lang)
+
+
+@page
+async def submit_confirm(request: Request) -> Response:
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.CONFIRM, request)
+    lang = page_language(request)
+    if (refused := _over_limit(request, web, lang)) is not None:
+        return refused
+    try:
+        form = await read_form(request)
+    except UnreadableForm as exc:
+        return _unreadable(request, web, lang, exc)
+    if subscriber_id is None:
+        return _bad_link(request, web, lang)
+    if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
+        return _confirm_form(request, web, lang, errors={"csrf": "err_csrf"}, status=400)
+    outcome = await confirm(subscriber_id)
+    log.info("confirmation: %s (subscriber %s)", outcome.value, subscriber_id)
+    if outcome == ConfirmOutcome.GONE:
+        return _bad_link(request, web, lang)
+    return _confirmed_page(request, web, lang, subscriber_id)
+
+
+def _confirm_form(
+    request: Request, web: WebParts, lang: str, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    token, new_cookie = web.csrf.token_for(request)
+    response = web.renderer.render(
+        request, "confirm.html", lang, {"csrf_token": token}, errors=errors, status=status
+    )
+    if new_cookie:
+        web.csrf.set_cookie(response, new_cookie)
+    return response
+
+
+def _confirmed_page(request: Request, web: WebParts, lang: str, subscriber_id: int) -> Response:
+    manage = web.runtime.signer.sign(Purpose.MANAGE, subscriber_id)
+    return web.renderer.render(
+        request, "confirmed.html", lang, {"preferences_url": f"/preferences/{manage}?lang={lang}"}
+    )
+
+
+# Preferences ----------------------------------------------------------------------------------------
+
+
+@page
+async def preferences_page(request: Request) -> Response:
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.MANAGE, request)
+    person = await _person(subscriber_id)
+    lang = page_language(request, person.language.value if person else None)
+    if person is None:
+        return _bad_link(request, web, lang, manage=True)
+    values = {"name": person.name, "topics": person.topics, "language": person.language.value}
+    return _preferences_form(request, web, lang, person, values)
+
+
+@page
+async def submit_preferences(request: Request) -> Response:
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.MANAGE, request)
+    lang = page_language(request)
+    if (refused := _over_limit(request, web, lang)) is not None:
+        return refused
+    try:
+        form = await read_form(request)
+    except UnreadableForm as exc:
+        return _unreadable(request, web, lang, exc)
+    person = await _person(subscriber_id)
+    if person is None:
+        return _bad_link(request, web, lang, manage=True)
+    checked = parse_preferences(form)
+    errors = dict(checked.errors)
+    if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
+        errors = {"csrf": "err_csrf", **errors}
+    if person.status not in (Status.PENDING, Status.ACTIVE):
+        return _preferences_form(request, web, lang, person, checked.values)  # says: not signed up
+    if errors:
+        return _preferences_form(request, web, lang, person, checked.values, errors=errors, status=400)
+    updated = await update_preferences(
+        person.id, topics=checked.topics, language=checked.language, name=checked.name
+    )
+    if updated is None:
+        return _bad_link(request, web, lang, manage=True)
+    values = {"name": updated.name, "topics": updated.topics, "language": updated.language.value}
+    return _preferences_form(request, web, lang, updated, values, saved=True)
+
+
+def _preferences_form(
+    request: Request,
+    web: WebParts,
+    lang: str,
+    person: Subscriber,
+    values: dict[str, object],
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    saved: bool = False,
+) -> Response:
+    token, new_cookie = web.csrf.token_for(request)
+    manage = request.path_params["token"]
+    response = web.renderer.render(
+        request,
+        "preferences.html",
+        lang,
+        {
+            "values": FieldMap(values),
+            "csrf_token": token,
+            "saved": saved,
+            "pending": person.status == Status.PENDING,
+            "inactive": person.status not in (Status.PENDING, Status.ACTIVE),
+            "topic_options": _topic_options(lang),
+            "language_options": list(LANGUAGE_NAMES.items()),
+            "unsubscribe_url": f"/unsubscribe/{manage}?lang={lang}",
+        },
+        errors=errors,
+        status=status,
+    )
+    if new_cookie:
+        web.csrf.set_cookie(response, new_cookie)
+    return response
+
+
+# Unsubscribe ----------------------------------------------------------------------------------------
+
+
+@page
+async def unsubscribe_page(request: Request) -> Response:
+    """The emailed link: a page with a button (GET never unsubscribes: link scanners fetch GETs)."""
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.MANAGE, request)
+    person = await _person(subscriber_id)
+    lang = page_language(request, person.language.value if person else None)
+    if subscriber_id is None:
+        return _bad_link(request, web, lang, manage=True)
+    manage = request.path_params["token"]
+    return web.renderer.render(
+        request, "unsubscribe.html", lang, {"preferences_url": f"/preferences/{manage}?lang={lang}"}
+    )
+
+
+@page
+async def submit_unsubscribe(request: Request) -> Response:
+    """RFC 8058 one-click unsubscribe, and our own page's button: the same POST.
+
+    A mail provider posts `List-Unsubscribe=One-Click` with no cookies, so there is no CSRF check
+    and no rate limit here; the signed link is the proof. The answer is a plain 200 page, never a
+    redirect, and posting twice is harmless. The body is not even read: its content changes nothing.
+    """
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, Purpose.MANAGE, request)
+    lang = page_language(request)
+    if subscriber_id is None:
+        return _bad_link(request, web, lang, manage=True)
+    known = await unsubscribe(subscriber_id)
+    log.info("unsubscribe: subscriber %s (%s)", subscriber_id, "done" if known else "unknown")
+    return web.renderer.render(request, "unsubscribed.html", lang)
+
+
+# Other pages ----------------------------------------------------------------------------------------
+
+
+@page
+async def privacy(request: Request) -> Response:
+    web = WebParts.of(request)
+    return web.renderer.render(request, "privacy.html", page_language(request))
+
+
+def problem_page(
+    request: Request, lang: str, title_key: str, paragraphs: list[str], *, status: int, **headers: str
+) -> Response:
+    web = WebParts.of(request)
+    t = texts(lang)
+    return web.renderer.render(
+        request,
+        "problem.html",
+        lang,
+        {"title": t[title_key], "paragraphs": paragraphs, "link_text": None},
+        status=status,
+        headers=headers,
+    )
+
+
+def server_error_page(request: Request) -> Response:
+    lang = page_language(request)
+    t = texts(lang)
+    return problem_page(request, lang, "server_error_title", [t["server_error_text"]], status=500)
+
+
+def not_found_page(request: Request) -> Response:
+    lang = page_language(request)
+    t = texts(lang)
+    return problem_page(request, lang, "not_found_title", [t["not_found_text"]], status=404)
+
+
+# Shared checks --------------------------------------------------------------------------------------
+
+
+def _over_limit(request: Request, web: WebParts, lang: str) -> Response | None:
+    client = client_address(request, web.runtime.settings.trusted_proxy_hops)
+    wait = web.limiter.hit(client)
+    if wait is None:
+        return None
+    log.warning("form rate limit reached by a client; retry in %ss", wait)
+    t = texts(lang)
+    return problem_page(
+        request,
+        lang,
+        "too_many_title",
+        [t["too_many_text"].format(seconds=wait)],
+        status=429,
+        **{"Retry-After": str(wait)},
+    )
+
+
+def _unreadable(request: Request, web: WebParts, lang: str, exc: UnreadableForm) -> Response:
+    t = texts(lang)
+    if exc.too_big:
+        return problem_page(request, lang, "too_big_title", [t["too_big_text"]], status=413)
+    status = 415 if exc.wrong_type else 400
+    return problem_page(request, lang, "unreadable_title", [t["unreadable_text"]], status=status)
+
+
+def _unsign(web: WebParts, purpose: Purpose, request: Request) -> int | None:
+    token = request.path_params.get("token", "")
+    if not token or len(token) > 300:
+        return None
+    try:
+        return web.runtime.signer.unsign(purpose, token)
+    except InvalidToken as exc:
+        request.state.token_expired = exc.expired
+        return None
+
+
+def _expired(request: Request) -> bool:
+    return bool(getattr(request.state, "token_expired", False))
+
+
+async def _person(subscriber_id: int | None) -> Subscriber | None:
+    if subscriber_id is None:
+        return None
+    return await Subscriber.get_or_none(id=subscriber_id)
+
+
+def _bad_link(request: Request, web: WebParts, lang: str, *, manage: bool = False) -> Response:
+    """The same answer for forged, damaged, expired and no-longer-useful links (HTTP 400).
+
+    A preferences or unsubscribe link that is merely old gets a hint on how to stop the emails.
+    """
+    t = texts(lang)
+    if manage and _expired(request):
+        contact = web.runtime.settings.mail_reply_to or web.runtime.settings.mail_from_address.addr_spec
+        paragraphs = [t["old_link_text"].format(contact=contact)]
+    else:
+        paragraphs = [t["bad_link_text"].format(days=web.link_days), t["bad_link_next"]]
+    return problem_page(request, lang, "bad_link_title", paragraphs, status=400)

@@ -1,0 +1,90 @@
+"""Rendering a public page: the Jinja2 environment, the context every page shares, and the headers
+every page carries.
+
+Pages hold CSRF tokens and, behind emailed links, a person's preferences, so none is cached, none
+sends a Referer (the link's token must not leak to another site), and the Content-Security-Policy
+allows no scripts at all: the pages work without JavaScript by design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from bot.web.i18n import LANGUAGE_NAMES, other_language, texts
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
+STATIC_DIR = TEMPLATES_DIR / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _asset_version() -> str:
+    """Changes when the stylesheet does, so browsers never keep an old one."""
+    return hashlib.sha256((STATIC_DIR / "site.css").read_bytes()).hexdigest()[:10]
+
+
+class PageRenderer:
+    def __init__(self, *, postal_address: str, directory: Path = TEMPLATES_DIR) -> None:
+        # Templates are read once: the service doesn't edit its own pages while running.
+        self._env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=select_autoescape(default=True),
+            undefined=StrictUndefined,
+            auto_reload=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._common = {"postal_address": postal_address, "asset_version": _asset_version()}
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        lang: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        """Render `template` in `lang`. `errors` maps field names to message keys."""
+        catalogue = texts(lang)
+        messages = {name: catalogue[key] for name, key in (errors or {}).items()}
+        values = {
+            **self._common,
+            "lang": lang,
+            "t": catalogue,
+            "other_lang": other_language(lang),
+            "language_names": LANGUAGE_NAMES,
+            "switch_url": f"{request.url.path}?lang={other_language(lang)}",
+            "request_path": request.url.path,
+            "errors": messages,
+            "errors_by_field": FieldMap(messages),
+            "error_anchors": {"csrf": "submit"},
+            "noindex": request.url.path != "/",
+            **(context or {}),
+        }
+        body = self._env.get_template(template).render(values)
+        return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+class FieldMap(dict):
+    """Values or errors by field name, where a field without one reads as None (not undefined)."""
+
+    def __getattr__(self, name: str) -> str | None:
+        return self.get(name)

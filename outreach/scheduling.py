@@ -1,0 +1,256 @@
+"""The campaign scheduler: start campaigns when their time comes, even after the service was down.
+
+The database is the schedule. APScheduler (3.x, in-memory) is only the timer: a `date` job per
+scheduled campaign so it starts on the second, and an interval job that runs `sweep`, which on
+its own is enough to be correct. A sweep starts what is due (or marks it missed if its time passed
+longer ago than SCHEDULE_GRACE_HOURS), finishes campaigns with nothing left to send, finishes
+interrupted starts, and wakes the sender.
+
+On PostgreSQL only one process sweeps at a time: the one holding a session advisory lock on a
+connection of its own (session locks belong to a connection, so not one from the ORM's pool).
+The others retry every sweep and take over when the leader stops or its connection dies. Every
+process still sends. On SQLite there is one process, which always leads; and even if two sweep,
+a campaign is claimed by a conditional UPDATE that only one of them wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.settings import Settings
+from outreach.campaigns import (
+    complete_finished_campaigns,
+    mark_missed,
+    restart_stalled_starts,
+    start_campaign,
+    start_occurrence,
+)
+from outreach.models import Campaign, CampaignStatus
+from outreach.timing import utcnow
+
+log = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key: any constant no other code in the database uses ("MLAS" + 1).
+SCHEDULER_LOCK_KEY = 0x4D4C415301
+DUE_PER_SWEEP = 100
+TIMER_PREFIX = "campaign:"
+
+
+@dataclasses.dataclass
+class SweepReport:
+    started: list[int] = dataclasses.field(default_factory=list)
+    missed: list[int] = dataclasses.field(default_factory=list)
+    occurrences: list[int] = dataclasses.field(default_factory=list)  # children created for recurring
+    finished: list[int] = dataclasses.field(default_factory=list)
+    restarted: list[int] = dataclasses.field(default_factory=list)
+
+
+async def sweep(
+    now: dt.datetime, *, grace: dt.timedelta, wake: Callable[[], None] | None = None
+) -> SweepReport:
+    """One pass over the schedule, as of `now` (tests pass their own clock)."""
+    report = SweepReport()
+    report.restarted = await restart_stalled_starts(now)
+    recurring = await Campaign.filter(
+        status=CampaignStatus.SCHEDULED, send_at__lte=now, cron__not=""
+    ).values_list("id", flat=True)
+    for parent_id in recurring:
+        child = await start_occurrence(parent_id, now)
+        if child is not None:
+            report.occurrences.append(child.id)
+    due = (
+        await Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__lte=now, cron="")
+        .order_by("send_at", "id")
+        .limit(DUE_PER_SWEEP)
+    )
+    for campaign in due:
+        assert campaign.send_at is not None
+        if now - campaign.send_at > grace:
+            if await mark_missed(campaign.id, now, grace=grace):
+                report.missed.append(campaign.id)
+        elif await start_campaign(campaign.id, now):
+            report.started.append(campaign.id)
+    report.finished = await complete_finished_campaigns(now)
+    if wake is not None and (report.started or report.restarted):
+        wake()
+    return report
+
+
+def grace_period(settings: Settings) -> dt.timedelta:
+    """SCHEDULE_GRACE_HOURS, plus two sweeps: a campaign the sweep reaches a little late is not missed."""
+    return dt.timedelta(hours=settings.schedule_grace_hours, seconds=2 * settings.sweep_interval_seconds)
+
+
+class Leadership:
+    """Whether this process runs the scheduler. PostgreSQL: holds the advisory lock. SQLite: yes."""
+
+    def __init__(self, database_url: str) -> None:
+        self._dsn = _asyncpg_dsn(database_url)
+        self._conn: asyncpg.Connection | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self._dsn is None or self._conn is not None
+
+    async def hold(self) -> bool:
+        """Keep (or try to take) the leadership; True while this process leads."""
+        if self._dsn is None:
+            return True
+        if self._conn is not None:
+            try:
+                async with asyncio.timeout(10):
+                    await self._conn.fetchval("SELECT 1")
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("lost the scheduler lock: its database connection failed")
+                await self._close()
+            else:
+                return True
+        try:
+            async with asyncio.timeout(10):
+                conn = await asyncpg.connect(self._dsn)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            log.warning("could not reach the database for the scheduler lock: %s", type(exc).__name__)
+            return False
+        try:
+            got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", SCHEDULER_LOCK_KEY)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            got = False
+        if not got:
+            await conn.close()
+            return False
+        self._conn = conn
+        log.info("this process now runs the campaign scheduler")
+        return True
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self._conn.execute("SELECT pg_advisory_unlock($1)", SCHEDULER_LOCK_KEY)
+            await self._close()
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=5)
+            if not conn.is_closed():
+                conn.terminate()
+
+
+def _asyncpg_dsn(database_url: str) -> str | None:
+    """The ORM's URL as asyncpg wants it (no pool options in the query), or None for SQLite."""
+    if database_url.startswith("sqlite://"):
+        return None
+    parts = urlsplit(database_url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+
+
+class CampaignScheduler:
+    """Runs `sweep` every SWEEP_INTERVAL_SECONDS and at each campaign's send time, while leader."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        wake: Callable[[], None] | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.wake = wake
+        self.clock = clock
+        self.leadership = Leadership(settings.database_url)
+        self._timer = AsyncIOScheduler(timezone=dt.UTC)
+        self._busy = asyncio.Lock()
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._timer.start()
+        self._timer.add_job(
+            self.tick,
+            "interval",
+            seconds=self.settings.sweep_interval_seconds,
+            id="sweep",
+            next_run_time=dt.datetime.now(dt.UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._timer.remove_all_jobs()
+        try:
+            async with asyncio.timeout(30):  # let a sweep in progress finish
+                await self._busy.acquire()
+            self._busy.release()
+        except TimeoutError:
+            log.warning("stopping the scheduler in the middle of a sweep; the next one carries on")
+        self._timer.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler finishes shutting down on the next loop tick
+        await self.leadership.release()
+
+    def poke(self) -> None:
+        """Sweep now rather than at the next interval (a campaign was just created to send now)."""
+        if self._timer.running and not self._stopping:
+            self._timer.add_job(self.tick, id="poke", replace_existing=True, misfire_grace_time=None)
+
+    async def tick(self) -> SweepReport | None:
+        """What the timers run: sweep if this process leads, and set the send-time timers."""
+        if self._stopping:
+            return None
+        async with self._busy:
+            if not await self.leadership.hold():
+                self._clear_timers()
+                return None
+            try:
+                report = await sweep(self.clock(), grace=grace_period(self.settings), wake=self.wake)
+                await self._plan_timers()
+            except Exception:  # the database may be briefly away; the next sweep tries again
+                log.exception("campaign sweep failed; retrying at the next one")
+                return None
+        return report
+
+    async def _plan_timers(self) -> None:
+        if not self._timer.running:
+            return
+        waiting = await Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__isnull=False).values_list(
+            "id", "send_at"
+        )
+        wanted = {f"{TIMER_PREFIX}{campaign_id}": send_at for campaign_id, send_at in waiting}
+        for job in self._timer.get_jobs():
+            if job.id.startswith(TIMER_PREFIX) and job.id not in wanted:
+                job.remove()
+        now = self.clock()
+        for job_id, send_at in wanted.items():
+            job = self._timer.get_job(job_id)
+            if send_at > now and (job is None or job.next_run_time != send_at):
+                self._timer.add_job(
+                    self.tick,
+                    "date",
+                    run_date=send_at,
+                    id=job_id,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                )
+
+    def _clear_timers(self) -> None:
+        for job in self._timer.get_jobs():
+            if job.id.startswith(TIMER_PREFIX):
+                job.remove()
+
+
+async def start_scheduler(runtime) -> Callable[[], Awaitable[None]]:  # runtime: bot.runtime.Runtime
+    """Start the scheduler for `madeinla serve` / `madeinla worker`; returns its async stop function."""
+    scheduler = CampaignScheduler(runtime.settings, wake=runtime.sender.wake)
+    await scheduler.start()
+    runtime.extras["scheduler"] = scheduler
+    return scheduler.stop

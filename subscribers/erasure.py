@@ -1,0 +1,78 @@
+"""Erasing a person on request: their personal data goes, a promise never to mail them stays.
+
+What is removed: the subscriber row and business profile, and the address, template values and
+server replies of every message we queued or sent them (those rows stay, anonymous, so campaign
+counts still add up). What stays: the audit trail, which holds no personal data (its link to the
+person is cleared), plus an "erased" event, and a suppression entry keyed by a hash of the address,
+so an import or a form sign-up can never add them again without our keeping the address itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from outreach.models import Delivery, DeliveryState
+from subscribers.addresses import normalise_email
+from subscribers.models import AuditEvent, BusinessProfile, Subscriber
+from subscribers.registry import record, suppress, suppression_reason
+
+ERASED = "erased"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureResult:
+    subscriber_id: int | None  # the person's id before erasure; None when nobody had the address
+    deliveries: int  # messages whose address was cleared
+    cancelled: int  # of those, messages still waiting to be sent, now never sent
+    was_suppressed: str | None  # the suppression reason the address already had, if any
+
+    @property
+    def found(self) -> bool:
+        return self.subscriber_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureTarget:
+    """What erasing an address would touch, to show staff before they confirm."""
+
+    person: Subscriber | None
+    suppression: str | None  # the address's suppression reason, if it has one ("erased": done before)
+
+
+async def look_up(email: str) -> ErasureTarget:
+    """Raises InvalidEmail for something that isn't an address."""
+    address = normalise_email(email)
+    return ErasureTarget(await Subscriber.get_or_none(email=address), await suppression_reason(address))
+
+
+async def erase(email: str, *, actor: str) -> ErasureResult:
+    """Erase whoever has this address, and suppress it. Safe to repeat; one transaction."""
+    address = normalise_email(email)
+    async with in_transaction():
+        person = await Subscriber.get_or_none(email=address).select_for_update()
+        person_id = person.id if person is not None else None
+        theirs = Q(address=address)
+        if person_id is not None:
+            theirs |= Q(subscriber_id=person_id)
+        messages = await Delivery.filter(theirs).values_list("id", "last_reply")
+        ids = [message_id for message_id, _reply in messages]
+        cancelled = await Delivery.filter(
+            id__in=ids, state__in=(DeliveryState.QUEUED, DeliveryState.DEFERRED)
+        ).update(state=DeliveryState.SUPPRESSED, last_reply=ERASED)
+        # Mail servers' replies often quote the address ("550 <ana@example.com>: no such user").
+        quoting = [message_id for message_id, reply in messages if "@" in reply]
+        await Delivery.filter(id__in=quoting).update(last_reply=ERASED)
+        await Delivery.filter(id__in=ids).update(address="", context={}, subscriber_id=None)
+        if person is not None:
+            # Unlinked explicitly rather than left to the foreign keys' ON DELETE, so the result
+            # doesn't depend on how a database was migrated.
+            await AuditEvent.filter(subscriber_id=person.id).update(subscriber_id=None)
+            await BusinessProfile.filter(subscriber_id=person.id).delete()
+            await person.delete()
+            await record(None, ERASED, person.status.value, "", actor)
+        previous = await suppression_reason(address)
+        await suppress(address, ERASED)
+    return ErasureResult(person_id, len(ids), cancelled, previous)

@@ -1,0 +1,523 @@
+"""Signing up through the public form: double opt-in, re-submissions, preferences, unsubscribing.
+
+The web pages only parse and render; what a sign-up does to the registry is decided here. Whatever
+the outcome, the person who typed the address sees the same "check your email" page, so these
+functions report the outcome to the caller (for tests and the sender's wake-up) and never to the
+page. Each call is one transaction: the person, their business profile, the audit trail and the
+queued email are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from outreach.models import Delivery, Priority
+from outreach.queue import enqueue_transactional
+from subscribers.addresses import email_hash
+from subscribers.models import (
+    AuditEvent,
+    BusinessProfile,
+    ConsentMethod,
+    Language,
+    Role,
+    Status,
+    Subscriber,
+    Suppression,
+    Topic,
+)
+from subscribers.registry import change_status, record, suppression_reason, utcnow
+
+log = logging.getLogger(__name__)
+
+# The consent wording the form shows, word for word, under a version we store with each person.
+# Change the wording only together with the version.
+CONSENT_WORDING_VERSION = "2026-11-v1"
+CONSENT_WORDING = {
+    "en": (
+        "I agree that the Los Angeles County Department of Economic Opportunity can email me about "
+        "the Made in Los Angeles pilot, on the topics I chose. I can unsubscribe at any time."
+    ),
+    "es": (
+        "Acepto que el Departamento de Oportunidades Económicas del Condado de Los Ángeles me envíe "
+        "correos sobre el programa piloto Made in Los Angeles, sobre los temas que elegí. Puedo "
+        "cancelar mi suscripción en cualquier momento."
+    ),
+}
+
+# A person who submits the form again gets at most one email per this long (confirmation or
+# "you are already signed up"), so the form can't be used to flood someone's inbox.
+RESEND_AFTER = dt.timedelta(minutes=15)
+
+ACTOR = "form"
+
+# Mail is written to the queue in the same transaction as the person; these name the templates.
+CONFIRM_TEMPLATE = "confirm"
+ALREADY_SUBSCRIBED_TEMPLATE = "already_subscribed"
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDetails:
+    """A manufacturer's answers about their business; every field is optional."""
+
+    legal_name: str = ""
+    principal_zip: str = ""
+    production_zip: str = ""
+    products: str = ""
+    naics: str = ""
+    employees: int | None = None
+    years_in_county: int | None = None
+    ca_small_business: bool | None = None
+    garment_work: bool | None = None
+
+    def is_empty(self) -> bool:
+        return self == BusinessDetails()
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    """A validated form submission. `email` is already normalised (see `normalise_email`)."""
+
+    email: str
+    role: Role
+    language: Language
+    topics: frozenset[Topic]
+    name: str = ""
+    organization: str = ""
+    business: BusinessDetails = field(default_factory=BusinessDetails)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"  # a new person, pending; confirmation queued
+    RESTARTED = "restarted"  # had unsubscribed, bounced or complained: pending again; confirmation queued
+    RESENT = "resent"  # still pending; confirmation queued again
+    PENDING = "pending"  # still pending and mailed recently: nothing queued
+    ALREADY_ACTIVE = "already_active"  # active; an "already signed up" notice queued
+    ACTIVE_QUIET = "active_quiet"  # active and mailed recently: nothing queued
+    REFUSED = "refused"  # the address was erased: nothing stored, nothing queued
+
+
+QUEUING = {Outcome.CREATED, Outcome.RESTARTED, Outcome.RESENT, Outcome.ALREADY_ACTIVE}
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    outcome: Outcome
+    subscriber_id: int | None
+
+    @property
+    def queued_mail(self) -> bool:
+        """True when an email was queued: the caller should wake the sender."""
+        return self.outcome in QUEUING
+
+
+async def sign_up(
+    request: SignupRequest, *, now: dt.datetime | None = None, confirm_link_hours: int = 72
+) -> SignupResult:
+    """Record a form submission. Never creates a second person for an address already known.
+
+    `confirm_link_hours` is how long the confirmation link works (the email says so).
+    """
+    now = now or utcnow()
+    if await suppression_reason(request.email) == "erased":
+        return SignupResult(Outcome.REFUSED, None)
+    confirm_context = {"link_valid_hours": confirm_link_hours}
+    try:
+        async with in_transaction():
+            return await _sign_up(request, now, confirm_context)
+    except IntegrityError:
+        # Two submissions of a new address raced and the other one created the person first:
+        # this one is now a re-submission.
+        async with in_transaction():
+            return await _sign_up(request, now, confirm_context)
+
+
+async def sign_up_many(
+    requests: list[SignupRequest], *, now: dt.datetime | None = None, confirm_link_hours: int = 72
+) -> list[SignupResult]:
+    """`sign_up` for several submissions in one transaction, with the same outcomes.
+
+    New addresses, the common case, are written with one multi-row statement per table; anything
+    else (an address already known, or twice in the batch) goes through the one-by-one path inside
+    the same transaction. Raises IntegrityError if another process created one of the new addresses
+    meanwhile; `SignupBatcher` then retries them one by one.
+    """
+    now = now or utcnow()
+    confirm_context = {"link_valid_hours": confirm_link_hours}
+    hashes = {email_hash(r.email): r.email for r in requests}
+    erased = {
+        hashes[key]
+        for key in await Suppression.filter(email_hash__in=list(hashes), reason="erased").values_list(
+            "email_hash", flat=True
+        )
+    }
+    async with in_transaction():
+        wanted = [r.email for r in requests if r.email not in erased]
+        known = set(
+            await Subscriber.filter(email__in=wanted).select_for_update().values_list("email", flat=True)
+        )
+        fresh: dict[str, int] = {}  # email -> position of the request that creates the person
+        for position, r in enumerate(requests):
+            if r.email not in erased and r.email not in known and r.email not in fresh:
+                fresh[r.email] = position
+        created = await _create_people([requests[i] for i in fresh.values()], now, confirm_context)
+        results = []
+        for position, r in enumerate(requests):
+            if r.email in erased:
+                results.append(SignupResult(Outcome.REFUSED, None))
+            elif fresh.get(r.email) == position:
+                results.append(SignupResult(Outcome.CREATED, created[r.email]))
+            else:
+                results.append(await _sign_up(r, now, confirm_context))
+        return results
+
+
+async def _create_people(
+    requests: list[SignupRequest], now: dt.datetime, confirm_context: dict
+) -> dict[str, int]:
+    """Insert new pending people with their audit row, business profile and confirmation email.
+
+    One multi-row INSERT per table: building ORM instances costs more than the rest of a sign-up
+    together, and these rows are plain. The values are the ones the one-by-one path writes.
+    """
+    if not requests:
+        return {}
+    people = []
+    for request in requests:
+        person = {"email": request.email, "status": Status.PENDING}
+        _take_details(person, request)
+        _take_consent(person, now)
+        people.append(person)
+    rows = await _insert_many(Subscriber, people, returning=("id", "email"))
+    ids = {row["email"]: row["id"] for row in rows}
+    await _insert_many(
+        AuditEvent,
+        [
+            {
+                "subscriber_id": ids[r.email],
+                "action": "status",
+                "new_value": Status.PENDING.value,
+                "actor": ACTOR,
+            }
+            for r in requests
+        ],
+    )
+    profiles = [
+        {"subscriber_id": ids[r.email], **_business_values(r)}
+        for r in requests
+        if r.role == Role.MANUFACTURER and not r.business.is_empty()
+    ]
+    await _insert_many(BusinessProfile, profiles)
+    # The rows enqueue_transactional writes, all in one statement.
+    await _insert_many(
+        Delivery,
+        [
+            {
+                "address": r.email,
+                "template": CONFIRM_TEMPLATE,
+                "language": r.language.value,
+                "subscriber_id": ids[r.email],
+                "context": confirm_context,
+                "priority": Priority.TRANSACTIONAL,
+                "next_attempt_at": now,
+            }
+            for r in requests
+        ],
+    )
+    return ids
+
+
+async def _insert_many(
+    model: type[Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """`INSERT INTO <table> (...) VALUES (...), (...)` for `rows`, in the current transaction.
+
+    Fields a row leaves out take the model's default (auto_now fields: the time now), and every
+    value goes through its field's `to_db_value`, as in the ORM's own inserts.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [
+        (name, meta.fields_map[name])
+        for name in meta.fields_db_projection
+        if not meta.fields_map[name].generated
+    ]
+    now = utcnow()
+    defaults: dict[str, Any] = {}
+    for name, field_object in fields:
+        if getattr(field_object, "auto_now", False) or getattr(field_object, "auto_now_add", False):
+            defaults[name] = now
+        elif not callable(field_object.default):
+            defaults[name] = field_object.default
+    values: list[Any] = []
+    for row in rows:
+        for name, field_object in fields:
+            value = row[name] if name in row else defaults.get(name, _MISSING)
+            if value is _MISSING:
+                value = field_object.default()
+            values.append(field_object.to_db_value(value, model))
+    conn = get_connection(meta.default_connection or "default")
+    width = len(fields)
+    if conn.capabilities.dialect == "postgres":
+        groups = (
+            "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")" for i in range(len(rows))
+        )
+    else:
+        groups = ("(" + ", ".join("?" * width) + ")" for _ in rows)
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name, _ in fields)
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(groups)}'  # noqa: S608 (names from the model)
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{column}"' for column in returning)
+        return await conn.execute_query_dict(sql, values)
+    await conn.execute_query(sql, values)
+    return []
+
+
+_MISSING = object()
+
+
+class SignupBatcher:
+    """Group commit for the form: sign-ups that arrive while one batch is being written go together
+    in the next, so a busy form writes one transaction per batch instead of one per person.
+
+    On SQLite every statement is a hop to the database thread and every commit a sync to disk;
+    batching is what lets one process take many sign-ups a second. There is no waiting for a batch
+    to fill: a lone sign-up is written at once. Each caller still gets its own result, and if a
+    batch fails as a whole its sign-ups are retried one by one, so one bad row can't fail the rest.
+    """
+
+    def __init__(self, *, confirm_link_hours: int = 72, max_batch: int = 200) -> None:
+        self.confirm_link_hours = confirm_link_hours
+        self.max_batch = max_batch
+        self._waiting: list[tuple[SignupRequest, asyncio.Future[SignupResult]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def sign_up(self, request: SignupRequest) -> SignupResult:
+        future: asyncio.Future[SignupResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="signup-writer")
+        return await asyncio.shield(future)  # a client hanging up must not cancel others' batch
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+            try:
+                results = await sign_up_many(
+                    [r for r, _ in batch], confirm_link_hours=self.confirm_link_hours
+                )
+            except Exception:
+                log.warning(
+                    "a batch of %d sign-ups failed; writing them one by one", len(batch), exc_info=True
+                )
+                await self._one_by_one(batch)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _one_by_one(self, batch: list[tuple[SignupRequest, asyncio.Future[SignupResult]]]) -> None:
+        for request, future in batch:
+            try:
+                result = await sign_up(request, confirm_link_hours=self.confirm_link_hours)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+
+async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: dict) -> SignupResult:
+    person = await Subscriber.filter(email=request.email).select_for_update().first()
+    if person is None:
+        person = Subscriber(email=request.email, status=Status.PENDING)
+        _take_details(person, request)
+        _take_consent(person, now)
+        await person.save()
+        await record(person.id, "status", "", Status.PENDING.value, ACTOR)
+        await _save_business(person, request)
+        await _queue(person, CONFIRM_TEMPLATE, confirm_context)
+        return SignupResult(Outcome.CREATED, person.id)
+
+    if person.status == Status.ACTIVE:
+        # Whoever typed the address may not own it: an active person's details stay as they are.
+        if await _claim_mail_slot(person, now):
+            await _queue(person, ALREADY_SUBSCRIBED_TEMPLATE)
+            return SignupResult(Outcome.ALREADY_ACTIVE, person.id)
+        return SignupResult(Outcome.ACTIVE_QUIET, person.id)
+
+    # Pending, or gone (unsubscribed, bounced, complained): nothing is mailed to a pending person
+    # except the confirmation, so the latest answers replace the earlier ones.
+    _take_details(person, request)
+    if person.status == Status.PENDING:
+        await person.save()
+        await _save_business(person, request)
+        if await _claim_mail_slot(person, now):
+            await _queue(person, CONFIRM_TEMPLATE, confirm_context)
+            return SignupResult(Outcome.RESENT, person.id)
+        return SignupResult(Outcome.PENDING, person.id)
+
+    _take_consent(person, now)
+    await person.save()
+    await change_status(person, Status.PENDING, actor=ACTOR)
+    await _save_business(person, request)
+    await _queue(person, CONFIRM_TEMPLATE, confirm_context)
+    return SignupResult(Outcome.RESTARTED, person.id)
+
+
+def _take_details(person: Subscriber | dict[str, Any], request: SignupRequest) -> None:
+    _assign(person, _details(request))
+
+
+def _take_consent(person: Subscriber | dict[str, Any], now: dt.datetime) -> None:
+    """A new consent by form: it counts from confirmation (`consent_at` is set then)."""
+    _assign(
+        person,
+        {
+            "consent_method": ConsentMethod.FORM,
+            "consent_wording_version": CONSENT_WORDING_VERSION,
+            "consent_source": "",
+            "consent_at": None,
+            "confirmation_sent_at": now,
+        },
+    )
+
+
+def _details(request: SignupRequest) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "name": request.name,
+        "organization": request.organization,
+        "role": request.role,
+        "language": request.language,
+    }
+    for topic in Topic:
+        details[f"topic_{topic.value}"] = topic in request.topics
+    if request.role == Role.MANUFACTURER and request.business.principal_zip:
+        details["zip"] = request.business.principal_zip
+    return details
+
+
+def _assign(person: Subscriber | dict[str, Any], values: dict[str, Any]) -> None:
+    if isinstance(person, dict):
+        person.update(values)
+    else:
+        for name, value in values.items():
+            setattr(person, name, value)
+
+
+async def _save_business(person: Subscriber, request: SignupRequest) -> None:
+    """Keep a manufacturer's business profile; other roles have none (their answers are dropped)."""
+    if request.role != Role.MANUFACTURER or request.business.is_empty():
+        return
+    values = _business_values(request)
+    updated = await BusinessProfile.filter(subscriber_id=person.id).update(**values)
+    if not updated:
+        await BusinessProfile.create(subscriber_id=person.id, **values)
+
+
+def _business_values(request: SignupRequest) -> dict[str, Any]:
+    business = request.business
+    return {
+        "legal_name": business.legal_name,
+        "principal_zip": business.principal_zip,
+        "production_zip": business.production_zip,
+        "products": business.products,
+        "naics": business.naics,
+        "employees": business.employees,
+        "years_in_county": business.years_in_county,
+        "ca_small_business": business.ca_small_business,
+        "garment_work": business.garment_work,
+    }
+
+
+async def _claim_mail_slot(person: Subscriber, now: dt.datetime) -> bool:
+    """Take the right to mail this person now, at most once per RESEND_AFTER.
+
+    One conditional UPDATE, so two simultaneous re-submissions can't both win.
+    """
+    cutoff = now - RESEND_AFTER
+    due = Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=cutoff)
+    claimed = await Subscriber.filter(due, id=person.id).update(confirmation_sent_at=now)
+    return bool(claimed)
+
+
+async def _queue(person: Subscriber, template: str, context: dict | None = None) -> None:
+    await enqueue_transactional(
+        address=person.email,
+        template=template,
+        language=person.language.value,
+        subscriber_id=person.id,
+        context=context,
+    )
+
+
+class ConfirmOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_ACTIVE = "already_active"
+    GONE = "gone"  # erased, or unsubscribed/bounced since: the link no longer confirms anything
+
+
+async def confirm(subscriber_id: int) -> ConfirmOutcome:
+    """Activate a pending person who followed their confirmation link (double opt-in)."""
+    async with in_transaction():
+        person = await Subscriber.filter(id=subscriber_id).select_for_update().first()
+        if person is None:
+            return ConfirmOutcome.GONE
+        if person.status == Status.ACTIVE:
+            return ConfirmOutcome.ALREADY_ACTIVE
+        if person.status != Status.PENDING:
+            return ConfirmOutcome.GONE
+        await change_status(person, Status.ACTIVE, actor=ACTOR)
+        await record(
+            person.id, "consent", "", f"{person.consent_method.value} {person.consent_wording_version}", ACTOR
+        )
+        return ConfirmOutcome.CONFIRMED
+
+
+async def update_preferences(
+    subscriber_id: int, *, topics: frozenset[Topic], language: Language, name: str
+) -> Subscriber | None:
+    """Save what a person chose on their preferences page; audits topic and language changes."""
+    async with in_transaction():
+        person = await Subscriber.filter(id=subscriber_id).select_for_update().first()
+        if person is None:
+            return None
+        old = describe_preferences(person)
+        person.topics = {topic.value for topic in topics}
+        person.language = language
+        person.name = name
+        await person.save(
+            update_fields=[f"topic_{t.value}" for t in Topic] + ["language", "name", "updated_at"]
+        )
+        new = describe_preferences(person)
+        if new != old:
+            await record(person.id, "preferences", old, new, ACTOR)
+        return person
+
+
+def describe_preferences(person: Subscriber) -> str:
+    """Topics and language as the audit trail keeps them (no personal data)."""
+    return f"topics={'+'.join(person.topics) or 'none'} language={person.language.value}"
+
+
+async def unsubscribe(subscriber_id: int, *, actor: str = "unsubscribe-link") -> bool:
+    """Stop all mail to this person. Idempotent; True when the person exists (or existed)."""
+    async with in_transaction():
+        person = await Subscriber.filter(id=subscriber_id).select_for_update().first()
+        if person is None:
+            return False
+        if person.status in (Status.PENDING, Status.ACTIVE):
+            await change_status(person, Status.UNSUBSCRIBED, actor=actor)
+        return True
