@@ -1,28 +1,34 @@
 """Sign-ups per second through the real HTTP server, next to a bare Starlette endpoint.
 
-    .venv/bin/python bench/signup.py [--clients 50] [--seconds 10] [--database-url postgres://...]
+    .venv/bin/python bench/signup.py [--clients 50] [--rounds 3] [--seconds 5] [--sender off|on]
+                                     [--database-url postgres://...]
 
-Both servers are uvicorn subprocesses with the same options. The sign-up server is the real app
-(`bot.app.create_app`, as `madeinla serve` builds it: database, background sender writing .eml files
-to the outbox, scheduler) with FORM_RATE_LIMIT_PER_MINUTE=0 on a fresh data directory. The baseline
-is a Starlette app with one POST route that parses the same form and answers a small HTML page.
+Both servers are uvicorn subprocesses with the same options, started once and loaded in turn
+(bare, sign-up, bare, sign-up, ...) so that a neighbour's load on a shared machine hits both alike.
+The sign-up server is the real app (`bot.app.create_app`, as `madeinla serve` builds it) on a fresh
+data directory with FORM_RATE_LIMIT_PER_MINUTE=0. By default its background sender is off while
+we measure: a request only queues the confirmation (`madeinla worker`, or the sender afterwards,
+sends it), and building MIME messages is the sender's cost, not the form's; `--sender on` measures
+the single process with both. The baseline is a Starlette app with one POST route that parses the
+same form and answers a small HTML page.
 
 Each of the N clients keeps one HTTP/1.1 connection, opens the form once (CSRF cookie and token),
 then posts complete sign-ups with new addresses as fast as it is answered. The load generator is a
-small asyncio HTTP client (httpx would spend more CPU than the servers on this shared machine).
-At the end the database must hold exactly one pending person and one queued confirmation for every
-sign-up the server answered with its "check your email" page.
+small asyncio HTTP client (httpx would spend more CPU than the servers). Besides requests per second
+and latency, it reports the server's CPU time per request (from /proc), which a busy neighbour
+doesn't change. At the end the database must hold exactly one pending person and one queued
+confirmation for every sign-up the server answered with its "check your email" page.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import re
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,7 +86,20 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     accepted: int = 0
     failed: int = 0
+    cpu: float = 0.0  # seconds of server CPU while counting
     emails: list[str] = field(default_factory=list)
+
+    def add(self, other: Run) -> None:
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.accepted += other.accepted
+        self.failed += other.failed
+        self.cpu += other.cpu
+        self.emails += other.emails
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu / self.accepted * 1000 if self.accepted else float("nan")
 
     @property
     def rate(self) -> float:
@@ -94,8 +113,9 @@ class Run:
 
     def line(self) -> str:
         return (
-            f"{self.label:<22} {self.rate:8.0f} req/s   p50 {self.percentile(50):6.1f} ms   "
-            f"p99 {self.percentile(99):6.1f} ms   ok {self.accepted}   failed {self.failed}"
+            f"{self.label:<20} {self.rate:6.0f} req/s  p50 {self.percentile(50):6.1f} ms  "
+            f"p99 {self.percentile(99):6.1f} ms  server CPU {self.cpu_ms_per_request:5.2f} ms/req  "
+            f"ok {self.accepted}  failed {self.failed}"
         )
 
 
@@ -147,7 +167,8 @@ def signup_body(token: bytes, email: str) -> bytes:
     ).encode()
 
 
-async def client(port: int, number: int, run: Run, stop_at: float, signups: bool) -> None:
+async def client(port: int, name: str, run: Run, warm_until: float, stop_at: float, signups: bool) -> None:
+    """One client: open the form once, then post until `stop_at`; count only after `warm_until`."""
     conn = Connection(port)
     await conn.open()
     try:
@@ -158,30 +179,59 @@ async def client(port: int, number: int, run: Run, stop_at: float, signups: bool
             assert cookie and csrf, "the form page has no CSRF cookie or token"
             conn.cookie, token = cookie.group(1), csrf.group(1)
         sent = 0
-        while time.perf_counter() < stop_at:
-            email = f"bench-{number}-{sent}@example.com"
+        while (started := time.perf_counter()) < stop_at:
+            email = f"bench-{name}-{sent}@example.com"
             sent += 1
-            started = time.perf_counter()
             status, _, page = await conn.request("POST", signup_body(token, email))
-            run.latencies.append(time.perf_counter() - started)
-            if status == 200 and b"Check your email" in page:
-                run.accepted += 1
+            ok = status == 200 and b"Check your email" in page
+            if ok:
                 run.emails.append(email)
-            else:
+            if started >= warm_until:
+                run.latencies.append(time.perf_counter() - started)
+                run.accepted += ok
+                run.failed += not ok
+            elif not ok:
                 run.failed += 1
     finally:
         await conn.close()
 
 
-async def measure(label: str, port: int, clients: int, seconds: float, *, signups: bool) -> Run:
-    # One second of warm-up (connections, caches, the first database pages), not counted.
-    warm = Run(label)
-    await asyncio.gather(*(client(port, 10_000 + i, warm, time.perf_counter() + 1, signups) for i in range(clients)))
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    label: str,
+    server: subprocess.Popen,
+    port: int,
+    clients: int,
+    seconds: float,
+    *,
+    round_: int,
+    signups: bool,
+) -> Run:
+    """One phase: a second of warm-up (not counted), then `seconds` of load; server CPU is sampled
+    at both ends of the counted part."""
     run = Run(label)
-    started = time.perf_counter()
-    await asyncio.gather(*(client(port, i, run, started + seconds, signups) for i in range(clients)))
-    run.seconds = time.perf_counter() - started
-    run.emails += warm.emails
+    warm_until = time.perf_counter() + 1.0
+    stop_at = warm_until + seconds
+
+    async def sample_cpu() -> None:
+        await asyncio.sleep(max(0.0, warm_until - time.perf_counter()))
+        before = cpu_seconds(server.pid)
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        run.cpu = cpu_seconds(server.pid) - before
+
+    await asyncio.gather(
+        sample_cpu(),
+        *(client(port, f"{round_}-{i}", run, warm_until, stop_at, signups) for i in range(clients)),
+    )
+    run.seconds = seconds
     return run
 
 
@@ -218,20 +268,33 @@ def stop_server(process: subprocess.Popen) -> None:
 def check_database(database_url: str, emails: list[str]) -> tuple[int, int]:
     """How many of the accepted addresses are pending people with one queued confirmation each."""
     query_people = "SELECT COUNT(*) FROM subscriber WHERE status = 'pending' AND email LIKE 'bench-%'"
-    query_mail = "SELECT COUNT(DISTINCT address) FROM delivery WHERE template = 'confirm' AND address LIKE 'bench-%'"
+    query_mail = (
+        "SELECT COUNT(DISTINCT address) FROM delivery WHERE template = 'confirm' AND address LIKE 'bench-%'"
+    )
     if database_url.startswith("sqlite://"):
         with sqlite3.connect(database_url.removeprefix("sqlite://").split("?")[0]) as db:
             people = db.execute(query_people).fetchone()[0]
             mail = db.execute(query_mail).fetchone()[0]
-            missing = [e for e in emails if not db.execute("SELECT 1 FROM subscriber WHERE email = ?", (e,)).fetchone()]
+            missing = [
+                e
+                for e in emails
+                if not db.execute("SELECT 1 FROM subscriber WHERE email = ?", (e,)).fetchone()
+            ]
     else:
         import asyncpg
 
         async def count() -> tuple[int, int, list[str]]:
             conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
             try:
-                found = {r["email"] for r in await conn.fetch("SELECT email FROM subscriber WHERE email = ANY($1)", emails)}
-                return await conn.fetchval(query_people), await conn.fetchval(query_mail), [e for e in emails if e not in found]
+                found = {
+                    r["email"]
+                    for r in await conn.fetch("SELECT email FROM subscriber WHERE email = ANY($1)", emails)
+                }
+                return (
+                    await conn.fetchval(query_people),
+                    await conn.fetchval(query_mail),
+                    [e for e in emails if e not in found],
+                )
             finally:
                 await conn.close()
 
@@ -241,11 +304,37 @@ def check_database(database_url: str, emails: list[str]) -> tuple[int, int]:
     return people, mail
 
 
+def scratch_database(server_url: str) -> str:
+    """Make an empty database on the PostgreSQL server for this run (dropped at exit)."""
+    import asyncpg
+
+    base = server_url.rstrip("/").rpartition("/")[0]
+    name = f"madeinla_bench_{os.getpid()}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    atexit.register(lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    return f"{base}/{name}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="bare and sign-up phases alternate")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server URL (a scratch database is made); default SQLite",
+    )
     parser.add_argument(
         "--sender",
         choices=("off", "on"),
@@ -257,7 +346,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="madeinla-bench-") as tmp:
         work = Path(tmp)
-        database_url = args.database_url or f"sqlite://{work / 'data' / 'madeinla.sqlite3'}"
+        database_url = f"sqlite://{work / 'data' / 'madeinla.sqlite3'}"
+        if args.database_url:
+            database_url = scratch_database(args.database_url)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -268,30 +359,60 @@ def main() -> None:
             "BENCH_SENDER": args.sender,
         }
         print(
-            f"{args.clients} clients, {args.seconds:.0f} s each, {os.cpu_count()} CPUs, "
+            f"{args.clients} clients, {args.rounds} rounds of {args.seconds:.0f} s, {os.cpu_count()} CPUs, "
             f"database {database_url.split('://')[0]}, sender in the server process: {args.sender}"
         )
 
-        port = free_port()
-        bare = start_server(BARE_APP, port, env, work / "bare_app.log")
+        bare_port, signup_port = free_port(), free_port()
+        bare = start_server(BARE_APP, bare_port, env, work / "bare_app.log")
+        server = start_server(SIGNUP_APP, signup_port, env, work / "signup_app.log")
+        baseline, run = Run("bare Starlette POST"), Run("sign-up form POST")
         try:
-            baseline = asyncio.run(measure("bare Starlette POST", port, args.clients, args.seconds, signups=False))
+            # Alternate the two, so a neighbour's load on a shared machine hits both alike.
+            for round_ in range(args.rounds):
+                one_bare = asyncio.run(
+                    measure(
+                        baseline.label,
+                        bare,
+                        bare_port,
+                        args.clients,
+                        args.seconds,
+                        round_=round_,
+                        signups=False,
+                    )
+                )
+                one_run = asyncio.run(
+                    measure(
+                        run.label,
+                        server,
+                        signup_port,
+                        args.clients,
+                        args.seconds,
+                        round_=round_,
+                        signups=True,
+                    )
+                )
+                print(f"round {round_ + 1}: {one_bare.rate:6.0f} bare, {one_run.rate:6.0f} sign-ups/s")
+                baseline.add(one_bare)
+                run.add(one_run)
         finally:
             stop_server(bare)
-
-        port = free_port()
-        server = start_server(SIGNUP_APP, port, env, work / "signup_app.log")
-        try:
-            run = asyncio.run(measure("sign-up form POST", port, args.clients, args.seconds, signups=True))
-        finally:
             stop_server(server)
 
         print(baseline.line())
         print(run.line())
         ratio = run.rate / baseline.rate if baseline.rate else 0.0
         print(f"ratio: {ratio:.0%} of the bare endpoint")
+        cpu_ratio = baseline.cpu_ms_per_request / run.cpu_ms_per_request
+        print(
+            f"by server CPU per request: {cpu_ratio:.0%} of the bare endpoint; one core to itself would take "
+            f"{1000 / run.cpu_ms_per_request:.0f} sign-ups/s ({1000 / baseline.cpu_ms_per_request:.0f} bare)"
+        )
         people, mail = check_database(database_url, run.emails)
-        print(f"database: {people} pending people and {mail} queued confirmations for {len(run.emails)} accepted sign-ups")
+        print(
+            f"database: {people} pending people and {mail} queued confirmations "
+            f"for {len(run.emails)} accepted sign-ups"
+        )
         if run.failed or people != len(run.emails) or mail != len(run.emails):
             raise SystemExit("FAILED: not every accepted sign-up was stored exactly once")
         target = run.rate >= 1000 and ratio >= 0.25 and run.percentile(99) < 100

@@ -141,26 +141,26 @@ class Audience:
     async def includes(self, kind: str, subscriber_id: int) -> bool:
         return await self.query(kind).filter(id=subscriber_id).exists()
 
-    async def stream(self, kind: str, *, batch_size: int = 2000) -> AsyncIterator[list[tuple[int, str, str]]]:
-        """(id, email, language) of everyone in the audience, a batch at a time, in id order.
+    async def stream_ids(self, kind: str, *, batch_size: int = 2000) -> AsyncIterator[list[int]]:
+        """The ids of everyone in the audience, a batch at a time, in ascending order.
 
         Keyset pagination (`id > last`) keeps each query as cheap as the first and never holds
         more than one batch in memory, however large the audience.
         """
         last_id = 0
         while True:
-            rows = await (
-                self.query(kind)
+            batch = [
+                int(i)
+                for i in await self.query(kind)
                 .filter(id__gt=last_id)
                 .order_by("id")
                 .limit(batch_size)
-                .values_list("id", "email", "language")
-            )
-            if not rows:
+                .values_list("id", flat=True)
+            ]
+            if not batch:
                 return
-            batch = [(int(i), str(e), str(lang)) for i, e, lang in rows]
             yield batch
-            last_id = batch[-1][0]
+            last_id = batch[-1]
             if len(batch) < batch_size:
                 return
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -281,23 +282,8 @@ async def draw_audience(campaign: Campaign, now: dt.datetime) -> int:
     rows the campaign has once its audience is complete.
     """
     audience = Audience.from_mapping(campaign.audience)
-    async for batch in audience.stream(campaign.kind, batch_size=AUDIENCE_BATCH):
-        await Delivery.bulk_create(
-            [
-                Delivery(
-                    campaign_id=campaign.id,
-                    subscriber_id=subscriber_id,
-                    address=email,
-                    template=campaign.template,
-                    language=language,
-                    context={},
-                    priority=Priority.BULK,
-                    next_attempt_at=now,
-                )
-                for subscriber_id, email, language in batch
-            ],
-            ignore_conflicts=True,
-        )
+    async for batch in audience.stream_ids(campaign.kind, batch_size=AUDIENCE_BATCH):
+        await _write_deliveries(campaign, batch, now)
         status = await Campaign.filter(id=campaign.id).values_list("status", flat=True)
         if status and status[0] == CampaignStatus.CANCELLED:
             await _withdraw_unsent(campaign.id, now)
@@ -306,6 +292,37 @@ async def draw_audience(campaign: Campaign, now: dt.datetime) -> int:
     total = await Delivery.filter(campaign_id=campaign.id).count()
     log.info("campaign %s audience written: %s deliveries", campaign.id, total)
     return total
+
+
+async def _write_deliveries(campaign: Campaign, subscriber_ids: list[int], now: dt.datetime) -> None:
+    """One queued Delivery per subscriber, in one INSERT ... SELECT, skipping any already there.
+
+    Plain SQL rather than `bulk_create`: building an ORM object per row cost about 0.3 ms, which
+    is a minute for a 200,000-person campaign; the database copies the rows in a fraction of that.
+    Per-delivery context stays empty: campaign-wide values live on the campaign.
+    """
+    conn = get_connection("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    fixed = [campaign.id, campaign.template, int(Priority.BULK), DeliveryState.QUEUED.value, now, now]
+    if postgres:
+        marks = [f"${i}" for i in range(1, len(fixed) + 1)]
+        members, empty_json = f"= ANY(${len(fixed) + 1}::bigint[])", "'{}'::jsonb"
+        params: list[Any] = [*fixed, subscriber_ids]
+    else:
+        marks = ["?"] * len(fixed)
+        members, empty_json = f"IN ({', '.join('?' * len(subscriber_ids))})", "'{}'"
+        params = [*fixed, *subscriber_ids]
+    # Only placeholders and constants are formatted in; every value travels as a parameter.
+    sql = f"""
+        INSERT INTO delivery (campaign_id, subscriber_id, address, template, language, context,
+                              priority, state, attempts, next_attempt_at, claimed_by, last_reply,
+                              message_id, created_at)
+        SELECT {marks[0]}, s.id, s.email, {marks[1]}, s.language, {empty_json}, {marks[2]},
+               {marks[3]}, 0, {marks[4]}, '', '', '', {marks[5]}
+        FROM subscriber s WHERE s.id {members}
+        ON CONFLICT (campaign_id, subscriber_id) DO NOTHING
+    """  # noqa: S608
+    await conn.execute_query(sql, params)
 
 
 async def start_occurrence(parent_id: int, now: dt.datetime) -> Campaign | None:

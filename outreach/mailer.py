@@ -17,6 +17,7 @@ import os
 import ssl
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -55,7 +56,9 @@ class SendResult:
 class MailTransport(Protocol):
     concurrency: int  # how many `send` calls may usefully run at once
 
-    async def send(self, message: OutgoingMessage) -> SendResult: ...
+    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
+        """Send one message. If `ready` is given, hand over the content only once it is done."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -73,7 +76,9 @@ class OutboxTransport:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
+        if ready is not None:
+            await ready
         name = f"{asyncio.get_running_loop().time():.6f}-{uuid.uuid4().hex[:12]}.eml"
         try:
             await asyncio.to_thread(self._write, self.directory / name, message.data)
@@ -170,7 +175,7 @@ class SmtpTransport:
             tls_context=self.tls_context,
         )
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
         async with self._slots:
             for fresh in (False, True):
                 session = await self._checkout(fresh=fresh)
@@ -185,7 +190,7 @@ class SmtpTransport:
                     self._checkin(session)
                     return SendResult(Outcome.PERMANENT, "the address can't be used over SMTP")
                 try:
-                    stage, reply = await session.send(sender, recipient, message.data)
+                    stage, reply = await session.send(sender, recipient, message.data, ready=ready)
                 except SessionLost as exc:
                     if exc.before_reply and not fresh:
                         continue  # a reused connection had died while idle: nothing was sent, try anew

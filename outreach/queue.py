@@ -146,11 +146,26 @@ def _claim_sql(state: str, *, transactional: bool, postgres: bool) -> str:
 
 
 async def claim_due_deliveries(
-    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float, campaign_id: int | None = None
+    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float
 ) -> list[ClaimedDelivery]:
-    """Claim up to `limit` due deliveries of one campaign (None: the transactional lane) for
-    `worker_id`: rows whose lease ran out first (a crashed process's), then retries, then new ones.
-    Nothing is claimed for a campaign that isn't `sending`.
+    """Claim up to `limit` due deliveries for `worker_id`: transactional mail first, then the
+    campaigns that are `sending`, oldest first (the sender claims lane by lane, within its budget)."""
+    claimed = await claim_lane(worker_id, limit, now=now, lease_seconds=lease_seconds, campaign_id=None)
+    for campaign_id in await sending_campaigns():
+        if len(claimed) >= limit:
+            break
+        claimed += await claim_lane(
+            worker_id, limit - len(claimed), now=now, lease_seconds=lease_seconds, campaign_id=campaign_id
+        )
+    return claimed
+
+
+async def claim_lane(
+    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float, campaign_id: int | None
+) -> list[ClaimedDelivery]:
+    """Claim up to `limit` due deliveries of one campaign (None: transactional mail): rows whose
+    lease ran out first (a crashed process's), then retries, then new ones. Nothing is claimed for
+    a campaign that isn't `sending`.
     """
     conn = get_connection("default")
     postgres = dialect() == "postgres"
@@ -275,6 +290,9 @@ async def record_results(worker_id: str, updates: list[DeliveryUpdate]) -> None:
     from subscribers.models import Status, Subscriber
     from subscribers.registry import change_status
 
+    if all(update.state is DeliveryState.SENT for update in updates):
+        await _record_sent(worker_id, updates)
+        return
     by_state: dict[DeliveryState, list[list[Any]]] = {}
     for update in updates:
         by_state.setdefault(update.state, []).append(_values(update, worker_id))
@@ -284,6 +302,24 @@ async def record_results(worker_id: str, updates: list[DeliveryUpdate]) -> None:
             await tx.execute_many(sql(_RECORD[state]), values)
         for subscriber in await Subscriber.filter(id__in=bounced) if bounced else []:
             await change_status(subscriber, Status.BOUNCED, actor="sender")
+
+
+async def _record_sent(worker_id: str, updates: list[DeliveryUpdate]) -> None:
+    """The common case as one statement: one round trip (one commit) however many rows."""
+    cases = " ".join("WHEN ? THEN ?" for _ in updates)
+    marks = ", ".join("?" for _ in updates)
+    statement = f"""
+        UPDATE delivery SET state = 'sent', lease_until = NULL, sent_at = ?,
+            last_reply = CASE id {cases} END, message_id = CASE id {cases} END
+        WHERE claimed_by = ? AND state = 'sending' AND id IN ({marks})
+    """  # noqa: S608 (placeholders only)
+    values: list[Any] = [max(update.at for update in updates if update.at is not None)]
+    for update in updates:
+        values += [update.id, update.reply[:500]]
+    for update in updates:
+        values += [update.id, update.message_id]
+    values += [worker_id, *(update.id for update in updates)]
+    await get_connection("default").execute_query(sql(statement), values)
 
 
 async def renew_leases(worker_id: str, ids: list[int], *, until: dt.datetime) -> None:

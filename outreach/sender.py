@@ -54,7 +54,7 @@ from outreach.queue import (
     DeliveryUpdate,
     campaign_statuses,
     campaign_tally,
-    claim_due_deliveries,
+    claim_lane,
     record_results,
     renew_leases,
     sending_campaigns,
@@ -155,7 +155,7 @@ class Sender:
         items: list[ClaimedDelivery] = []
         grant = await self.budget.reserve(size, now=now, transactional=True)
         if grant.count:
-            items += await claim_due_deliveries(
+            items += await claim_lane(
                 self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=None
             )
             await self.budget.give_back(grant, grant.count - len(items))
@@ -167,7 +167,7 @@ class Sender:
             grant = await self.budget.reserve(room, now=now, transactional=False)
             if not grant.count:
                 break
-            got = await claim_due_deliveries(
+            got = await claim_lane(
                 self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=campaign_id
             )
             await self.budget.give_back(grant, grant.count - len(got))
@@ -353,19 +353,31 @@ class _Pass:
         return self.halt is not None or (self.stop is not None and self.stop.is_set())
 
     async def _work(self) -> None:
-        while self.todo and not self._stopping():
-            item = self.todo.popleft()
-            self.in_flight.add(item.id)
-            try:
-                update, sent = await self._deliver(item)
+        # The outcome of this worker's last message that the server may have taken. The next
+        # message's envelope goes out at once, its content only once that outcome is written: so
+        # "sent but not recorded" is at most one message per worker, and the write overlaps the
+        # next envelope's round trip.
+        previous: asyncio.Future[None] | None = None
+        try:
+            while self.todo and not self._stopping():
+                item = self.todo.popleft()
+                self.in_flight.add(item.id)
+                update, sent = await self._deliver(item, ready=previous)
                 if update is not None:
-                    # Wait until it is written only if the server may have taken the message: that
-                    # keeps "sent but not recorded" to one message per worker.
-                    await self._record(update, wait=sent)
-            finally:
-                self.in_flight.discard(item.id)
+                    written = self._record(update, wait=sent)
+                    previous = written if written is not None else previous
+                if not sent:
+                    self.in_flight.discard(item.id)
+                else:
+                    assert written is not None
+                    written.add_done_callback(lambda _f, done=item.id: self.in_flight.discard(done))
+        finally:
+            if previous is not None:
+                await previous
 
-    async def _deliver(self, item: ClaimedDelivery) -> tuple[DeliveryUpdate | None, bool]:
+    async def _deliver(
+        self, item: ClaimedDelivery, *, ready: asyncio.Future[None] | None
+    ) -> tuple[DeliveryUpdate | None, bool]:
         sender = self.sender
         if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
             return self._release(item), False
@@ -382,7 +394,7 @@ class _Pass:
                 self.statuses[item.campaign_id] = "paused"
                 await pause_campaign(item.campaign_id, reason=f"template problem: {exc}", actor="sender")
             return self._release(item), False
-        result = await sender.transport.send(message)
+        result = await sender.transport.send(message, ready=ready)
         now = sender.clock()
         update = sender.outcome(item, result, message.message_id, now)
         if result.outcome is Outcome.CONFIG and self.halt is None:
@@ -418,15 +430,12 @@ class _Pass:
             self.pending.append((update, None))
         self.flush.set()
 
-    async def _record(self, update: DeliveryUpdate, *, wait: bool) -> None:
-        if not wait:
-            self.pending.append((update, None))
-            self.flush.set()
-            return
-        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _record(self, update: DeliveryUpdate, *, wait: bool) -> asyncio.Future[None] | None:
+        """Queue an outcome for the recorder; with `wait`, get a future that is done once it's written."""
+        written = asyncio.get_running_loop().create_future() if wait else None
         self.pending.append((update, written))
         self.flush.set()
-        await written
+        return written
 
     async def _recorder(self) -> None:
         """Group commit: write whatever outcomes are waiting, in one transaction, as often as it can."""

@@ -19,6 +19,7 @@ import asyncio
 import collections
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -156,10 +157,14 @@ class SmtpSession:
             return address.encode("ascii")
         return address.encode("utf-8") if self.smtputf8 else None
 
-    async def send(self, sender: bytes, recipient: bytes, data: bytes) -> tuple[str, Reply]:
+    async def send(
+        self, sender: bytes, recipient: bytes, data: bytes, *, ready: Awaitable[None] | None = None
+    ) -> tuple[str, Reply]:
         """Run one mail transaction. Returns (stage, reply): stage is "sent" when the server took
         the message, else the command that was refused ("mail", "rcpt", "data", "content").
 
+        The envelope goes at once; the content only when `ready` is done (the sender passes "the
+        previous message's outcome is written", so the envelope's round trip overlaps that write).
         Raises SessionLost if the connection ends or times out; the session is then unusable.
         """
         options = b" SMTPUTF8" if not (sender.isascii() and recipient.isascii()) else b""
@@ -167,39 +172,54 @@ class SmtpSession:
         if self._needs_reset:
             commands.insert(0, b"RSET\r\n")
         commands.append(b"DATA\r\n")
-        answered = False
         try:
             async with asyncio.timeout(self.timeout):
                 replies = await self._commands(commands)
-                answered = True
-                if self._needs_reset:
-                    reset = replies.pop(0)
-                    if reset.code != 250:
-                        self.abort()
-                        raise SessionLost(f"the server refused RSET: {reset}", before_reply=True)
-                    self._needs_reset = False
-                stage, reply = _first_refusal(replies)
-                if stage:
-                    # A refused envelope leaves the transaction open (or DATA was never started).
-                    self._needs_reset = True
-                    if len(replies) == 3 and replies[2].code == 354:
-                        self.abort()  # DATA accepted although a command before it failed: never send
-                    return stage, reply
-                if not (data.startswith(b".") or b"\n." in data):
-                    payload = data
-                else:
-                    payload = _PERIOD_AT_LINE_START.sub(b"..", data)
-                if not payload.endswith(b"\r\n"):
-                    payload += b"\r\n"
+        except TimeoutError:
+            self.abort()
+            raise SessionLost("timed out waiting for the mail server", before_reply=True) from None
+        except ConnectionError as exc:
+            self.abort()
+            raise SessionLost(str(exc) or "connection lost", before_reply=True) from None
+        finally:
+            self.last_used = time.monotonic()
+        if self._needs_reset:
+            reset = replies.pop(0)
+            if reset.code != 250:
+                self.abort()
+                raise SessionLost(f"the server refused RSET: {reset}", before_reply=True)
+            self._needs_reset = False
+        if any(r.code == 421 for r in replies):
+            self.abort()  # 421: the server is closing the connection
+        stage, reply = _first_refusal(replies)
+        if stage:
+            self._needs_reset = True  # a refused envelope leaves the transaction open
+            if len(replies) == 3 and replies[2].code == 354:
+                self.abort()  # DATA accepted although a command before it failed: never send
+            return stage, reply
+        if ready is not None:
+            try:
+                await ready
+            except BaseException:
+                self.abort()  # closing in the DATA phase delivers nothing
+                raise
+        if not (data.startswith(b".") or b"\n." in data):
+            payload = data
+        else:
+            payload = _PERIOD_AT_LINE_START.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        try:
+            async with asyncio.timeout(self.timeout):
                 waiter = self.reader.expect()
                 self.transport.write(payload + b".\r\n")
                 final = await waiter
         except TimeoutError:
             self.abort()
-            raise SessionLost("timed out waiting for the mail server", before_reply=not answered) from None
+            raise SessionLost("timed out waiting for the mail server", before_reply=False) from None
         except ConnectionError as exc:
             self.abort()
-            raise SessionLost(str(exc) or "connection lost", before_reply=not answered) from None
+            raise SessionLost(str(exc) or "connection lost", before_reply=False) from None
         finally:
             self.last_used = time.monotonic()
         self.messages += 1

@@ -27,7 +27,7 @@ def normalise_email(raw: str) -> str:
     candidate = (raw or "").strip()
     if not candidate:
         raise InvalidEmail("Enter an email address, like name@example.com")
-    if len(candidate) > 254 or any(ch in candidate for ch in "\r\n\0"):
+    if len(candidate) > 254 or "\r" in candidate or "\n" in candidate or "\0" in candidate:
         raise InvalidEmail("Enter an email address in the correct format, like name@example.com")
     fast = _fast_normalise(candidate)
     if fast is not None:

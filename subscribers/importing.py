@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -101,20 +102,6 @@ _SPACES = re.compile(r" {2,}")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_STARTS = ("=", "+", "-", "@")
 
-# The columns an import writes per person (then the same values for everyone in the import).
-PERSON_FIELDS = (
-    "email",
-    "name",
-    "organization",
-    "role",
-    "language",
-    "zip",
-    *(f"topic_{topic.value}" for topic in Topic),
-)
-TOPICS = tuple(Topic)
-PERSON_IMPORT_FIELDS = ("status", "consent_method", "consent_at", "consent_source", "confirmation_sent_at")
-PERSON_IMPORT_FIELDS += ("created_at", "updated_at")
-
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -135,7 +122,7 @@ class Defaults:
     topics: frozenset[Topic] | None = None  # None: DEFAULT_TOPICS for the person's role
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and we build 100,000
 class Candidate:
     """One person from the file, checked and ready to store."""
 
@@ -241,7 +228,7 @@ def read_csv(
         line_done = reader.line_num
         if on_progress is not None and parsed.rows % 5000 == 0:
             on_progress("read", line_done, total_lines)
-        if not any(value.strip() for value in values):
+        if not "".join(values).strip():
             continue  # blank lines and spreadsheets' empty ",,,," rows
         parsed.rows += 1
         if parsed.rows > MAX_ROWS:
@@ -353,7 +340,7 @@ def check_row(
     """One data row → a person to add, or every reason the row is rejected."""
     if len(values) != len(columns):
         return LineNote(line, f"has {len(values)} values but the header has {len(columns)} columns")
-    row = {name: value for name, value in zip(columns, values, strict=True) if name}
+    row = dict(zip(columns, values, strict=True))  # ignored columns all land on the key None
     problems: list[str] = []
 
     raw_email = row["email"]
@@ -373,23 +360,23 @@ def check_row(
             problems.append(str(exc))
 
     role = defaults.role or Role.OTHER
-    if row.get("role", "").strip():
-        try:
-            role = parse_role(row["role"])
-        except ValueError as exc:
-            problems.append(str(exc))
     language = defaults.language or Language.EN
-    if row.get("language", "").strip():
-        try:
-            language = parse_language(row["language"])
-        except ValueError as exc:
-            problems.append(str(exc))
     topics = defaults.topics
-    if row.get("topics", "").strip():
-        try:
-            topics = parse_topics(row["topics"])
-        except ValueError as exc:
-            problems.append(str(exc))
+    try:
+        if row.get("role", "").strip():
+            role = parse_role(row["role"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        if row.get("language", "").strip():
+            language = parse_language(row["language"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        if row.get("topics", "").strip():
+            topics = parse_topics(row["topics"]) or topics  # a cell of only separators says nothing
+    except ValueError as exc:
+        problems.append(str(exc))
     zip_code = row.get("zip", "").strip()
     if zip_code and not _ZIP.fullmatch(zip_code):
         problems.append(f"zip {shown(zip_code)} is not a ZIP code like 90011 or 90011-1234")
@@ -414,6 +401,8 @@ def clean_text(value: str, what: str, limit: int | None = None) -> str:
     A leading = + - @ would make a spreadsheet run the value as a formula when staff export the
     list and open it (CSV injection), and no real name starts that way, so such values are refused.
     """
+    if not value:
+        return value
     limit = limit or TEXT_LIMITS[what]
     if not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
@@ -423,7 +412,8 @@ def clean_text(value: str, what: str, limit: int | None = None) -> str:
         if bad.group() in "\r\n\u2028\u2029":
             raise ValueError(f"{what} contains a line break")
         raise ValueError(f"{what} contains a control character (U+{ord(bad.group()):04X})")
-    value = _SPACES.sub(" ", value)
+    if "  " in value:
+        value = _SPACES.sub(" ", value)
     if len(value) > limit:
         raise ValueError(f"{what} is longer than {limit} characters ({len(value)})")
     if value.startswith(_FORMULA_STARTS):
@@ -433,6 +423,7 @@ def clean_text(value: str, what: str, limit: int | None = None) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=512)  # a list repeats a handful of spellings
 def parse_role(text: str) -> Role:
     key = re.sub(r"[\s\-]+", "_", text.strip().lower())
     try:
@@ -441,6 +432,7 @@ def parse_role(text: str) -> Role:
         raise ValueError(f"role {shown(text)} is not one of {', '.join(Role)}") from None
 
 
+@functools.lru_cache(maxsize=512)
 def parse_language(text: str) -> Language:
     key = text.strip().lower()
     if key in LANGUAGE_NAMES:
@@ -451,6 +443,7 @@ def parse_language(text: str) -> Language:
         raise ValueError(f"language {shown(text)} is not one of en (English), es (Spanish)") from None
 
 
+@functools.lru_cache(maxsize=512)
 def parse_topics(text: str) -> frozenset[Topic]:
     """Topics written as `pilot_updates;working_group` (also , | or spaces between them)."""
     names = [name for name in re.split(r"[;,|\s]+", text.strip().lower()) if name]
@@ -567,6 +560,28 @@ async def _compare_with_registry(
     return new, skipped
 
 
+# The columns an import fills for each person, then those with one value for everyone it imports.
+TOPICS = tuple(Topic)
+PERSON_FIELDS = (
+    "email",
+    "name",
+    "organization",
+    "role",
+    "language",
+    "zip",
+    *(f"topic_{topic.value}" for topic in TOPICS),
+)
+IMPORT_FIELDS = (
+    "status",
+    "consent_method",
+    "consent_at",
+    "consent_source",
+    "confirmation_sent_at",
+    "created_at",
+    "updated_at",
+)
+
+
 async def _write(
     sql: _Sql,
     people: list[Candidate],
@@ -580,7 +595,7 @@ async def _write(
     actor = f"import:{source}"[:100] if source else "import"
     consent = f"import {source}"[:200]
     stamp = sql.timestamp(now)
-    insert_people = sql.insert(Subscriber, PERSON_FIELDS + PERSON_IMPORT_FIELDS)
+    insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS)
     same_for_all = (status.value, ConsentMethod.IMPORT.value, stamp if active else None, source)
     same_for_all += (None if active else stamp, stamp, stamp)
     insert_events = sql.insert(

@@ -270,17 +270,16 @@ async def _insert_many(
     conn = get_connection(meta.default_connection or "default")
     width = len(fields)
     if conn.capabilities.dialect == "postgres":
-        groups = (
-            "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")" for i in range(len(rows))
-        )
+        marks = [f"${n}" for n in range(1, width * len(rows) + 1)]
     else:
-        groups = ("(" + ", ".join("?" * width) + ")" for _ in rows)
+        marks = ["?"] * (width * len(rows))
+    groups = ", ".join("(" + ", ".join(marks[i : i + width]) + ")" for i in range(0, len(marks), width))
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name, _ in fields)
-    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(groups)}'  # noqa: S608 (names from the model)
+    statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups}'  # noqa: S608 (model names)
     if returning:
-        sql += " RETURNING " + ", ".join(f'"{column}"' for column in returning)
-        return await conn.execute_query_dict(sql, values)
-    await conn.execute_query(sql, values)
+        statement += " RETURNING " + ", ".join(f'"{column}"' for column in returning)
+        return await conn.execute_query_dict(statement, values)
+    await conn.execute_query(statement, values)
     return []
 
 

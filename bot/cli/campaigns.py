@@ -82,8 +82,17 @@ def campaigns() -> None:
     """Create, watch and control outreach campaigns."""
 
 
+VALUES_HELP = """\
+The shipped templates read these values when given: message (a paragraph of news),
+deadline (application_invitation), meeting_when and meeting_where (required by
+working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_when_es."""
+
+
 @campaigns.command(
-    epilog=f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}",
+    epilog=(
+        f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}\n\n"
+        f"\b\nTEMPLATE VALUES (--var)\n{VALUES_HELP}"
+    ),
 )
 @click.option(
     "--kind",
@@ -148,7 +157,7 @@ def create(
 
     summary, size, missing = _run(settings, lambda: _with_runtime(settings, work))
     if not as_json or wait:
-        _print_created(summary, size, missing, err=as_json)
+        _print_created(summary, size, missing, immediately=immediately, err=as_json)
     if wait:
         summary = _wait(settings, summary["id"], stall_seconds=give_up_after)
     if as_json:
@@ -157,12 +166,15 @@ def create(
         raise SystemExit(1)
 
 
-def _print_created(summary: dict[str, Any], size: int, missing: list[str], *, err: bool) -> None:
-    when = (
-        f"recurring ({summary['cron']}), first {la_time(_parse(summary['send_at']))}"
-        if summary["cron"]
-        else la_time(_parse(summary["send_at"]))
-    )
+def _print_created(
+    summary: dict[str, Any], size: int, missing: list[str], *, immediately: bool, err: bool
+) -> None:
+    if summary["cron"]:
+        when = f"recurring ({summary['cron']}), first {la_time(_parse(summary['send_at']))}"
+    elif immediately:
+        when = "now: the running service starts it at its next sweep (within SWEEP_INTERVAL_SECONDS)"
+    else:
+        when = la_time(_parse(summary["send_at"]))
     click.echo(
         f"Campaign {summary['id']} created: {summary['kind']}, template {summary['template']}", err=err
     )

@@ -156,7 +156,7 @@ def import_command(
         topics=topics,
     )
     name = "standard input" if str(file) == "-" else file.name
-    with _progress() as progress:
+    with _ImportProgress() as progress:
         try:
             with click.open_file(str(file), "rb") as stream:
                 data = importing.read_limited(stream)
@@ -216,10 +216,6 @@ class _ImportProgress:
         self.bars.stop()
 
 
-def _progress() -> _ImportProgress:
-    return _ImportProgress()
-
-
 def _print_import_summary(
     name: str,
     parsed: importing.ParsedFile,
@@ -277,10 +273,11 @@ def _print_notes(title: str, notes: list[importing.LineNote]) -> None:
 
 
 def _write_report(path: Path, result: importing.ImportReport) -> None:
+    """Every skipped and rejected line as CSV (it names people, so it is private like an export)."""
     notes = [("skipped", note) for note in result.skipped] + [("rejected", note) for note in result.rejected]
     notes.sort(key=lambda item: item[1].line)
     try:
-        with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        with directory.export_file(path, force=True) as stream:
             writer = csv.writer(stream)
             writer.writerow(["line", "outcome", "reason"])
             for outcome, note in notes:

@@ -53,7 +53,9 @@ async def slack_events(request: Request) -> Response:
         return JSONResponse({"error": "request body too large"}, status_code=413)
     # Undecodable bytes become U+FFFD, which then fails the signature check (401), not a 500.
     bolt_request = AsyncBoltRequest(
-        body=body.decode("utf-8", errors="replace"), query=request.url.query, headers=request.headers
+        body=body.decode("utf-8", errors="replace"),
+        query=request.scope["query_string"].decode("latin-1"),
+        headers=request.headers,
     )
     answer = await bolt.async_dispatch(bolt_request)
     if answer.status == 401:
@@ -63,8 +65,11 @@ async def slack_events(request: Request) -> Response:
 
 async def _read_body(request: Request) -> bytes | None:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
+    if declared.isdigit():  # what Slack sends: the length is known, so one read suffices
+        if int(declared) > MAX_BODY_BYTES:
+            return None
+        body = await request.body()
+        return body if len(body) <= MAX_BODY_BYTES else None
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

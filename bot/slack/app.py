@@ -142,14 +142,17 @@ def _register(bolt: AsyncApp, settings: Settings) -> None:
             pilot_start=pilot_start,
             member=lambda: _look_up_member(client, user_id, user_id in staff),
         )
+        reply: Reply | None
         try:
             async with asyncio.timeout(WORK_SECONDS):
                 outcome = await run_command(parsed, invocation)
                 if isinstance(outcome, OpenModal):
-                    outcome = await _open_modal(client, command.get("trigger_id", ""), outcome)
+                    reply = await _open_modal(client, command.get("trigger_id", ""), outcome)
+                else:
+                    reply = outcome
         except TimeoutError:
-            outcome = Reply("Sorry, that took too long and nothing was changed. Please try again.")
-        await _send(ack, outcome)
+            reply = Reply("Sorry, that took too long and nothing was changed. Please try again.")
+        await _send(ack, reply)
 
     @bolt.view(ELIGIBILITY_CALLBACK)
     async def on_eligibility_form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -184,13 +187,12 @@ def _register(bolt: AsyncApp, settings: Settings) -> None:
         return apology(error, body)
 
 
-async def _send(ack: Any, outcome: Reply | OpenModal | None) -> None:
-    if outcome is None:
+async def _send(ack: Any, reply: Reply | None) -> None:
+    """Answer in the HTTP response: only the person who ran the command sees it."""
+    if reply is None:
         await ack()
-    elif isinstance(outcome, Reply):
-        await ack(text=outcome.text, response_type="in_channel" if outcome.public else "ephemeral")
-    else:  # pragma: no cover - _open_modal turns a modal into None or a Reply
-        raise AssertionError(outcome)
+    else:
+        await ack(text=reply.text, response_type="ephemeral")
 
 
 async def _open_modal(client: AsyncWebClient, trigger_id: str, modal: OpenModal) -> Reply | None:

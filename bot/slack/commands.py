@@ -167,8 +167,9 @@ def _parse_campaigns(rest: str) -> Command:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """mrkdwn text, already escaped; always private to the person who ran the command."""
+
     text: str
-    public: bool = False  # False: only the person who ran the command sees it
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,7 +27,7 @@ _COOKIE_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
 class CsrfGuard:
     def __init__(self, secret: str, *, secure_cookie: bool = False) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="madeinla.csrf")
+        self._signer = TimestampSigner(secret, salt="madeinla.csrf")
         self._secure = secure_cookie
 
     def token_for(self, request: Request) -> tuple[str, str | None]:
@@ -36,7 +36,7 @@ class CsrfGuard:
         new_id = None
         if browser_id is None:
             browser_id = new_id = secrets.token_urlsafe(24)
-        return self._serializer.dumps(browser_id), new_id
+        return self._signer.sign(browser_id).decode(), new_id
 
     def set_cookie(self, response: Response, browser_id: str) -> None:
         response.set_cookie(COOKIE, browser_id, httponly=True, samesite="lax", secure=self._secure, path="/")
@@ -46,10 +46,10 @@ class CsrfGuard:
         if browser_id is None or not submitted or len(submitted) > 200:
             return False
         try:
-            signed_id = self._serializer.loads(submitted, max_age=MAX_AGE_SECONDS)
+            signed_id = self._signer.unsign(submitted, max_age=MAX_AGE_SECONDS)
         except BadSignature:  # also SignatureExpired, its subclass
             return False
-        return isinstance(signed_id, str) and hmac.compare_digest(signed_id, browser_id)
+        return hmac.compare_digest(signed_id, browser_id.encode())
 
 
 def _valid_id(value: str) -> str | None:

@@ -34,9 +34,10 @@ _ZIP = re.compile(r"([0-9]{5})(?:-[0-9]{4})?")
 _NAICS = re.compile(r"[0-9]{2,6}")
 _INTEGER = re.compile(r"-?[0-9]+")
 _WEB_ADDRESS = re.compile(r"://|www\.|\.(?:com|net|org|ru|xyz|info|biz)/", re.IGNORECASE)
-# Characters no one types into a one-line field: controls (CR/LF above all), and Unicode line and
-# paragraph separators. Tabs and newlines are allowed only in the multi-line "products" field.
-_LINE_BREAKERS = {"\u2028", "\u2029", "\u0085"}
+# Characters no one types into a form: Unicode's control characters (category Cc, CR/LF above all)
+# and its line and paragraph separators. Tabs, and newlines in the multi-line field, are allowed.
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROLS_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UnreadableForm(Exception):
@@ -196,15 +197,11 @@ def _email(form: FormData, checked: Checked) -> str:
     return ""
 
 
-def _has_controls(value: str, *, allow: str = "") -> bool:
-    return any((unicodedata.category(ch) == "Cc" and ch not in allow) or ch in _LINE_BREAKERS for ch in value)
-
-
 def _line(form: FormData, name: str, checked: Checked) -> str:
     """A one-line text: no control characters, no web addresses, at most MAX_LINE characters."""
     raw = unicodedata.normalize("NFC", _first(form, name))
     checked.values[name] = raw
-    if _has_controls(raw, allow="\t") or _WEB_ADDRESS.search(raw):
+    if _CONTROLS.search(raw) or _WEB_ADDRESS.search(raw):
         checked.fail(name, f"err_{name}_characters")
         return ""
     value = " ".join(raw.split())
@@ -218,7 +215,7 @@ def _text(form: FormData, name: str, checked: Checked) -> str:
     """Multi-line text (what a business makes): line breaks allowed, other controls not."""
     raw = unicodedata.normalize("NFC", _first(form, name)).replace("\r\n", "\n")
     checked.values[name] = raw
-    if _has_controls(raw, allow="\n\t") or _WEB_ADDRESS.search(raw):
+    if _CONTROLS_IN_TEXT.search(raw) or _WEB_ADDRESS.search(raw):
         checked.fail(name, f"err_{name}_characters")
         return ""
     value = "\n".join(" ".join(line.split()) for line in raw.strip().split("\n"))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from bot.web.i18n import LANGUAGE_NAMES, other_language, texts
+from bot.web.i18n import CATALOGUES, LANGUAGE_NAMES, other_language, texts
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 STATIC_DIR = TEMPLATES_DIR / "static"
@@ -31,6 +32,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+
+
+# Templates read texts as `t.key`: plain attributes are Jinja's fastest lookup.
+_NAMESPACES = {lang: SimpleNamespace(**catalogue) for lang, catalogue in CATALOGUES.items()}
 
 
 def _asset_version() -> str:
@@ -50,6 +55,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self._common = {"postal_address": postal_address, "asset_version": _asset_version()}
+        self._templates: dict[str, Template] = {}
 
     def render(
         self,
@@ -64,22 +70,26 @@ class PageRenderer:
     ) -> HTMLResponse:
         """Render `template` in `lang`. `errors` maps field names to message keys."""
         catalogue = texts(lang)
+        path = request.scope["path"]
         messages = {name: catalogue[key] for name, key in (errors or {}).items()}
         values = {
             **self._common,
             "lang": lang,
-            "t": catalogue,
+            "t": _NAMESPACES[lang],
             "other_lang": other_language(lang),
             "language_names": LANGUAGE_NAMES,
-            "switch_url": f"{request.url.path}?lang={other_language(lang)}",
-            "request_path": request.url.path,
+            "switch_url": f"{path}?lang={other_language(lang)}",
+            "request_path": path,
             "errors": messages,
             "errors_by_field": FieldMap(messages),
             "error_anchors": {"csrf": "submit"},
-            "noindex": request.url.path != "/",
+            "noindex": path != "/",
             **(context or {}),
         }
-        body = self._env.get_template(template).render(values)
+        compiled = self._templates.get(template)
+        if compiled is None:
+            compiled = self._templates[template] = self._env.get_template(template)
+        body = compiled.render(values)
         return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+import urllib.parse
+from pathlib import Path
 
 import httpx
 import pytest
@@ -317,3 +320,71 @@ async def test_environment_secret_does_not_sign_requests(
             forged = SignedSlack(http, fake_slack, secret="environment-secret")
             assert (await forged.command("help")).status_code == 401
             assert (await SignedSlack(http, fake_slack).command("help")).status_code == 200
+
+
+async def test_form_failure_updates_the_modal_with_an_apology(
+    slack: SignedSlack, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*args, **kwargs):
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(slack_app_module, "screen", broken)
+    response = await slack.submit(_submitted(fake_slack, zip="90021"))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    assert "something went wrong on our side (reference " in answer["view"]["blocks"][0]["text"]["text"]
+
+
+async def test_slow_work_is_cut_off_inside_slacks_three_seconds(
+    slack: SignedSlack, monkeypatch: pytest.MonkeyPatch
+):
+    async def slow(command, invocation):
+        await asyncio.sleep(10)
+
+    monkeypatch.setattr(slack_app_module, "run_command", slow)
+    monkeypatch.setattr(slack_app_module, "WORK_SECONDS", 0.05)
+    text = await slack.reply("status")
+    assert text == "Sorry, that took too long and nothing was changed. Please try again."
+
+
+async def test_buttons_and_other_views_are_acknowledged_quietly(slack: SignedSlack):
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": MEMBER},
+        "api_app_id": "A1",
+        "actions": [{"action_id": "old_button", "block_id": "b", "type": "button", "value": "x"}],
+        "response_url": slack.fake.response_url("old"),
+        "trigger_id": "1.2.3",
+    }
+    body = "payload=" + urllib.parse.quote(json.dumps(payload))
+    response = await slack.post(body, slack.headers(body))
+    assert response.status_code == 200
+    response = await slack.submit({"callback_id": "some_old_form", "state": {"values": {}}})
+    assert response.status_code == 200
+
+
+async def test_a_minimal_command_body_is_enough(slack: SignedSlack):
+    body = "command=%2Fmadeinla&text=eligible+zip%3D90021+employees%3D12&user_id=U1&team_id=T1&channel_id=C1"
+    response = await slack.post(body, slack.headers(body))
+    assert response.status_code == 200
+    assert "ZIP 90021 (Los Angeles)" in response.json()["text"]
+
+
+def test_manifest_points_slack_at_our_endpoint():
+    manifest = (Path(__file__).parents[2] / "docs" / "slack-app-manifest.yaml").read_text()
+    assert "command: /madeinla" in manifest
+    assert manifest.count("url: https://YOUR-HOST/slack/events") == 2  # the command and interactivity
+    for scope in ("commands", "chat:write", "users:read", "users:read.email"):
+        assert f"- {scope} " in manifest
+    assert "socket_mode_enabled: false" in manifest
+
+
+async def test_oversized_body_without_a_length_is_refused(slack: SignedSlack):
+    async def chunks():
+        for _ in range(100):
+            yield b"x" * 4096
+
+    response = await slack.http.post("/slack/events", content=chunks())
+    assert response.status_code == 413

@@ -71,7 +71,8 @@ async def check_accessibility(page: Page, label: str) -> None:
     """Run axe-core in the page; fail on serious or critical violations."""
     await page.add_script_tag(path=str(AXE))
     result = await page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        "async (tags) => await axe.run(document, "
+        "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
         AXE_TAGS,
     )
     bad = [

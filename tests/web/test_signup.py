@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from tortoise.exceptions import IntegrityError
+
 from outreach.models import Delivery
 from subscribers.addresses import email_hash
 from subscribers.models import (
@@ -25,9 +27,11 @@ from subscribers.signup import (
     BusinessDetails,
     ConfirmOutcome,
     Outcome,
+    SignupBatcher,
     SignupRequest,
     confirm,
     sign_up,
+    sign_up_many,
     unsubscribe,
     update_preferences,
 )
@@ -226,3 +230,133 @@ async def test_a_failed_write_leaves_nothing_half_written(db: str, monkeypatch) 
     assert await Subscriber.all().count() == 0
     assert await AuditEvent.all().count() == 0
     assert await BusinessProfile.all().count() == 0
+
+
+async def test_a_batch_gives_each_submission_its_own_outcome_in_order(db: str) -> None:
+    """New, repeated-in-batch, pending, active and erased addresses in one transaction."""
+    await sign_up(request(email="pending@example.com"), now=NOW)
+    active = await sign_up(request(email="active@example.com"), now=NOW)
+    await confirm(active.subscriber_id)
+    await suppress("erased@example.com", "erased")
+    later = NOW + RESEND_AFTER * 2
+    batch = [
+        request(email="new@example.com"),
+        request(email="new@example.com"),
+        request(email="pending@example.com"),
+        request(email="active@example.com"),
+        request(email="erased@example.com"),
+        request(email="other@example.com", role=Role.COUNTY_STAFF),
+    ]
+    results = await sign_up_many(batch, now=later)
+    assert [r.outcome for r in results] == [
+        Outcome.CREATED,
+        Outcome.PENDING,  # the second submission of a new address is a re-submission
+        Outcome.RESENT,
+        Outcome.ALREADY_ACTIVE,
+        Outcome.REFUSED,
+        Outcome.CREATED,
+    ]
+    assert results[0].subscriber_id == results[1].subscriber_id
+    assert await Subscriber.filter(email="new@example.com").count() == 1
+    assert not await Subscriber.filter(email="erased@example.com").exists()
+    assert await BusinessProfile.filter(subscriber_id=results[5].subscriber_id).count() == 0
+
+
+async def test_a_batch_writes_the_same_rows_as_one_by_one(db: str) -> None:
+    """The multi-row insert path and the ORM path leave identical people, profiles, audit and mail."""
+    [batched] = await sign_up_many([request(email="batch@example.com")], now=NOW, confirm_link_hours=24)
+    single = await sign_up(request(email="single@example.com"), now=NOW, confirm_link_hours=24)
+
+    def person_fields(person: Subscriber) -> dict[str, object]:
+        values = dict(person)
+        for name in ("id", "email", "created_at", "updated_at"):
+            values.pop(name)
+        return values
+
+    a, b = await Subscriber.get(id=batched.subscriber_id), await Subscriber.get(id=single.subscriber_id)
+    assert person_fields(a) == person_fields(b)
+    assert a.created_at is not None and a.updated_at is not None
+    pa = await BusinessProfile.get(subscriber_id=a.id).values()
+    pb = await BusinessProfile.get(subscriber_id=b.id).values()
+    for row in (pa, pb):
+        for name in ("id", "subscriber_id", "updated_at"):
+            row.pop(name)
+    assert pa == pb
+    da = await Delivery.get(subscriber_id=a.id)
+    db_ = await Delivery.get(subscriber_id=b.id)
+    assert (da.template, da.language, da.priority, da.state, da.context) == (
+        db_.template,
+        db_.language,
+        db_.priority,
+        db_.state,
+        db_.context,
+    )
+    assert da.context == {"link_valid_hours": 24} and da.next_attempt_at == NOW
+    audit_a = await AuditEvent.filter(subscriber_id=a.id).values_list(
+        "action", "old_value", "new_value", "actor"
+    )
+    audit_b = await AuditEvent.filter(subscriber_id=b.id).values_list(
+        "action", "old_value", "new_value", "actor"
+    )
+    assert audit_a == audit_b == [("status", "", "pending", "form")]
+
+
+async def test_batcher_groups_concurrent_sign_ups_and_answers_each(db: str) -> None:
+    """Many sign-ups at once: each caller gets its own result; every person is written once."""
+    batcher = SignupBatcher(max_batch=7)
+    emails = [f"p{i}@example.com" for i in range(30)] + ["p3@example.com"]
+    results = await asyncio.gather(*(batcher.sign_up(request(email=e)) for e in emails))
+    assert [r.outcome for r in results].count(Outcome.CREATED) == 30
+    assert results[-1].outcome == Outcome.PENDING and results[-1].subscriber_id == results[3].subscriber_id
+    assert await Subscriber.all().count() == 30
+    assert await Delivery.all().count() == 30
+
+
+async def test_batcher_falls_back_to_one_by_one_when_a_batch_fails(db: str, monkeypatch) -> None:
+    """A batch that fails as a whole (another process took an address) is retried person by person,
+    so one bad sign-up can't fail the others."""
+    import subscribers.signup as signup_module
+
+    async def conflicting_batch(*args: object, **kwargs: object) -> list[object]:
+        raise IntegrityError("UNIQUE constraint failed: subscriber.email")
+
+    monkeypatch.setattr(signup_module, "sign_up_many", conflicting_batch)
+    batcher = SignupBatcher()
+    results = await asyncio.gather(*(batcher.sign_up(request(email=f"q{i}@example.com")) for i in range(5)))
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 5
+    assert await Subscriber.all().count() == 5
+
+
+async def test_batcher_reports_a_failure_to_its_caller_only(db: str, monkeypatch) -> None:
+    import subscribers.signup as signup_module
+
+    real = signup_module.sign_up
+
+    async def fails_for_one(req: SignupRequest, **kwargs: object) -> object:
+        if req.email == "bad@example.com":
+            raise RuntimeError("disk full")
+        return await real(req, **kwargs)
+
+    async def conflicting_batch(*args: object, **kwargs: object) -> list[object]:
+        raise IntegrityError("conflict")
+
+    monkeypatch.setattr(signup_module, "sign_up_many", conflicting_batch)
+    monkeypatch.setattr(signup_module, "sign_up", fails_for_one)
+    batcher = SignupBatcher()
+    results = await asyncio.gather(
+        batcher.sign_up(request(email="good@example.com")),
+        batcher.sign_up(request(email="bad@example.com")),
+        return_exceptions=True,
+    )
+    assert results[0].outcome == Outcome.CREATED  # type: ignore[union-attr]
+    assert isinstance(results[1], RuntimeError)
+
+
+async def test_a_full_batch_of_new_addresses_is_written_in_one_go(db: str) -> None:
+    """200 new people (thousands of statement parameters) in one batch, on either database."""
+    results = await sign_up_many([request(email=f"n{i}@example.com") for i in range(200)], now=NOW)
+    assert {r.outcome for r in results} == {Outcome.CREATED}
+    assert len({r.subscriber_id for r in results}) == 200
+    assert await Subscriber.all().count() == 200
+    assert await BusinessProfile.all().count() == 200
+    assert await Delivery.filter(template="confirm").count() == 200

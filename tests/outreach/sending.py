@@ -1,0 +1,67 @@
+"""Helpers for the delivery-engine tests: a started campaign, a sender, and sending until done."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from outreach.campaigns import create_campaign, start_campaign
+from outreach.mailer import MailTransport, build_transport
+from outreach.models import Campaign, Delivery, DeliveryState
+from outreach.queue import utcnow
+from outreach.sender import Sender
+from subscribers.models import Subscriber
+from tests.outreach.people import person
+
+UNFINISHED = [DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.DEFERRED]
+
+
+def make_sender(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    transport: MailTransport | None = None,
+    worker_id: str = "test-sender",
+) -> Sender:
+    runtime = build_runtime(settings, transport=transport or build_transport(settings))
+    return Sender(settings, runtime.transport, runtime.builder, clock=clock, worker_id=worker_id)
+
+
+async def people(count: int, *, prefix: str = "p", **kwargs: object) -> list[Subscriber]:
+    return [await person(f"{prefix}{i}@example.com", **kwargs) for i in range(count)]  # type: ignore[arg-type]
+
+
+async def started_campaign(
+    settings: Settings,
+    *,
+    kind: str = "pilot_update",
+    template: str = "pilot_update",
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """A campaign to everyone active who chose its topic, started (its Delivery rows written)."""
+    runtime = build_runtime(settings)
+    now = now or utcnow()
+    campaign = await create_campaign(
+        kind=kind, template=template, builder=runtime.builder, immediately=True, created_by="test", now=now
+    )
+    assert await start_campaign(campaign.id, now)
+    return campaign
+
+
+async def unfinished() -> int:
+    return await Delivery.filter(state__in=UNFINISHED).count()
+
+
+async def send_until_settled(sender: Sender, *, within: float = 30.0) -> None:
+    """Run passes until nothing is queued, sending or deferred (retries are due within ms in tests)."""
+    deadline = time.monotonic() + within
+    while await unfinished():
+        if time.monotonic() > deadline:
+            states = await Delivery.all().values_list("state", "last_reply")
+            raise AssertionError(f"deliveries still unfinished after {within}s: {states[:10]}")
+        if not await sender.send_due():
+            await asyncio.sleep(0.02)
