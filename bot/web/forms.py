@@ -52,8 +52,8 @@ class UnreadableForm(Exception):
 async def read_form(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> FormData:
     """Read an `application/x-www-form-urlencoded` body of at most `max_bytes`.
 
-    Starlette's own parser would decode bad bytes as Latin-1 and carry on; here a body that is not
-    valid UTF-8 is refused, so mojibake never reaches the database.
+    Starlette's own parser would turn raw bytes into Latin-1 and bad percent-escapes into U+FFFD and
+    carry on; here a body that is not valid UTF-8 is refused, so mojibake never reaches the database.
     """
     content_type, _, params = request.headers.get("content-type", "").partition(";")
     if content_type.strip().lower() != "application/x-www-form-urlencoded":

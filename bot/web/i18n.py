@@ -75,7 +75,7 @@ EN: dict[str, str] = {
     "check_next": "Open the email and select the link to confirm that you want updates.",
     "check_spam": (
         "If the email has not arrived in 10 minutes, look in your spam or junk folder. "
-        "The link in the email works for {days} days."
+        "The link in the email works for {duration}."
     ),
     "check_wrong": "Typed your email address wrong?",
     "check_again": "Sign up again",
@@ -108,7 +108,7 @@ EN: dict[str, str] = {
     "bad_link_title": "This link does not work",
     "bad_link_text": (
         "The link may be too old, or some of it may be missing. "
-        "Links to confirm a sign-up work for {days} days."
+        "Links to confirm a sign-up work for {duration}."
     ),
     "bad_link_next": "You can sign up again. It only takes 2 minutes.",
     "old_link_text": (
@@ -239,7 +239,7 @@ ES: dict[str, str] = {
     "check_next": "Abra el correo y seleccione el enlace para confirmar que quiere recibir noticias.",
     "check_spam": (
         "Si el correo no ha llegado en 10 minutos, busque en su carpeta de correo no deseado (spam). "
-        "El enlace del correo funciona durante {days} días."
+        "El enlace del correo funciona durante {duration}."
     ),
     "check_wrong": "¿Escribió mal su correo electrónico?",
     "check_again": "Inscribirse otra vez",
@@ -270,7 +270,7 @@ ES: dict[str, str] = {
     "bad_link_title": "Este enlace no funciona",
     "bad_link_text": (
         "Puede que el enlace sea muy antiguo o que le falte una parte. "
-        "Los enlaces para confirmar una inscripción funcionan durante {days} días."
+        "Los enlaces para confirmar una inscripción funcionan durante {duration}."
     ),
     "bad_link_next": "Puede inscribirse otra vez. Solo toma 2 minutos.",
     "old_link_text": (
@@ -348,6 +348,16 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 def texts(language: str) -> dict[str, str]:
     return CATALOGUES.get(language, EN)
+
+
+def duration(language: str, hours: float) -> str:
+    """How long a link works, in words: "3 days", "24 hours" (whole days from two days up)."""
+    whole = round(hours)
+    if whole >= 48 and whole % 24 == 0:
+        return f"{whole // 24} {'días' if language == 'es' else 'days'}"
+    if whole == 1:
+        return "1 hora" if language == "es" else "1 hour"
+    return f"{whole} {'horas' if language == 'es' else 'hours'}"
 
 
 def other_language(language: str) -> str:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from bot.runtime import Runtime
 from bot.web import csrf
 from bot.web.forms import UnreadableForm, parse_preferences, parse_signup, read_form
-from bot.web.i18n import LANGUAGE_NAMES, page_language, texts
+from bot.web.i18n import LANGUAGE_NAMES, duration, page_language, texts
 from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.templating import FieldMap, PageRenderer
 from subscribers.models import Role, Status, Subscriber, Topic
@@ -64,9 +64,9 @@ class WebParts:
             )
         return parts  # type: ignore[return-value]
 
-    @property
-    def link_days(self) -> int:
-        return max(1, round(self.runtime.settings.confirm_token_max_age_hours / 24))
+    def link_lifetime(self, lang: str) -> str:
+        """How long a confirmation link works, in words (the email says the same)."""
+        return duration(lang, self.runtime.settings.confirm_token_max_age_hours)
 
 
 def page(handler: Handler) -> Handler:
@@ -77,7 +77,7 @@ def page(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except Exception:
-            log.exception("page %s failed", request.url.path)
+            log.exception("page %s failed", handler.__name__)  # not the path: it may hold a token
             return server_error_page(request)
 
     return wrapped
@@ -157,7 +157,7 @@ def _topic_options(lang: str) -> list[tuple[str, str]]:
 
 def _check_email_page(request: Request, web: WebParts, lang: str, email: object) -> Response:
     return web.renderer.render(
-        request, "check_email.html", lang, {"email": email, "link_days": web.link_days}
+        request, "check_email.html", lang, {"email": email, "link_lifetime": web.link_lifetime(lang)}
     )
 
 
@@ -186,14 +186,15 @@ async def confirm_page(request: Request) -> Response:
 async def submit_confirm(request: Request) -> Response:
     web = WebParts.of(request)
     subscriber_id = _unsign(web, Purpose.CONFIRM, request)
-    lang = page_language(request)
+    person = await _person(subscriber_id)
+    lang = page_language(request, person.language.value if person else None)
     if (refused := _over_limit(request, web, lang)) is not None:
         return refused
     try:
         form = await read_form(request)
     except UnreadableForm as exc:
         return _unreadable(request, web, lang, exc)
-    if subscriber_id is None:
+    if subscriber_id is None or person is None:
         return _bad_link(request, web, lang)
     if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
         return _confirm_form(request, web, lang, errors={"csrf": "err_csrf"}, status=400)
@@ -435,5 +436,5 @@ def _bad_link(request: Request, web: WebParts, lang: str, *, manage: bool = Fals
         contact = web.runtime.settings.mail_reply_to or web.runtime.settings.mail_from_address.addr_spec
         paragraphs = [t["old_link_text"].format(contact=contact)]
     else:
-        paragraphs = [t["bad_link_text"].format(days=web.link_days), t["bad_link_next"]]
+        paragraphs = [t["bad_link_text"].format(duration=web.link_lifetime(lang)), t["bad_link_next"]]
     return problem_page(request, lang, "bad_link_title", paragraphs, status=400)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.web.i18n import EN, ES, from_accept_language
+from bot.web.i18n import EN, ES, duration, from_accept_language
 
 
 def test_both_catalogues_have_the_same_messages_and_placeholders() -> None:
@@ -38,3 +38,9 @@ def test_accept_language() -> None:
     assert from_accept_language("es;q=0.2,en;q=0.9") == "en"
     assert from_accept_language("es;q=nonsense,en") == "en"
     assert from_accept_language("de") == "en"
+
+
+def test_link_lifetime_in_words() -> None:
+    assert duration("en", 72) == "3 days" and duration("es", 72) == "3 días"
+    assert duration("en", 24) == "24 hours" and duration("es", 36) == "36 horas"
+    assert duration("en", 1) == "1 hour"

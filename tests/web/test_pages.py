@@ -76,6 +76,7 @@ async def test_sign_up_confirm_preferences_unsubscribe_end_to_end(
     answer = await submit_signup(client, lang="es", email="  Ana.Lopez@Example.COM ", language="es")
     assert answer.status_code == 200
     assert "Revise su correo" in answer.text and "Ana.Lopez@Example.COM" in answer.text
+    assert "funciona durante 3 días" in answer.text
 
     [message] = await wait_for_mail(mail_server, 1)
     assert message["To"].addresses[0].addr_spec == "ana.lopez@example.com"
@@ -273,3 +274,47 @@ async def test_links_work_from_the_sign_up_language_page(
     assert '<html lang="es">' in prefs.text
     english = await client.get(link_in(message, "preferences") + "?lang=en")
     assert '<html lang="en">' in english.text
+
+
+async def test_app_wide_404_and_500_pages_are_friendly(smtp_settings: Settings) -> None:
+    """bot.web.exception_handlers() gives the whole app pages in the visitor's language, not plain text."""
+    from starlette.routing import Route
+
+    from bot.web import exception_handlers
+
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    application = create_app(smtp_settings, run_scheduler=False)
+    application.router.routes.append(Route("/broken", broken))
+    application.exception_handlers.update(exception_handlers())
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            missing = await http.get("/no-such-page?lang=es")
+            assert missing.status_code == 404 and "No encontramos la página" in missing.text
+            failing = await http.get("/broken")
+            assert failing.status_code == 500 and "Sorry, there is a problem with the service" in failing.text
+            assert "RuntimeError" not in failing.text
+
+
+async def test_an_active_person_who_signs_up_again_gets_a_notice_with_their_preferences_link(
+    client: httpx.AsyncClient, mail_server: MailServer
+) -> None:
+    import datetime as dt
+
+    await submit_signup(client, email="eve@example.com", language="en")
+    await wait_for_mail(mail_server, 1)
+    person = await Subscriber.get(email="eve@example.com")
+    await confirm(person.id)
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    await Subscriber.filter(id=person.id).update(confirmation_sent_at=an_hour_ago)
+
+    answer = await submit_signup(client, email="eve@example.com")
+    assert "Check your email" in answer.text
+    _, notice = await wait_for_mail(mail_server, 2)
+    assert notice["Subject"] == "You already get Made in LA updates"
+    assert "You are already signed up" in text_of(notice)
+    assert "/confirm/" not in text_of(notice)
+    preferences = await client.get(link_in(notice, "preferences"))
+    assert preferences.status_code == 200 and "Your email preferences" in preferences.text
