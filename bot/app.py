@@ -71,7 +71,9 @@ def create_app(
                         await asyncio.wait_for(task, timeout=10)
                 await runtime.transport.close()
 
-    app = Starlette(routes=_routes(), lifespan=lifespan)
+    from bot.web import exception_handlers
+
+    app = Starlette(routes=_routes(), lifespan=lifespan, exception_handlers=exception_handlers())
     app.state.settings = settings
     return app
 

@@ -441,23 +441,24 @@ class _Pass:
         """Group commit: write whatever outcomes are waiting, in one transaction, as often as it can."""
         sender = self.sender
         while True:
-            await self.flush.wait()
-            self.flush.clear()
+            if not self.pending:
+                if self.closing:
+                    return
+                await self.flush.wait()
+                self.flush.clear()
+                continue
             batch, self.pending = self.pending, []
-            if batch:
-                try:
-                    await record_results(sender.worker_id, [update for update, _ in batch])
-                except Exception as exc:
-                    for _, written in batch:
-                        if written is not None and not written.done():
-                            written.set_exception(exc)
-                    raise
+            try:
+                await record_results(sender.worker_id, [update for update, _ in batch])
+            except Exception as exc:
                 for _, written in batch:
                     if written is not None and not written.done():
-                        written.set_result(None)
-                await self._count([update for update, _ in batch])
-            elif self.closing:
-                return
+                        written.set_exception(exc)
+                raise
+            for _, written in batch:
+                if written is not None and not written.done():
+                    written.set_result(None)
+            await self._count([update for update, _ in batch])
 
     async def _count(self, updates: list[DeliveryUpdate]) -> None:
         by_campaign: dict[int, list[int]] = {}

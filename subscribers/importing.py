@@ -647,53 +647,78 @@ class _Sql:
     The ORM builds a query object per IN-list value and a model object per inserted row (tens of
     microseconds each), which was most of the time of a 100,000-person import. The values written
     are the ORM's own: tests/subscribers/test_importing.py reads imported rows back through the
-    models. Only names from the models' metadata are formatted into SQL; every value is a parameter.
+    models. Only names and types from the models' metadata are formatted into SQL; every value is
+    a parameter.
     """
 
     def __init__(self, conn: BaseDBAsyncClient) -> None:
         self.conn = conn
         self.postgres = conn.capabilities.dialect == "postgres"
 
-    def marks(self, count: int) -> str:
-        if self.postgres:
-            return ", ".join(f"${i}" for i in range(1, count + 1))
-        return ", ".join("?" * count)
-
     def timestamp(self, moment: dt.datetime) -> dt.datetime | str:
         """A datetime as a parameter: SQLite gets the text Tortoise's adapter writes, made once."""
         return moment if self.postgres else moment.isoformat(" ")
 
     async def lookup(self, model: type[Model], key: str, value: str, keys: list[str]) -> dict[str, Any]:
-        """`{key: value}` for the rows whose `key` column is one of `keys`."""
+        """`{key: value}` for the rows whose `key` column is one of `keys` (text values)."""
         if not keys:
             return {}
         table = model._meta.db_table
-        query = f'SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" IN ({self.marks(len(keys))})'  # noqa: S608
-        _count, rows = await self.conn.execute_query(query, keys)
+        if self.postgres:
+            # One array joined in, not `IN ($1, ..., $1000)`: PostgreSQL's cached generic plan for a
+            # long IN list compares every row with every value, and inside the import's transaction
+            # (no statistics for the rows it added) that took minutes for 100,000 people.
+            join = f'JOIN unnest($1::text[]) k(v) ON t."{key}" = k.v'
+            query = f'SELECT t."{key}", t."{value}" FROM "{table}" t {join}'  # noqa: S608
+            params: list[Any] = [keys]
+        else:
+            marks = ", ".join("?" * len(keys))
+            query = f'SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" IN ({marks})'  # noqa: S608
+            params = keys
+        _count, rows = await self.conn.execute_query(query, params)
         return {row[0]: row[1] for row in rows}
 
     def insert(
         self, model: type[Model], fields: tuple[str, ...]
     ) -> Callable[[list[tuple[Any, ...]]], Awaitable[None]]:
-        """An executemany INSERT of `fields` per row, with every other column at the model's default."""
+        """An INSERT of rows of `fields`, with every other column at the model's default.
+
+        SQLite runs it with executemany. PostgreSQL gets one statement per batch, each column an
+        array (`INSERT ... SELECT * FROM unnest(...)`), which is several times faster than a
+        statement per row.
+        """
         meta = model._meta
-        columns = [meta.fields_db_projection[name] for name in fields]
+        names = list(fields)
         defaults: list[Any] = []
-        for name, column in meta.fields_db_projection.items():
+        for name in meta.fields_db_projection:
             if name in fields or name == meta.pk_attr:
                 continue
             field_ = meta.fields_map[name]
             default = field_.default() if callable(field_.default) else field_.default
             if default is None and not field_.null:
                 raise TypeError(f"{model.__name__}.{name} has no default: the import must give it a value")
-            columns.append(column)
+            names.append(name)
             defaults.append(None if default is None else field_.to_db_value(default, model))
-        names = ", ".join(f'"{column}"' for column in columns)
-        query = f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({self.marks(len(columns))})'  # noqa: S608
+        columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
         tail = tuple(defaults)
+        if self.postgres:
+            arrays = ", ".join(
+                f"${i}::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}[]"
+                for i, name in enumerate(names, start=1)
+            )
+            query = f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
 
-        async def run(rows: list[tuple[Any, ...]]) -> None:
-            if rows:
-                await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
+            async def run(rows: list[tuple[Any, ...]]) -> None:
+                if rows:
+                    by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
+                    await self.conn.execute_query(query, by_column)
+
+        else:
+            marks = ", ".join("?" * len(names))
+            query = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+
+            async def run(rows: list[tuple[Any, ...]]) -> None:
+                if rows:
+                    await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
 
         return run

@@ -63,5 +63,7 @@ async def send_until_settled(sender: Sender, *, within: float = 30.0) -> None:
         if time.monotonic() > deadline:
             states = await Delivery.all().values_list("state", "last_reply")
             raise AssertionError(f"deliveries still unfinished after {within}s: {states[:10]}")
-        if not await sender.send_due():
+        async with asyncio.timeout(within):  # a pass that hangs fails the test instead of stalling it
+            handled = await sender.send_due()
+        if not handled:
             await asyncio.sleep(0.02)
