@@ -118,8 +118,12 @@ def classify_smtp_error(exc: BaseException) -> SendResult:
             return SendResult(Outcome.CONFIG, _reply(exc.code, exc.message))
         outcome = Outcome.TEMPORARY if exc.code < 500 else Outcome.PERMANENT
         return SendResult(outcome, _reply(exc.code, exc.message))
-    if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+    if isinstance(
+        exc, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | OSError | TimeoutError
+    ):
         return SendResult(Outcome.TEMPORARY, f"connection problem: {type(exc).__name__}: {exc}"[:500])
+    if isinstance(exc, aiosmtplib.SMTPException):  # e.g. "AUTH not offered without TLS": our settings
+        return SendResult(Outcome.CONFIG, f"{exc}"[:500])
     raise exc
 
 

@@ -45,7 +45,7 @@ MAX_FILE_BYTES = 100 * 1024 * 1024  # a 100,000-person list is about 10 MB
 MAX_ROWS = 250_000
 TEXT_LIMITS = {"name": 200, "organization": 200}  # the model's column sizes
 CONSENT_SOURCE_LIMIT = 200
-LOOKUP_SIZE = 1000  # values per IN list and rows per INSERT batch
+BATCH_SIZE = 5000  # people per lookup and per INSERT (SQLite allows 32,766 values in one statement)
 CONFIRM_TEMPLATE = "confirm"
 
 # What each role hears about unless the file or --topics says otherwise.
@@ -531,8 +531,8 @@ async def _compare_with_registry(
     known: dict[str, str] = {}
     suppressed: dict[str, str] = {}
     total = len(candidates)
-    for start in range(0, total, LOOKUP_SIZE):
-        chunk = candidates[start : start + LOOKUP_SIZE]
+    for start in range(0, total, BATCH_SIZE):
+        chunk = candidates[start : start + BATCH_SIZE]
         known.update(await sql.lookup(Subscriber, "email", "status", [p.email for p in chunk]))
         suppressed.update(
             await sql.lookup(Suppression, "email_hash", "reason", [hashes[p.email] for p in chunk])
@@ -595,7 +595,7 @@ async def _write(
     actor = f"import:{source}"[:100] if source else "import"
     consent = f"import {source}"[:200]
     stamp = sql.timestamp(now)
-    insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS)
+    insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS, returning="email")
     same_for_all = (status.value, ConsentMethod.IMPORT.value, stamp if active else None, source)
     same_for_all += (None if active else stamp, stamp, stamp)
     insert_events = sql.insert(
@@ -607,10 +607,9 @@ async def _write(
         ("subscriber_id", "address", "language", "template", "priority", "next_attempt_at", "created_at"),
     )
     total = len(people)
-    for start in range(0, total, LOOKUP_SIZE):
-        batch = people[start : start + LOOKUP_SIZE]
-        await insert_people([(*_person_values(p), *same_for_all) for p in batch])
-        ids = await sql.lookup(Subscriber, "email", "id", [p.email for p in batch])
+    for start in range(0, total, BATCH_SIZE):
+        batch = people[start : start + BATCH_SIZE]
+        ids = await insert_people([(*_person_values(p), *same_for_all) for p in batch])
         events = [(ids[p.email], "status", "", status.value, actor, stamp) for p in batch]
         if active:
             events += [(ids[p.email], "consent", "", consent, actor, stamp) for p in batch]
@@ -679,13 +678,13 @@ class _Sql:
         return {row[0]: row[1] for row in rows}
 
     def insert(
-        self, model: type[Model], fields: tuple[str, ...]
-    ) -> Callable[[list[tuple[Any, ...]]], Awaitable[None]]:
+        self, model: type[Model], fields: tuple[str, ...], *, returning: str | None = None
+    ) -> Callable[[list[tuple[Any, ...]]], Awaitable[dict[Any, int]]]:
         """An INSERT of rows of `fields`, with every other column at the model's default.
 
         SQLite runs it with executemany. PostgreSQL gets one statement per batch, each column an
-        array (`INSERT ... SELECT * FROM unnest(...)`), which is several times faster than a
-        statement per row.
+        array (`INSERT ... SELECT * FROM unnest(...)`), several times faster than a statement per
+        row. With `returning` (a unique field among `fields`) it returns `{that value: new id}`.
         """
         meta = model._meta
         names = list(fields)
@@ -700,25 +699,41 @@ class _Sql:
             names.append(name)
             defaults.append(None if default is None else field_.to_db_value(default, model))
         columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+        table, pk = meta.db_table, meta.db_pk_column
         tail = tuple(defaults)
+
         if self.postgres:
             arrays = ", ".join(
                 f"${i}::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}[]"
                 for i, name in enumerate(names, start=1)
             )
-            query = f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
+            query = f'INSERT INTO "{table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
+            if returning:
+                query += f' RETURNING "{returning}", "{pk}"'
 
-            async def run(rows: list[tuple[Any, ...]]) -> None:
-                if rows:
-                    by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
+            async def run_postgres(rows: list[tuple[Any, ...]]) -> dict[Any, int]:
+                if not rows:
+                    return {}
+                by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
+                if not returning:
                     await self.conn.execute_query(query, by_column)
+                    return {}
+                return {
+                    row[returning]: row[pk] for row in await self.conn.execute_query_dict(query, by_column)
+                }
 
-        else:
-            marks = ", ".join("?" * len(names))
-            query = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+            return run_postgres
 
-            async def run(rows: list[tuple[Any, ...]]) -> None:
-                if rows:
-                    await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
+        marks = ", ".join("?" * len(names))
+        query = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'  # noqa: S608
+        key = fields.index(returning) if returning else 0
 
-        return run
+        async def run_sqlite(rows: list[tuple[Any, ...]]) -> dict[Any, int]:
+            if not rows:
+                return {}
+            await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
+            if not returning:
+                return {}
+            return await self.lookup(model, returning, pk, [row[key] for row in rows])
+
+        return run_sqlite

@@ -152,6 +152,11 @@ async def test_a_campaign_is_sent_once_to_each_person_in_their_language(
         assert "510 S. Vermont Ave." in text
     assert spanish["Message-ID"] != english["Message-ID"]
     assert "Hola Ana:" in spanish.get_body(("plain",)).get_content()
+    # The footer names this campaign's topic, in the person's language.
+    assert (
+        "porque pidió recibir noticias sobre el programa piloto" in spanish.get_body(("plain",)).get_content()
+    )
+    assert "because you asked for updates on the" in english.get_body(("html",)).get_content()
 
     counts = await service.campaign_counts(campaign.id)
     assert counts == {
@@ -181,6 +186,27 @@ async def test_an_invitation_carries_a_personal_apply_link(runtime: Runtime, mai
     link = next(line for line in text.splitlines() if "/apply/" in line).strip()
     assert runtime.signer.unsign(Purpose.INVITATION, link.rsplit("/", 1)[1]) == delivery.id
     assert "Costura LA" in text
+
+
+async def test_subject_and_campaign_values_reach_every_message(
+    runtime: Runtime, mail_server: MailServer
+) -> None:
+    await person("ana@example.com", language="es")
+    await person("bo@example.com", language="en")
+    campaign = await _create(
+        runtime,
+        kind="working_group_notice",
+        template="working_group_notice",
+        subject="Working group: new date",
+        values={"meeting_when": "Tuesday, December 8, 10:00", "meeting_where": "Hall of Administration"},
+    )
+    await service.start_campaign(campaign.id, NOW)
+    await _send_all(runtime)
+    for address in ("ana@example.com", "bo@example.com"):
+        [received] = mail_server.handler.messages_to(address)
+        assert received.message["Subject"] == "Working group: new date"
+        text = received.message.get_body(("plain",)).get_content()
+        assert "Tuesday, December 8, 10:00" in text and "Hall of Administration" in text
 
 
 async def test_not_finished_while_anything_is_left_or_the_audience_is_still_being_written(

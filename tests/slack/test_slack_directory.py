@@ -96,3 +96,9 @@ async def test_manufacturer_without_a_profile_is_found_by_organization(db):
     listings, total = await find_manufacturers("upholstery")
     assert total == 1
     assert (listings[0].name, listings[0].zip, listings[0].products) == ("Eastside Upholstery", "90023", "")
+
+
+async def test_non_ascii_search_is_signed_and_found(slack: SignedSlack):
+    await manufacturer("a@x.example", "camisetas de algodón, sudaderas", name="Textiles Sánchez")
+    text = await slack.reply("find algodón")
+    assert "Textiles Sánchez* · camisetas de algodón, sudaderas" in text

@@ -445,7 +445,7 @@ async def test_rows_written_in_bulk_read_back_like_rows_the_orm_writes(db: str) 
 
 async def test_ids_stay_matched_across_batches(db: str) -> None:
     """Audit events and confirmations point at the right person in every batch of the write."""
-    count = importing.LOOKUP_SIZE * 2 + 7
+    count = importing.BATCH_SIZE * 2 + 7
     parsed = parse("email\n" + "".join(f"p{i}@example{i % 13}.org\n" for i in range(count)))
     report = await importing.import_people(parsed)
     assert report.imported == count
@@ -520,8 +520,8 @@ async def test_a_failure_midway_leaves_nothing_written(db: str, monkeypatch: pyt
     """People are inserted before their confirmation emails: an error at that point undoes them too."""
     insert = importing._Sql.insert
 
-    def failing_insert(self: importing._Sql, model: type, fields: tuple[str, ...]):  # type: ignore[no-untyped-def]
-        run = insert(self, model, fields)
+    def failing_insert(self: importing._Sql, model: type, fields: tuple[str, ...], **options):  # type: ignore[no-untyped-def]
+        run = insert(self, model, fields, **options)
         if model is not Delivery:
             return run
 
