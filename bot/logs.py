@@ -26,5 +26,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiosmtplib", "tortoise", "apscheduler.executors.default"):
+    for noisy in ("aiosmtplib", "tortoise", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

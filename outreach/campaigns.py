@@ -185,7 +185,8 @@ async def create_campaign(
 
     Exactly one of `send_at` (ISO 8601 text or an aware datetime; no offset means Los Angeles
     time), `cron` (crontab in Los Angeles time, see `outreach.timing`) or `immediately`. An
-    immediate campaign is due at once: call `start_campaign` (the CLI does) or let the sweep do it.
+    immediate campaign is due at once: the scheduler's next sweep starts it (in the service's own
+    process, `runtime.extras["scheduler"].poke()` sweeps straight away).
     """
     now = now or utcnow()
     try:
@@ -270,8 +271,8 @@ async def start_campaign(campaign_id: int, now: dt.datetime) -> bool:
         return False
     campaign = await Campaign.get(id=campaign_id)
     await record(None, f"campaign:{campaign_id}", "scheduled", "sending", "scheduler")
-    await announce(_notice(campaign, NoticeKind.STARTED))
-    await draw_audience(campaign, now)
+    total = await draw_audience(campaign, now)
+    await announce(_notice(campaign, NoticeKind.STARTED, counts={"total": total}))
     return True
 
 

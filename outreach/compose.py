@@ -123,6 +123,12 @@ def encoded_words(value: str) -> str:
         while len(piece) > 45:  # 45 bytes = 60 base64 characters + 12 of framing = 72
             end -= (len(piece) - 42) // 4 + 1  # a character is at most 4 bytes: drop enough of them
             piece = value[start:end].encode("utf-8")
+        space = value.rfind(" ", start + 8, end)
+        if end < len(value) and space != -1:
+            # Cut after a space: readers must join adjacent encoded words without a gap (RFC 2047),
+            # and some (Python's address parser) add one; after a space that is harmless.
+            end = space + 1
+            piece = value[start:end].encode("utf-8")
         words.append(f"=?utf-8?b?{binascii.b2a_base64(piece, newline=False).decode('ascii')}?=")
         start = end
     return "\r\n ".join(words)

@@ -42,7 +42,9 @@ class CampaignNotice:
         text += f" {self.kind.value}"
         if self.detail:
             text += f": {self.detail}"
-        if self.counts:
+        if set(self.counts) == {"total"}:
+            text += f" ({self.counts['total']} people)"
+        elif self.counts:
             shown = ", ".join(
                 f"{self.counts.get(key, 0)} {key}" for key in ("sent", "failed", "suppressed", "total")
             )

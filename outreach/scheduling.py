@@ -208,6 +208,8 @@ class CampaignScheduler:
         if self._stopping:
             return None
         async with self._busy:
+            if self._stopping:  # stop() came while this tick waited for the one before it
+                return None
             if not await self.leadership.hold():
                 self._clear_timers()
                 return None

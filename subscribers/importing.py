@@ -595,7 +595,7 @@ async def _write(
     actor = f"import:{source}"[:100] if source else "import"
     consent = f"import {source}"[:200]
     stamp = sql.timestamp(now)
-    insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS, returning="email")
+    insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS)
     same_for_all = (status.value, ConsentMethod.IMPORT.value, stamp if active else None, source)
     same_for_all += (None if active else stamp, stamp, stamp)
     insert_events = sql.insert(
@@ -609,7 +609,8 @@ async def _write(
     total = len(people)
     for start in range(0, total, BATCH_SIZE):
         batch = people[start : start + BATCH_SIZE]
-        ids = await insert_people([(*_person_values(p), *same_for_all) for p in batch])
+        await insert_people([(*_person_values(p), *same_for_all) for p in batch])
+        ids = await sql.lookup(Subscriber, "email", "id", [p.email for p in batch])
         events = [(ids[p.email], "status", "", status.value, actor, stamp) for p in batch]
         if active:
             events += [(ids[p.email], "consent", "", consent, actor, stamp) for p in batch]
@@ -646,8 +647,7 @@ class _Sql:
     The ORM builds a query object per IN-list value and a model object per inserted row (tens of
     microseconds each), which was most of the time of a 100,000-person import. The values written
     are the ORM's own: tests/subscribers/test_importing.py reads imported rows back through the
-    models. Only names and types from the models' metadata are formatted into SQL; every value is
-    a parameter.
+    models. Only names from the models' metadata are formatted into SQL; every value is a parameter.
     """
 
     def __init__(self, conn: BaseDBAsyncClient) -> None:
@@ -678,14 +678,9 @@ class _Sql:
         return {row[0]: row[1] for row in rows}
 
     def insert(
-        self, model: type[Model], fields: tuple[str, ...], *, returning: str | None = None
-    ) -> Callable[[list[tuple[Any, ...]]], Awaitable[dict[Any, int]]]:
-        """An INSERT of rows of `fields`, with every other column at the model's default.
-
-        SQLite runs it with executemany. PostgreSQL gets one statement per batch, each column an
-        array (`INSERT ... SELECT * FROM unnest(...)`), several times faster than a statement per
-        row. With `returning` (a unique field among `fields`) it returns `{that value: new id}`.
-        """
+        self, model: type[Model], fields: tuple[str, ...]
+    ) -> Callable[[list[tuple[Any, ...]]], Awaitable[None]]:
+        """An executemany INSERT of rows of `fields`, with every other column at the model's default."""
         meta = model._meta
         names = list(fields)
         defaults: list[Any] = []
@@ -699,41 +694,15 @@ class _Sql:
             names.append(name)
             defaults.append(None if default is None else field_.to_db_value(default, model))
         columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-        table, pk = meta.db_table, meta.db_pk_column
+        if self.postgres:
+            marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        else:
+            marks = ", ".join("?" * len(names))
+        query = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
         tail = tuple(defaults)
 
-        if self.postgres:
-            arrays = ", ".join(
-                f"${i}::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}[]"
-                for i, name in enumerate(names, start=1)
-            )
-            query = f'INSERT INTO "{table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
-            if returning:
-                query += f' RETURNING "{returning}", "{pk}"'
+        async def run(rows: list[tuple[Any, ...]]) -> None:
+            if rows:
+                await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
 
-            async def run_postgres(rows: list[tuple[Any, ...]]) -> dict[Any, int]:
-                if not rows:
-                    return {}
-                by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
-                if not returning:
-                    await self.conn.execute_query(query, by_column)
-                    return {}
-                return {
-                    row[returning]: row[pk] for row in await self.conn.execute_query_dict(query, by_column)
-                }
-
-            return run_postgres
-
-        marks = ", ".join("?" * len(names))
-        query = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'  # noqa: S608
-        key = fields.index(returning) if returning else 0
-
-        async def run_sqlite(rows: list[tuple[Any, ...]]) -> dict[Any, int]:
-            if not rows:
-                return {}
-            await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
-            if not returning:
-                return {}
-            return await self.lookup(model, returning, pk, [row[key] for row in rows])
-
-        return run_sqlite
+        return run

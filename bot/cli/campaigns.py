@@ -157,22 +157,23 @@ def create(
 
     summary, size, missing = _run(settings, lambda: _with_runtime(settings, work))
     if not as_json or wait:
-        _print_created(summary, size, missing, immediately=immediately, err=as_json)
+        sweep_seconds = settings.sweep_interval_seconds if immediately else None
+        _print_created(summary, size, missing, sweep_seconds=sweep_seconds, err=as_json)
     if wait:
         summary = _wait(settings, summary["id"], stall_seconds=give_up_after)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
-    elif wait and summary["status"] != CampaignStatus.FINISHED:
+    if wait and summary["status"] != CampaignStatus.FINISHED:
         raise SystemExit(1)
 
 
 def _print_created(
-    summary: dict[str, Any], size: int, missing: list[str], *, immediately: bool, err: bool
+    summary: dict[str, Any], size: int, missing: list[str], *, sweep_seconds: float | None, err: bool
 ) -> None:
     if summary["cron"]:
         when = f"recurring ({summary['cron']}), first {la_time(_parse(summary['send_at']))}"
-    elif immediately:
-        when = "now: the running service starts it at its next sweep (within SWEEP_INTERVAL_SECONDS)"
+    elif sweep_seconds is not None:
+        when = f"now (the running service starts it within {sweep_seconds:g} seconds)"
     else:
         when = la_time(_parse(summary["send_at"]))
     click.echo(
@@ -207,7 +208,10 @@ def list_(limit: int, as_json: bool) -> None:
 
     table = Table("ID", "Kind", "Template", "Status", "When (LA)", "Sent", "Failed", "Total")
     for row in rows:
-        when = f"{row['cron']} (next {la_time(_parse(row['send_at']))})" if row["cron"] else None
+        when = None
+        if row["cron"]:
+            upcoming = row["status"] == CampaignStatus.SCHEDULED
+            when = row["cron"] + (f" (next {la_time(_parse(row['send_at']))})" if upcoming else "")
         counts = row["counts"]
         table.add_row(
             str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
@@ -256,7 +260,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         click.echo(f"  value:     {key} = {value}")
     if s["cron"]:
         click.echo(f"  schedule:  {s['cron']} (Los Angeles time)")
-        click.echo(f"  next:      {la_time(_parse(s['send_at']))}")
+        if s["status"] == CampaignStatus.SCHEDULED:
+            click.echo(f"  next:      {la_time(_parse(s['send_at']))}")
     else:
         click.echo(f"  send at:   {la_time(_parse(s['send_at']))}")
     if s["parent_id"]:

@@ -66,6 +66,13 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(main, ["campaigns", *args], catch_exceptions=False)
 
 
+def create(*args: str) -> str:
+    """Create a campaign; its id, as text for the next command."""
+    result = cli("create", "--kind", "pilot_update", "--template", "pilot_update", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return str(json.loads(result.stdout)["id"])
+
+
 def test_create_now_then_show_as_json(env: dict[str, str]) -> None:
     _people(env["DATABASE_URL"], {"role": "manufacturer"}, {"role": "working_group"})
     created = cli(
@@ -102,7 +109,7 @@ def test_create_prints_what_it_made(env: dict[str, str]) -> None:
         "create", "--kind", "pilot_update", "--template", "pilot_update", "--send-at", "2099-03-03T09:00"
     )
     assert result.exit_code == 0, result.output
-    assert "Campaign 1 created: pilot_update, template pilot_update" in result.stdout
+    assert "created: pilot_update, template pilot_update" in result.stdout
     assert "sends: 2099-03-03 09:00 PST" in result.stdout
     assert "(1 people right now)" in result.stdout
 
@@ -162,34 +169,32 @@ def test_unknown_template_and_missing_values(env: dict[str, str]) -> None:
 
 
 def test_pause_resume_cancel(env: dict[str, str]) -> None:
-    cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--send-at", "2099-03-03T09:00")
-    assert cli("pause", "1", "--reason", "checking the dates").stdout == "Campaign 1 is now paused.\n"
-    assert "status:    paused (checking the dates)" in cli("show", "1").stdout
-    result = cli("pause", "1")
-    assert (
-        result.exit_code == 2
-        and "campaign 1 is paused; only a scheduled or sending campaign" in result.output
-    )
-    resumed = cli("resume", "1")
+    cid = create("--send-at", "2099-03-03T09:00")
+    assert cli("pause", cid, "--reason", "checking the dates").stdout == f"Campaign {cid} is now paused.\n"
+    assert "status:    paused (checking the dates)" in cli("show", cid).stdout
+    result = cli("pause", cid)
+    assert result.exit_code == 2
+    assert f"campaign {cid} is paused; only a scheduled or sending campaign" in result.output
+    resumed = cli("resume", cid)
     assert resumed.exit_code == 0 and "is now scheduled" in resumed.stdout
     assert "it will start at 2099-03-03 09:00 PST" in resumed.stdout
-    assert cli("cancel", "1").stdout == "Campaign 1 is now cancelled.\n"
-    assert cli("resume", "1").exit_code == 2
-    missing = cli("pause", "42")
-    assert missing.exit_code == 2 and "there is no campaign 42" in missing.output
+    assert cli("cancel", cid).stdout == f"Campaign {cid} is now cancelled.\n"
+    assert cli("resume", cid).exit_code == 2
+    missing = cli("pause", "987654")
+    assert missing.exit_code == 2 and "there is no campaign 987654" in missing.output
 
 
 def test_preview_and_test_send(env: dict[str, str]) -> None:
     _people(env["DATABASE_URL"], {"language": "es", "name": "Ana"})
-    cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--now")
-    shown = cli("preview", "1", "--email", "p0@example.com")
+    cid = create("--now")
+    shown = cli("preview", cid, "--email", "p0@example.com")
     assert shown.exit_code == 0
     assert "Subject: Programa piloto Made in Los Angeles: novedades" in shown.stdout
     assert "Hola Ana:" in shown.stdout
-    assert "<html" in cli("preview", "1", "--email", "p0@example.com", "--html").stdout
-    assert cli("preview", "1", "--email", "nobody@example.com").exit_code == 2
+    assert "<html" in cli("preview", cid, "--email", "p0@example.com", "--html").stdout
+    assert cli("preview", cid, "--email", "nobody@example.com").exit_code == 2
 
-    sent = cli("test-send", "1", "--to", "staff@example.gov")
+    sent = cli("test-send", cid, "--to", "staff@example.gov")
     assert sent.exit_code == 0, sent.output
     assert "Test sent (delivery" in sent.stdout and "250 written to" in sent.stdout
     [eml] = list((Path(env["DATA_DIR"]) / "outbox").glob("*.eml"))

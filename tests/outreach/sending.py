@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -67,3 +72,53 @@ async def send_until_settled(sender: Sender, *, within: float = 30.0) -> None:
             handled = await sender.send_due()
         if not handled:
             await asyncio.sleep(0.02)
+
+
+# The service as a user runs it: `madeinla serve` / `madeinla worker` in a process of its own.
+
+MADEINLA = Path(sys.executable).with_name("madeinla")
+
+
+def service_environment(settings: Settings, smtp_port: int, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(_SETTING_PREFIXES)}
+    env.update(
+        DATABASE_URL=settings.database_url,
+        DATA_DIR=str(settings.data_dir),
+        SECRET_KEY=settings.secret_key.get_secret_value(),
+        PUBLIC_BASE_URL=settings.public_base_url,
+        MAIL_FROM=settings.mail_from,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp_port),
+        SMTP_TLS="none",
+        LOG_LEVEL="warning",
+    )
+    env.update(extra)
+    return env
+
+
+_SETTING_PREFIXES = ("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "DATABASE_URL", "DATA_DIR", "SECRET_KEY")
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `madeinla <args>`, its output appended to `log` (read it when a test fails)."""
+    with log.open("ab") as out:
+        return subprocess.Popen([str(MADEINLA), *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask it to stop (SIGTERM, as systemd would), and make sure it is gone."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {within}s waiting until {what}")
+        await asyncio.sleep(0.05)

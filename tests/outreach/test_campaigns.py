@@ -119,6 +119,10 @@ async def test_start_writes_one_delivery_per_person_and_is_idempotent(runtime: R
     assert await service.draw_audience(campaign, NOW) == 5
     assert campaign.status == CampaignStatus.SENDING and campaign.audience_resolved_at is not None
     assert [n.kind for n in heard] == [notices.NoticeKind.STARTED]
+    assert (
+        heard[0].summary()
+        == f"Campaign {campaign.id} (pilot_update, template pilot_update) started (5 people)"
+    )
 
 
 async def test_start_waits_for_the_send_time(runtime: Runtime) -> None:

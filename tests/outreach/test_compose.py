@@ -32,7 +32,13 @@ NAMES = [
     "",
     ".starts with a dot",
 ]
-CAMPAIGN_VALUES = {"meeting": "Tuesday 9:00 <Room 5> & online", "reason": "You asked for pilot news."}
+CAMPAIGN_VALUES = {
+    "meeting": "Tuesday 9:00 <Room 5> & online",
+    "meeting_when": "Tuesday, December 1, 9:00",
+    "meeting_where": "Room 5 & online",
+    "deadline": "January 15",
+    "reason": "You asked for pilot news.",
+}
 
 
 def parse(data: bytes) -> EmailMessage:
@@ -45,7 +51,9 @@ def templates(tmp_path: Path) -> EmailTemplates:
     for name in ("_layout.html", "_layout.txt"):
         shutil.copy(EMAIL_TEMPLATES_DIR / name, tmp_path / name)
     bodies = {
-        "subject.txt": "{{ 'Noticias para' if language == 'es' else 'News for' }} {{ name or 'you' }} — Made in LA",
+        "subject.txt": (
+            "{{ 'Noticias para' if language == 'es' else 'News for' }} {{ name or 'you' }} — Made in LA"
+        ),
         "body.txt": (
             '{% extends "_layout.txt" %}{% block content %}Hello {{ name }} of {{ organization }}'
             " ({{ email }}).\n{% if 'working_group' in topics %}Working group news.\n{% endif %}"
@@ -189,7 +197,10 @@ def test_headers_say_exactly_what_the_template_and_the_name_say(builder: Message
     message = parse(fast.data)
     assert message["Subject"] == f"News for {one_line(name) or 'you'} — Made in LA"
     [to] = message["To"].addresses
-    assert (to.display_name, to.addr_spec) == (one_line(name), "ana.perez@example.com")
+    assert to.addr_spec == "ana.perez@example.com"
+    # Python's address parser keeps the gap between two encoded words (RFC 2047 says to drop it);
+    # the encoder cuts after a space, so at worst a reader like it shows a double space.
+    assert squeeze(to.display_name) == one_line(name)
 
 
 def test_a_subject_set_on_the_campaign_replaces_the_templates(builder: MessageBuilder) -> None:

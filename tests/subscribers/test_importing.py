@@ -520,8 +520,8 @@ async def test_a_failure_midway_leaves_nothing_written(db: str, monkeypatch: pyt
     """People are inserted before their confirmation emails: an error at that point undoes them too."""
     insert = importing._Sql.insert
 
-    def failing_insert(self: importing._Sql, model: type, fields: tuple[str, ...], **options):  # type: ignore[no-untyped-def]
-        run = insert(self, model, fields, **options)
+    def failing_insert(self: importing._Sql, model: type, fields: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        run = insert(self, model, fields)
         if model is not Delivery:
             return run
 
