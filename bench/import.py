@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/import.py                      # 100,000 rows into a fresh SQLite database
     .venv/bin/python bench/import.py --database-url postgres://postgres@127.0.0.1:5432/test
-    .venv/bin/python bench/import.py --rows 20000
+    .venv/bin/python bench/import.py --rows 20000 --rounds 3
 
 It writes a realistic contact list (Spanish and English names with accents, organisations with
 commas in them, a UTF-8 byte-order mark as Excel writes it), then times, each on a fresh migrated
@@ -14,9 +14,11 @@ database (migration not timed):
            no validation, no duplicate or suppression checks, no audit trail, people only
 
 Each import is the installed command in its own process, so the figure is what staff wait for,
-start-up included. It checks the rows in the database afterwards. On PostgreSQL each run gets a
-database of its own on the given server, dropped at the end. Exit status 1 if an import took
-longer than the target (15 s for 100,000 rows).
+start-up included; its CPU time is printed too (on a shared machine it moves less than the wall
+clock; PostgreSQL's own work is not in it). It checks the rows in the database afterwards. On
+PostgreSQL each run gets a database of its own on the given server, dropped at the end. With
+--rounds N each case keeps its fastest run. Exit status 1 if an import took longer than the
+target (15 s for 100,000 rows).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import csv
 import datetime as dt
 import os
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -39,7 +42,7 @@ from pathlib import Path
 import asyncpg
 
 MADEINLA = Path(sys.executable).with_name("madeinla")
-TARGET_SECONDS_PER_100K = 15.0
+TARGET_ROWS, TARGET_SECONDS = 100_000, 15.0
 SOURCE = "Made in LA Coalition member list, 2026-10"
 
 FIRST = [
@@ -143,14 +146,17 @@ def count_rows(url: str, table: str) -> int:
 # Runs ---------------------------------------------------------------------------------------------
 
 
-def run_import(dbs: Databases, path: Path, rows: int, *, active: bool) -> float:
-    url, env = dbs.fresh("active" if active else "pending")
+def run_import(dbs: Databases, path: Path, rows: int, *, active: bool, label: str) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one `madeinla subscribers import`, checked in the database."""
+    url, env = dbs.fresh(label)
     args = [str(MADEINLA), "subscribers", "import", str(path)]
     if active:
         args += ["--consent-source", SOURCE]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(args, env=env, cwd=dbs.workdir, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     if done.returncode != 0:
         sys.exit(f"the import failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     expected = {
@@ -161,7 +167,12 @@ def run_import(dbs: Databases, path: Path, rows: int, *, active: bool) -> float:
     found = {table: count_rows(url, table) for table in expected}
     if found != expected:
         sys.exit(f"the database holds {found}, expected {expected}")
-    return elapsed
+    return elapsed, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 BASELINE_COLUMNS = (
@@ -182,8 +193,8 @@ def baseline_rows(path: Path, now: dt.datetime | str) -> list[tuple]:
         ]
 
 
-def run_baseline(dbs: Databases, path: Path, rows: int) -> float:
-    url, _env = dbs.fresh("baseline")
+def run_baseline(dbs: Databases, path: Path, rows: int, *, label: str) -> float:
+    url, _env = dbs.fresh(label)
     names = ", ".join(f'"{column}"' for column in BASELINE_COLUMNS)
     if url.startswith("sqlite://"):
         marks = ", ".join("?" * len(BASELINE_COLUMNS))
@@ -220,9 +231,13 @@ def run_baseline(dbs: Databases, path: Path, rows: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat and keep each case's fastest run")
     parser.add_argument("--database-url", help="a PostgreSQL server URL (a database per run is made there)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
+    best: dict[str, tuple[float, float]] = {}
+    baseline = float("inf")
     with tempfile.TemporaryDirectory(prefix="madeinla-bench-import-") as folder:
         workdir = Path(folder)
         path = workdir / "contacts.csv"
@@ -230,33 +245,35 @@ def main() -> None:
         size = path.stat().st_size
         dbs = Databases(workdir, args.database_url)
         try:
-            results = {
-                "active": run_import(dbs, path, args.rows, active=True),
-                "pending": run_import(dbs, path, args.rows, active=False),
-            }
-            baseline = run_baseline(dbs, path, args.rows)
+            for round_ in range(args.rounds):
+                for case in ("active", "pending"):
+                    run = run_import(dbs, path, args.rows, active=case == "active", label=f"{case}-{round_}")
+                    best[case] = min(best.get(case, run), run)
+                baseline = min(baseline, run_baseline(dbs, path, args.rows, label=f"baseline-{round_}"))
         finally:
             dbs.drop_all()
 
     where = "PostgreSQL" if args.database_url else "SQLite"
-    target = TARGET_SECONDS_PER_100K * args.rows / 100_000
-    print(
-        f"CSV import, {args.rows:,} rows, {where} (file {size / 1e6:.1f} MB), Python {sys.version.split()[0]}"
-    )
-    labels = {
-        "active": "import --consent-source (active)",
-        "pending": "import (pending + confirmations)",
-    }
-    for name, seconds in results.items():
+    rounds = f", fastest of {args.rounds} rounds" if args.rounds > 1 else ""
+    python = sys.version.split()[0]
+    print(f"CSV import, {args.rows:,} rows, {where} (file {size / 1e6:.1f} MB){rounds}, Python {python}")
+    cores = os.cpu_count()
+    print(f"  load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {cores} cores")
+    labels = {"active": "import --consent-source (active)", "pending": "import (pending + confirmations)"}
+    print(f"  {'':<34} {'wall':>8} {'rows/s':>9} {'CPU':>8}  vs baseline")
+    for case, (seconds, cpu) in best.items():
         print(
-            f"  {labels[name]:<34} {seconds:6.2f} s  {args.rows / seconds:>9,.0f} rows/s  "
-            f"{seconds / baseline:4.1f}x baseline"
+            f"  {labels[case]:<34} {seconds:6.2f} s {args.rows / seconds:>9,.0f} {cpu:6.2f} s  "
+            f"{seconds / baseline:4.1f}x"
         )
-    print(f"  {'baseline: csv + executemany':<34} {baseline:6.2f} s  {args.rows / baseline:>9,.0f} rows/s")
-    slowest = max(results.values())
-    verdict = "within" if slowest <= target else "OVER"
-    print(f"  target: {target:.0f} s per import: {verdict} ({slowest:.2f} s at most)")
-    sys.exit(0 if slowest <= target else 1)
+    print(f"  {'baseline: csv + executemany':<34} {baseline:6.2f} s {args.rows / baseline:>9,.0f}")
+    slowest = max(seconds for seconds, _cpu in best.values())
+    if args.rows != TARGET_ROWS:
+        print(f"  (the target, {TARGET_SECONDS:.0f} s, is for {TARGET_ROWS:,} rows)")
+        return
+    verdict = "within" if slowest <= TARGET_SECONDS else "OVER"
+    print(f"  target: {TARGET_SECONDS:.0f} s per import: {verdict} ({slowest:.2f} s at most)")
+    sys.exit(0 if slowest <= TARGET_SECONDS else 1)
 
 
 if __name__ == "__main__":

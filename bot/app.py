@@ -31,13 +31,14 @@ def _routes() -> list[BaseRoute]:
     from bot.web import routes as web_routes
 
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
-    routes += web_routes()
     try:
         from bot.slack import routes as slack_routes
     except ImportError:  # the Slack module is optional until it exists
         pass
     else:
+        # Before the web routes: Slack's requests are the busiest, so they match first.
         routes += slack_routes()
+    routes += web_routes()
     return routes
 
 

@@ -84,27 +84,50 @@ class TokenMinter:
 
 
 def _qp(text: str) -> bytes:
-    """Quoted-printable with CRLF line ends, leaving room on the last line for a soft break."""
+    """Quoted-printable with CRLF line ends, lines of at most 76 characters, the last at most 75
+    (room for the soft line break that may follow it), and no line starting with "." (written
+    "=2E"), so SMTP's dot-stuffing has nothing to rewrite."""
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
-    start = encoded.rfind(b"\n") + 1
-    while len(encoded) - start > 75:
-        cut = start + 75
-        escape_at = encoded.rfind(b"=", cut - 2, cut)  # never split "=XX"
-        if escape_at != -1:
-            cut = escape_at
-        encoded = encoded[:cut] + b"=\r\n" + encoded[cut:]
-        start = cut + 3
-    return encoded
+    if encoded.startswith(b"."):
+        encoded = b"=2E" + encoded[1:]
+    if b"\n." in encoded:
+        encoded = encoded.replace(b"\r\n.", b"\r\n=2E")
+    lines = encoded.split(b"\r\n")
+    if len(lines[-1]) <= 75 and all(len(line) <= 76 for line in lines):
+        return encoded
+    fitted = []
+    for index, line in enumerate(lines):
+        limit = 75 if index == len(lines) - 1 else 76
+        while len(line) > limit:
+            cut = limit - 1  # and the soft break "=" makes the limit
+            escape_at = line.rfind(b"=", cut - 2, cut)
+            if escape_at != -1:
+                cut = escape_at  # never split "=XX"
+            fitted.append(line[:cut] + b"=")
+            line = line[cut:]
+            if line.startswith(b"."):
+                line = b"=2E" + line[1:]
+        fitted.append(line)
+    return b"\r\n".join(fitted)
 
 
 _SOFT_BREAK = b"=\r\n"
 
 
+def _one_line(value: str) -> str:
+    """`one_line`, skipping the regular expression for the usual already-clean value."""
+    if value.isprintable() and "  " not in value and value == value.strip():
+        return value
+    return one_line(value)
+
+
 def _qp_value(value: str) -> bytes:
     """`_qp` for a one-line personal value (no line breaks: see `one_line`), the common short case fast."""
     encoded = binascii.b2a_qp(value.encode("utf-8"), quotetabs=False, istext=True, header=False)
-    return encoded if len(encoded) <= 75 else _qp(value)
+    if len(encoded) > 75:
+        return _qp(value)
+    return b"=2E" + encoded[1:] if encoded.startswith(b".") else encoded
 
 
 def encoded_words(value: str) -> str:
@@ -225,13 +248,14 @@ class CompiledCampaign:
         self._invitation = invitation_token or TokenMinter(builder.signer, Purpose.INVITATION)
         self._shapes: dict[tuple[Any, ...], _Skeleton | None] = {}
         self._base = builder.settings.public_base_url
+        self._sender = builder.sender.addr_spec
         self._date_second = -1
         self._date = b""
         self.slow_messages = 0  # how many went the slow way (a template that transforms values)
 
     def message(self, recipient: Recipient, *, delivery_id: int, message_id: str) -> OutgoingMessage:
         """The message for one person. Raises TemplateError if the template doesn't render."""
-        name, organization = one_line(recipient.name), one_line(recipient.organization)
+        name, organization = _one_line(recipient.name), _one_line(recipient.organization)
         key = (recipient.language, recipient.role, tuple(recipient.topics), bool(name), bool(organization))
         if key not in self._shapes:
             self._shapes[key] = self._compile(recipient, bool(name), bool(organization))
@@ -286,7 +310,7 @@ class CompiledCampaign:
         _append_body(parts, skeleton.html, html_values)
         parts.append(skeleton.tail)
         return OutgoingMessage(
-            sender=self.builder.sender.addr_spec,
+            sender=self._sender,
             recipient=recipient.address,
             data=b"".join(parts),
             message_id=message_id,

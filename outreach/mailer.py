@@ -162,6 +162,8 @@ class SmtpTransport:
         self.tls_context = tls_context
         self.concurrency = settings.smtp_pool_size
         self._idle: list[SmtpSession] = []
+        self._busy: set[SmtpSession] = set()
+        self._watchdog: asyncio.TimerHandle | None = None
         self._slots = asyncio.Semaphore(settings.smtp_pool_size)
         self.connections_opened = 0
         self._sender = settings.mail_from_address.addr_spec
@@ -193,12 +195,16 @@ class SmtpTransport:
                 if recipient is None:
                     self._checkin(session)
                     return SendResult(Outcome.PERMANENT, "the address can't be used over SMTP")
+                self._busy.add(session)
+                self._watch()
                 try:
                     stage, reply = await session.send(sender, recipient, message.data, ready=ready)
                 except SessionLost as exc:
                     if exc.before_reply and not fresh:
                         continue  # a reused connection had died while idle: nothing was sent, try anew
                     return SendResult(Outcome.TEMPORARY, f"connection problem: {exc}"[:500])
+                finally:
+                    self._busy.discard(session)
                 self._checkin(session)
                 return classify_reply(stage, reply)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -223,6 +229,24 @@ class SmtpTransport:
         self.connections_opened += 1
         return await SmtpSession.start(client, message_timeout=self.settings.smtp_timeout_seconds)
 
+    def _watch(self) -> None:
+        """Expire sessions the server hasn't answered within SMTP_TIMEOUT_SECONDS; re-arms itself
+        while any session is busy (a timer per command would cost more than the rest of a send)."""
+        if self._watchdog is not None:
+            return
+        interval = min(1.0, self.settings.smtp_timeout_seconds / 4)
+
+        def check() -> None:
+            self._watchdog = None
+            now = time.monotonic()
+            for session in list(self._busy):
+                if session.deadline and now > session.deadline:
+                    session.expire()
+            if self._busy:
+                self._watch()
+
+        self._watchdog = asyncio.get_running_loop().call_later(interval, check)
+
     def _checkin(self, session: SmtpSession) -> None:
         if session.usable and session.messages < self.RECYCLE_AFTER:
             self._idle.append(session)
@@ -230,6 +254,9 @@ class SmtpTransport:
             session.close()
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         while self._idle:
             self._idle.pop().close()
         await asyncio.sleep(0)  # let the transports write QUIT and close

@@ -182,13 +182,14 @@ async def claim_lane(
     if not rows:
         return []
     people = await _people([r["subscriber_id"] for r in rows if r["subscriber_id"] is not None])
-    suppressed = await _suppressed([r["address"] for r in rows if r["address"]])
+    hashes = {r["address"]: email_hash(r["address"]) for r in rows if r["address"]}
+    suppressed = await _suppressed(list(set(hashes.values())))
     claimed = []
     for row in sorted(rows, key=lambda r: r["id"]):
         person = people.get(row["subscriber_id"], {})
         context = row["context"]
         if isinstance(context, str):
-            context = json.loads(context)
+            context = json.loads(context) if context != "{}" else {}
         claimed.append(
             ClaimedDelivery(
                 id=row["id"],
@@ -210,7 +211,7 @@ async def claim_lane(
                     if person.get(f"topic_{t}")
                 ],
                 status=person.get("status"),
-                suppressed=suppressed.get(email_hash(row["address"])) if row["address"] else None,
+                suppressed=suppressed.get(hashes[row["address"]]) if row["address"] else None,
             )
         )
     return claimed
@@ -219,28 +220,24 @@ async def claim_lane(
 async def _people(ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
-    from subscribers.models import Subscriber
-
-    rows = await Subscriber.filter(id__in=ids).values(
-        "id",
-        "name",
-        "organization",
-        "role",
-        "status",
-        "topic_pilot_updates",
-        "topic_application_invitations",
-        "topic_working_group",
-    )
+    marks = ", ".join("?" for _ in ids)
+    statement = f"""
+        SELECT id, name, organization, role, status,
+               topic_pilot_updates, topic_application_invitations, topic_working_group
+        FROM subscriber WHERE id IN ({marks})
+    """  # noqa: S608 (placeholders only)
+    rows = await get_connection("default").execute_query_dict(sql(statement), ids)
     return {row["id"]: row for row in rows}
 
 
-async def _suppressed(addresses: list[str]) -> dict[str, str]:
-    if not addresses:
+async def _suppressed(hashes: list[str]) -> dict[str, str]:
+    if not hashes:
         return {}
-    from subscribers.models import Suppression
-
-    hashes = list({email_hash(address) for address in addresses})
-    rows = await Suppression.filter(email_hash__in=hashes).values("email_hash", "reason")
+    marks = ", ".join("?" for _ in hashes)
+    rows = await get_connection("default").execute_query_dict(
+        sql(f"SELECT email_hash, reason FROM suppression WHERE email_hash IN ({marks})"),  # noqa: S608
+        hashes,
+    )
     return {row["email_hash"]: row["reason"] for row in rows}
 
 

@@ -45,7 +45,7 @@ from typing import Any
 
 from bot.settings import Settings
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
-from outreach.compose import CompiledCampaign
+from outreach.compose import CompiledCampaign, _one_line
 from outreach.mailer import MailTransport, Outcome, OutgoingMessage, SendResult
 from outreach.messages import MessageBuilder, Recipient
 from outreach.models import Campaign, CampaignStatus, DeliveryState, Priority
@@ -61,7 +61,7 @@ from outreach.queue import (
     utcnow,
 )
 from outreach.ratelimit import Reservation, SendBudget
-from outreach.rendering import TemplateError, one_line
+from outreach.rendering import TemplateError
 from subscribers.models import Status
 
 log = logging.getLogger(__name__)
@@ -188,13 +188,13 @@ class Sender:
             return f"the address is on the suppression list ({item.suppressed})"
         return None
 
-    def message(self, item: ClaimedDelivery, campaign: dict[str, Any] | None) -> OutgoingMessage:
+    def message(self, item: ClaimedDelivery, campaign: CompiledCampaign | None) -> OutgoingMessage:
         """Raises TemplateError when the template doesn't render."""
         recipient = Recipient(
             address=item.address,
             subscriber_id=item.subscriber_id,
-            name=one_line(item.name),  # a name is one line: no line breaks to smuggle anywhere
-            organization=one_line(item.organization),
+            name=_one_line(item.name),  # a name is one line: no line breaks to smuggle anywhere
+            organization=_one_line(item.organization),
             role=item.role,
             language=item.language,
             topics=item.topics,
@@ -204,10 +204,10 @@ class Sender:
             return self.builder.build(
                 item.template, recipient, list_mail=False, extra=item.context, message_id=message_id
             )
-        compiled = self._compiled_campaign(campaign)
-        return compiled.message(recipient, delivery_id=item.id, message_id=message_id)
+        return campaign.message(recipient, delivery_id=item.id, message_id=message_id)
 
-    def _compiled_campaign(self, row: dict[str, Any]) -> CompiledCampaign:
+    def compiled_campaign(self, row: dict[str, Any]) -> CompiledCampaign:
+        """A campaign's compiled messages, kept while its template, subject and values stay the same."""
         key = (row["template"], row["subject"], json.dumps(row["context"], sort_keys=True), str(row["kind"]))
         cached = self._compiled.get(row["id"])
         if cached is None or cached[0] != key:
@@ -318,7 +318,7 @@ class _Pass:
         self.stop = stop
         self.in_flight: set[int] = set()
         self.halt: SendResult | None = None  # the server is unreachable or refuses our configuration
-        self.campaigns: dict[int, dict[str, Any]] = {}
+        self.campaigns: dict[int, CompiledCampaign] = {}
         self.statuses: dict[int, str] = {}
         self.pending: list[tuple[DeliveryUpdate, asyncio.Future[None] | None]] = []
         self.flush = asyncio.Event()
@@ -332,7 +332,7 @@ class _Pass:
             rows = await Campaign.filter(id__in=list(ids)).values(
                 "id", "status", "template", "subject", "context", "kind"
             )
-            self.campaigns = {row["id"]: row for row in rows}
+            self.campaigns = {row["id"]: sender.compiled_campaign(row) for row in rows}
             self.statuses = {row["id"]: str(getattr(row["status"], "value", row["status"])) for row in rows}
             await sender.read_tallies(ids)
         recorder = asyncio.create_task(self._recorder())

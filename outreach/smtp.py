@@ -20,7 +20,7 @@ import collections
 import re
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosmtplib
 
@@ -30,8 +30,7 @@ _UNSAFE_IN_ADDRESS = re.compile(r"[\x00-\x20\x7f<>]")
 AUTH_OR_TLS_REQUIRED = frozenset({530, 534, 535, 538})
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     code: int
     text: str
 
@@ -49,59 +48,75 @@ class SessionLost(ConnectionError):
 
 
 class _ReplyReader(asyncio.Protocol):
-    """Splits what the server sends into replies and hands them, in order, to waiting futures."""
+    """Splits what the server sends into replies and hands them, in order, to whoever expects them."""
 
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.waiters: collections.deque[asyncio.Future[Reply]] = collections.deque()
-        self.buffer = bytearray()
-        self.lines: list[str] = []
+        # Each waiter expects `count` replies (a pipelined group) and gets them as one list.
+        self.waiters: collections.deque[tuple[int, list[Reply], asyncio.Future[list[Reply]]]] = (
+            collections.deque()
+        )
+        self.buffer = b""
+        self.lines: list[str] = []  # the lines so far of a multi-line reply
         self.lost = False
         self.unsolicited: Reply | None = None  # e.g. "421 idle timeout" between messages
 
-    def expect(self) -> asyncio.Future[Reply]:
+    def expect(self, count: int = 1) -> asyncio.Future[list[Reply]]:
         waiter = self.loop.create_future()
-        self.waiters.append(waiter)
+        self.waiters.append((count, [], waiter))
         return waiter
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        if len(buffer) > MAX_REPLY_BYTES:
-            self._fail("the server sent an over-long reply")
-            return
-        start = 0
-        while (end := buffer.find(b"\n", start)) != -1:
-            line = bytes(buffer[start:end]).rstrip(b"\r")
-            start = end + 1
+        if self.buffer:
+            data, self.buffer = self.buffer + data, b""
+        end = data.rfind(b"\n")
+        if end != len(data) - 1:
+            self.buffer = data[end + 1 :]
+            if len(self.buffer) > MAX_REPLY_BYTES:
+                self._fail("the server sent an over-long reply")
+                return
+            if end == -1:
+                return
+            data = data[: end + 1]
+        for line in data.split(b"\n")[:-1]:
+            if line[3:4] == b"-":
+                self.lines.append(line[4:].decode("utf-8", "replace").strip())
+                if len(self.lines) > 100:
+                    self._fail("the server sent an over-long reply")
+                    return
+                continue
             try:
                 code = int(line[:3])
             except ValueError:
                 self._fail("the server sent something that is not an SMTP reply")
                 return
-            self.lines.append(line[4:].decode("utf-8", "replace").strip())
-            if line[3:4] == b"-":
-                continue
-            reply = Reply(code, " ".join(self.lines))
-            self.lines = []
-            if self.waiters:
-                waiter = self.waiters.popleft()
-                if not waiter.done():
-                    waiter.set_result(reply)
-            else:
-                self.unsolicited = reply
-        del buffer[:start]
+            text = line[4:].decode("utf-8", "replace").strip()
+            if self.lines:
+                text = " ".join([*self.lines, text])
+                self.lines = []
+            self._deliver(Reply(code, text))
+
+    def _deliver(self, reply: Reply) -> None:
+        if not self.waiters:
+            self.unsolicited = reply
+            return
+        count, replies, waiter = self.waiters[0]
+        replies.append(reply)
+        if len(replies) == count:
+            self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(replies)
 
     def _fail(self, reason: str) -> None:
         if self.transport is not None:
             self.transport.abort()
-        self._fail_waiters(reason)
+        self.fail_waiters(reason)
 
-    def _fail_waiters(self, reason: str) -> None:
+    def fail_waiters(self, reason: str) -> None:
         self.lost = True
         while self.waiters:
-            waiter = self.waiters.popleft()
+            _count, _replies, waiter = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(ConnectionResetError(reason))
                 waiter.exception()  # retrieved: nobody may be awaiting it any more
@@ -110,7 +125,7 @@ class _ReplyReader(asyncio.Protocol):
         return False  # close our side too; connection_lost follows
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._fail_waiters("the mail server closed the connection")
+        self.fail_waiters("the mail server closed the connection")
         self.transport = None
 
 
@@ -127,6 +142,8 @@ class SmtpSession:
         self.smtputf8 = "smtputf8" in extensions
         self.messages = 0
         self.last_used = time.monotonic()
+        self.deadline = 0.0  # while waiting for the server: when to give up (0: not waiting)
+        self.timed_out = False
         self._needs_reset = False
 
     @classmethod
@@ -172,17 +189,7 @@ class SmtpSession:
         if self._needs_reset:
             commands.insert(0, b"RSET\r\n")
         commands.append(b"DATA\r\n")
-        try:
-            async with asyncio.timeout(self.timeout):
-                replies = await self._commands(commands)
-        except TimeoutError:
-            self.abort()
-            raise SessionLost("timed out waiting for the mail server", before_reply=True) from None
-        except ConnectionError as exc:
-            self.abort()
-            raise SessionLost(str(exc) or "connection lost", before_reply=True) from None
-        finally:
-            self.last_used = time.monotonic()
+        replies = await self._commands(commands)
         if self._needs_reset:
             reset = replies.pop(0)
             if reset.code != 250:
@@ -203,46 +210,52 @@ class SmtpSession:
             except BaseException:
                 self.abort()  # closing in the DATA phase delivers nothing
                 raise
-        if not (data.startswith(b".") or b"\n." in data):
-            payload = data
-        else:
-            payload = _PERIOD_AT_LINE_START.sub(b"..", data)
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
-        try:
-            async with asyncio.timeout(self.timeout):
-                waiter = self.reader.expect()
-                self.transport.write(payload + b".\r\n")
-                final = await waiter
-        except TimeoutError:
-            self.abort()
-            raise SessionLost("timed out waiting for the mail server", before_reply=False) from None
-        except ConnectionError as exc:
-            self.abort()
-            raise SessionLost(str(exc) or "connection lost", before_reply=False) from None
-        finally:
-            self.last_used = time.monotonic()
+        if data.startswith(b".") or b"\n." in data:
+            data = _PERIOD_AT_LINE_START.sub(b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        [final] = await self._exchange(data + b".\r\n", 1, before_reply=False)
         self.messages += 1
         if final.code == 421:
             self.abort()
         return ("sent" if 200 <= final.code < 300 else "content"), final
 
     async def _commands(self, commands: list[bytes]) -> list[Reply]:
-        if self.reader.lost or self.transport.is_closing():
-            raise ConnectionResetError("the connection is closed")
         if self.pipelining:
-            waiters = [self.reader.expect() for _ in commands]
-            self.transport.write(b"".join(commands))
-            return [await waiter for waiter in waiters]
-        replies = []
+            return await self._exchange(b"".join(commands), len(commands), before_reply=True)
+        replies: list[Reply] = []
         for command in commands:
-            waiter = self.reader.expect()
-            self.transport.write(command)
-            reply = await waiter
+            [reply] = await self._exchange(command, 1, before_reply=True)
             replies.append(reply)
             if command != b"RSET\r\n" and not 200 <= reply.code < 400:
                 break  # lock-step: don't go on after a refusal
         return replies
+
+    async def _exchange(self, data: bytes, replies: int, *, before_reply: bool) -> list[Reply]:
+        """Write, then wait for `replies` replies, at most `timeout` seconds (see `expire`)."""
+        if self.reader.lost or self.transport.is_closing():
+            raise SessionLost("the connection is closed", before_reply=before_reply)
+        waiter = self.reader.expect(replies)
+        self.transport.write(data)
+        self.deadline = time.monotonic() + self.timeout
+        try:
+            return await waiter
+        except ConnectionError as exc:
+            self.abort()
+            reason = (
+                "timed out waiting for the mail server" if self.timed_out else str(exc) or "connection lost"
+            )
+            raise SessionLost(reason, before_reply=before_reply) from None
+        finally:
+            self.deadline = 0.0
+            self.last_used = time.monotonic()
+
+    def expire(self) -> None:
+        """Called by the transport's watchdog when the server hasn't answered in time. One cheap
+        check a second for all sessions beats a timer per command at thousands of messages a second."""
+        self.timed_out = True
+        self.reader.fail_waiters("timed out")
+        self.abort()
 
     def abort(self) -> None:
         self.reader.lost = True

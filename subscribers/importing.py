@@ -680,7 +680,12 @@ class _Sql:
     def insert(
         self, model: type[Model], fields: tuple[str, ...]
     ) -> Callable[[list[tuple[Any, ...]]], Awaitable[None]]:
-        """An executemany INSERT of rows of `fields`, with every other column at the model's default."""
+        """An INSERT of rows of `fields`, with every other column at the model's default.
+
+        SQLite runs it with executemany. PostgreSQL gets one statement per batch with each column as
+        an array (`INSERT ... SELECT * FROM unnest(...)`), which took about 30% less time than a
+        statement per row in bench/import.py.
+        """
         meta = model._meta
         names = list(fields)
         defaults: list[Any] = []
@@ -694,15 +699,27 @@ class _Sql:
             names.append(name)
             defaults.append(None if default is None else field_.to_db_value(default, model))
         columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-        if self.postgres:
-            marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-        else:
-            marks = ", ".join("?" * len(names))
-        query = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
         tail = tuple(defaults)
 
-        async def run(rows: list[tuple[Any, ...]]) -> None:
-            if rows:
-                await self.conn.execute_many(query, [row + tail for row in rows])  # type: ignore[arg-type]
+        if self.postgres:
+            arrays = ", ".join(
+                f"${i}::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}[]"
+                for i, name in enumerate(names, start=1)
+            )
+            by_array = f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
 
-        return run
+            async def run_postgres(rows: list[tuple[Any, ...]]) -> None:
+                if rows:
+                    by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
+                    await self.conn.execute_query(by_array, by_column)
+
+            return run_postgres
+
+        marks = ", ".join("?" * len(names))
+        by_row = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+
+        async def run_sqlite(rows: list[tuple[Any, ...]]) -> None:
+            if rows:
+                await self.conn.execute_many(by_row, [row + tail for row in rows])  # type: ignore[arg-type]
+
+        return run_sqlite

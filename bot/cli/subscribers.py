@@ -83,12 +83,13 @@ TOPICS BY ROLE (when neither the row nor --topics gives them)
 
 \b
 EXIT STATUS
-  0  imported (or, with --dry-run, the import would go through)
+  0  imported (with --skip-invalid, even if lines were rejected; with --dry-run, it would be)
+  1  the registry changed while importing (someone signed up): nothing imported, run it again
   2  nothing imported: the file or some of its lines were rejected
 """
 
 
-@subscribers.command("import", epilog=IMPORT_EPILOG)
+@subscribers.command("import", epilog=IMPORT_EPILOG, short_help="Import people from a CSV contact list.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--role", type=ROLE_CHOICE, help="Role for rows without one of their own (default: other).")
 @click.option(
@@ -133,10 +134,11 @@ def import_command(
     (a byte-order mark is fine); values may be separated by commas, semicolons or tabs.
 
     Every line is checked before anything is written. If any line is rejected, nothing is
-    imported and every rejected line is listed with its reason, so the file can be fixed and
-    imported in one go (people already imported are skipped, so running it again is safe);
-    --skip-invalid imports the valid lines anyway. The import is one database transaction: it is
-    written completely or not at all.
+    imported and every rejected line is listed with its reason: a rejected line usually means a
+    shifted column or the wrong file, and people imported without --consent-source are emailed,
+    so it is safer to fix the file and import it again (people already imported are skipped, so
+    that is safe too). --skip-invalid imports the valid lines anyway. The import is one database
+    transaction: it is written completely or not at all.
 
     Addresses already in the registry are skipped and left as they are, and so are addresses
     that unsubscribed, bounced, complained or were erased: an import never subscribes anyone
@@ -293,7 +295,7 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 # list ---------------------------------------------------------------------------------------------
 
 
-@subscribers.command("list")
+@subscribers.command("list", short_help="List subscribers: a table, or JSON with --json.")
 @click.option("--status", type=STATUS_CHOICE, help="Only people with this status.")
 @click.option("--role", type=ROLE_CHOICE, help="Only people with this role.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (everyone, unless --limit).")
@@ -401,7 +403,7 @@ def _print_page(console: Console, page: list[dict[str, Any]], *, header: bool) -
 # export -------------------------------------------------------------------------------------------
 
 
-@subscribers.command("export")
+@subscribers.command("export", short_help="Write every subscriber to a CSV file.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=STATUS_CHOICE, help="Only people with this status.")
 @click.option("--role", type=ROLE_CHOICE, help="Only people with this role.")
@@ -436,7 +438,9 @@ def export_command(file: Path, status: str | None, role: str | None, force: bool
 
 
 @subscribers.command(
-    "erase", epilog="\b\nEXIT STATUS\n  0  erased (or erased before)\n  1  no subscriber had the address"
+    "erase",
+    short_help="Erase a person on request; never mail them again.",
+    epilog="\b\nEXIT STATUS\n  0  erased (or erased before)\n  1  no subscriber had the address",
 )
 @click.argument("email")
 @click.option("--yes", "-y", is_flag=True, help="Don't ask for confirmation.")

@@ -11,9 +11,13 @@ def escape(text: str) -> str:
     """Any user-provided or stored text, before it goes into a message.
 
     Three `replace` calls, not `str.translate`: translate with a mapping goes character by
-    character in Python-level lookups and costs ~80 µs on a screening reply; this costs ~2 µs.
+    character in Python-level lookups and costs ~80 µs on a screening reply. Most text has none
+    of the three characters, and `in` finds that out far faster than `replace` does on text with
+    non-ASCII characters (0.2 µs against ~5 µs on a screening reply, which has ✓ and §).
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def code(text: str) -> str:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count
 
-from subscribers.eligibility import Verdict, screen_profile
-from subscribers.eligibility.screening import PROFILE_FIELDS
+from subscribers.eligibility import PROFILE_FIELDS, Verdict, screen_profile
 from subscribers.models import BusinessProfile, Role, Status, Subscriber
 
 MOTION_ADOPTED = dt.date(2026, 5, 5)

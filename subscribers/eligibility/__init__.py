@@ -30,12 +30,19 @@ from subscribers.eligibility.report import (
     render_screening_text,
     screening_to_json,
 )
-from subscribers.eligibility.screening import profile_inputs, screen, screen_profile, screen_text
+from subscribers.eligibility.screening import (
+    PROFILE_FIELDS,
+    profile_inputs,
+    screen,
+    screen_profile,
+    screen_text,
+)
 from subscribers.eligibility.verdict import CheckResult, ProgramVerdict, Result, Screening, Verdict
 
 __all__ = [
     "PILOT_RULES",
     "PREFERENCE_KEYS",
+    "PROFILE_FIELDS",
     "SCREENING_KEYS",
     "CheckResult",
     "PilotRule",

@@ -107,6 +107,9 @@ _PAIR = re.compile(
 _SEPARATOR = re.compile(r"[\s,;]+")
 _STRAY = re.compile(r"[^\s,;]+")
 _TOKEN_WITH_SPACE = re.compile(rf"^\s*({_KEY})\s*[=:]\s*(.*\s.*?)\s*$", re.DOTALL)
+# What nearly everyone types: `key=value` words, nothing but spaces between them, no quotes,
+# commas or units. `_PAIR` reads each such word whole, so splitting on spaces gives the same pairs.
+_PLAIN_WORDS = re.compile(rf"\s*(?:{_KEY}=[^\s,;\"'=:]+(?:\s+|\Z))*")
 
 
 def parse_pairs(text: str | Sequence[str]) -> dict[str, str]:
@@ -118,6 +121,10 @@ def parse_pairs(text: str | Sequence[str]) -> dict[str, str]:
     """
     if not isinstance(text, str):
         text = " ".join(_quote_token(str(token)) for token in text)
+    if text.isascii() and _PLAIN_WORDS.fullmatch(text):
+        plain = _plain_pairs(text)
+        if plain is not None:
+            return plain
     text = text.translate(_QUOTES)
     pairs: dict[str, str] = {}
     problems: list[str] = []
@@ -153,6 +160,16 @@ def parse_pairs(text: str | Sequence[str]) -> dict[str, str]:
     if problems:
         raise ScreenerInputError(problems, "Write each item as key=value, like zip=90021 employees=42")
     return pairs
+
+
+def _plain_pairs(text: str) -> dict[str, str] | None:
+    """`zip=90021 employees=12` without the general loop; None when a key repeats (its message
+    comes from the loop)."""
+    pairs = {}
+    for word in text.split():
+        key, _, value = word.partition("=")
+        pairs[key.lower().replace("-", "_")] = value.rstrip(".!?") or value
+    return pairs if len(pairs) == text.count("=") else None
 
 
 def _quote_token(token: str) -> str:
@@ -478,13 +495,14 @@ def _convert(
     values: dict[str, object] = {}
     problems: list[str] = []
     for raw_key, raw_value in pairs.items():
-        key = str(raw_key).strip().lower().replace("-", "_")
+        # parse_pairs hands over keys already in their written form
+        key = raw_key if type(raw_key) is str and raw_key in keys else _key_form(raw_key)
         if key not in keys:
             problems.append(_unknown_key(key, keys, other))
             continue
         if raw_value is None:
             continue
-        text = _as_text(raw_value)
+        text = raw_value if type(raw_value) is str else _as_text(raw_value)
         if text.strip().lower() in _UNKNOWN:
             continue
         parser = parsers.get(key, parse_bool)  # every other key is yes/no
@@ -493,6 +511,10 @@ def _convert(
         except ScreenerInputError as error:
             problems.extend(error.problems)
     return values, problems
+
+
+def _key_form(key: object) -> str:
+    return str(key).strip().lower().replace("-", "_")
 
 
 def _as_text(value: object) -> str:
@@ -514,6 +536,6 @@ def _unknown_key(key: str, keys: Mapping[str, str], other: Mapping[str, str]) ->
 def _raise_if(problems: list[str], pairs: Mapping[str, object], keys: Mapping[str, str]) -> None:
     if not problems:
         return
-    wrong_key = any(str(key).strip().lower().replace("-", "_") not in keys for key in pairs)
+    wrong_key = any(_key_form(key) not in keys for key in pairs)
     hint = f"Keys: {', '.join(keys)}" if wrong_key else ""
     raise ScreenerInputError(problems, hint)

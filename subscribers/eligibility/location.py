@@ -75,6 +75,18 @@ def _other_california() -> dict[str, tuple[str, str]]:
 
 def lookup_zip(zip5: str) -> ZipLocation:
     """Where a 5-digit ZIP is, as far as the shipped data can tell."""
+    known = _placed_zips().get(zip5)
+    return known if known is not None else _place(zip5)
+
+
+@cache
+def _placed_zips() -> dict[str, ZipLocation]:
+    """Every ZIP in the tables, placed once: screening looks up two ZIPs per request."""
+    listed = {**_other_california(), **la_county_zips(), **border_zips()}
+    return {zip5: _place(zip5) for zip5 in listed}
+
+
+def _place(zip5: str) -> ZipLocation:
     la = la_county_zips().get(zip5)
     city = la.city if la else None
     border_reason = border_zips().get(zip5)

@@ -31,7 +31,7 @@ class Verdict(StrEnum):
 
     @property
     def words(self) -> str:
-        return self.value.replace("_", " ")
+        return self.replace("_", " ")  # the member is its value; `.value` is a slow descriptor
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ class Screening:
 
 def combine(checks: Iterable[CheckResult]) -> Verdict:
     """Any fail -> not eligible; otherwise any unknown -> needs review; otherwise looks eligible."""
-    results = {item.result for item in checks}
+    results = [item.result for item in checks]  # a handful: `in` on a list beats building a set
     if Result.FAIL in results:
         return Verdict.NOT_ELIGIBLE
     if Result.UNKNOWN in results:
