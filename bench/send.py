@@ -260,7 +260,8 @@ async def main(args: argparse.Namespace) -> None:
             raw_one = raw_client(port, sample, 1)
             print(f"raw:     {raw_one:8.0f} messages/s  (pre-rendered, one blocking socket, pipelined)")
             raw_pool = raw_client(port, sample, args.pool)
-            print(f"raw x{args.pool}:  {raw_pool:8.0f} messages/s  (the same on {args.pool} sockets, a thread each)")
+            pool = args.pool
+            print(f"raw x{pool}:  {raw_pool:8.0f} messages/s  (the same on {pool} sockets, a thread each)")
             print(f"engine / smtplib = {engine['rate'] / plain:.1f}x   (target >= 5x)")
             print(f"engine / raw     = {engine['rate'] / raw_one:.0%}   (target >= 60%)")
             print(f"engine / raw x{args.pool}  = {engine['rate'] / raw_pool:.0%}")

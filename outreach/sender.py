@@ -77,6 +77,7 @@ TALLY_SECONDS = 60.0  # how often a campaign's sent/failed counts are re-read (o
 MAX_BACKOFF_SECONDS = 6 * 3600
 MAX_CONFIG_BACKOFF_SECONDS = 300
 SENDING = CampaignStatus.SENDING.value
+GROUP_COMMIT_WAIT = float(os.environ.get("GCW", "0.001"))
 
 
 def default_worker_id() -> str:
@@ -324,6 +325,7 @@ class _Pass:
         self.flush = asyncio.Event()
         self.closing = False
         self.not_sent = 0  # budget to give back
+        self.workers = 0
 
     async def run(self) -> None:
         sender = self.sender
@@ -338,8 +340,9 @@ class _Pass:
         recorder = asyncio.create_task(self._recorder())
         watcher = asyncio.create_task(self._watch())
         try:
+            self.workers = min(sender.transport.concurrency, len(self.todo))
             async with asyncio.TaskGroup() as workers:
-                for _ in range(min(sender.transport.concurrency, len(self.todo))):
+                for _ in range(self.workers):
                     workers.create_task(self._work())
             self._settle_leftovers()
         finally:
@@ -447,6 +450,14 @@ class _Pass:
                 await self.flush.wait()
                 self.flush.clear()
                 continue
+            if len(self.pending) < self.workers and not self.closing:
+                # Let the other workers' outcomes join this write (one commit for all of them).
+                self.flush.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(GROUP_COMMIT_WAIT):
+                        while len(self.pending) < self.workers and not self.closing:
+                            await self.flush.wait()
+                            self.flush.clear()
             batch, self.pending = self.pending, []
             try:
                 await record_results(sender.worker_id, [update for update, _ in batch])

@@ -256,10 +256,11 @@ def _print_import_summary(
     _print_notes("Skipped", result.skipped)
     _print_notes("Rejected", result.rejected)
     if blocked:
-        lines = _plural(len(result.rejected), "line was", "lines were")
+        count = len(result.rejected)
+        lines, them = _plural(count, "line was", "lines were"), _plural(count, "it", "them")
         click.echo(
-            f"Nothing was imported because {len(result.rejected):,} {lines} rejected. Fix them and run "
-            "the import again, or add --skip-invalid to import the valid lines only.",
+            f"Nothing was imported because {count:,} {lines} rejected. Fix {them} and run the import "
+            "again, or add --skip-invalid to import the valid lines only.",
             err=True,
         )
 

@@ -116,52 +116,48 @@ def county_check(zip5: str | None, *, check_id: str, citation: str, subject: str
     `subject` names the place in the reason ("principal place of business"); `key` is the input
     to ask for when the ZIP is missing.
     """
+    result, reason, step = county_outcome(zip5, subject=subject, key=key)
+    return CheckResult(check_id, result, reason, citation, step)
+
+
+def county_outcome(zip5: str | None, *, subject: str, key: str) -> tuple[Result, str, str | None]:
+    """`county_check` as (result, reason, next step), for the pilot table, whose rows add the rest."""
     if zip5 is None:
-        return CheckResult(
-            check_id,
+        return (
             Result.UNKNOWN,
             f"No ZIP given for the {subject}.",
-            citation,
             f"Add the ZIP of the {subject}: {key}=90021.",
         )
     where = lookup_zip(zip5)
-    confirm = f"Confirm that the street address of the {subject} is inside Los Angeles County."
     match where.placement:
         case Placement.IN_COUNTY:
             po_box = (
                 " It is a PO Box ZIP, so also check the street address." if where.zip_type == "PO BOX" else ""
             )
-            return CheckResult(
-                check_id, Result.PASS, f"{where.place} is in Los Angeles County.{po_box}", citation
-            )
+            return Result.PASS, f"{where.place} is in Los Angeles County.{po_box}", None
         case Placement.BORDER:
-            return CheckResult(
-                check_id,
+            return (
                 Result.UNKNOWN,
                 f"{where.place} can't be placed by ZIP alone. {where.note}.",
-                citation,
-                confirm,
+                f"Confirm that the street address of the {subject} is inside Los Angeles County.",
             )
         case Placement.RETIRED:
-            return CheckResult(
-                check_id,
+            return (
                 Result.UNKNOWN,
                 f"{where.place} is a Los Angeles County ZIP that USPS no longer uses.",
-                citation,
                 f"Check the ZIP of the {subject}.",
             )
         case Placement.OUTSIDE:
-            elsewhere = where.county or "outside California"
             if where.county is None:
-                text = f"{where.place} is outside California, so not in Los Angeles County."
-            else:
-                text = f"{where.place} is in {elsewhere}, not Los Angeles County."
-            return CheckResult(check_id, Result.FAIL, text, citation)
+                return (
+                    Result.FAIL,
+                    f"{where.place} is outside California, so not in Los Angeles County.",
+                    None,
+                )
+            return Result.FAIL, f"{where.place} is in {where.county}, not Los Angeles County.", None
         case _:
-            return CheckResult(
-                check_id,
+            return (
                 Result.UNKNOWN,
                 f"ZIP {where.zip} is not in the USPS list we have.",
-                citation,
                 f"Check the ZIP of the {subject}.",
             )

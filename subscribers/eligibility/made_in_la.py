@@ -16,7 +16,7 @@ from datetime import date
 
 from subscribers.eligibility.industry import does_garment_work, is_manufacturing_naics
 from subscribers.eligibility.inputs import ScreeningInputs
-from subscribers.eligibility.location import county_check
+from subscribers.eligibility.location import county_outcome
 from subscribers.eligibility.parameters import PIECE_RATE_BANNED_FROM
 from subscribers.eligibility.verdict import (
     CheckResult,
@@ -80,11 +80,10 @@ def _makes_goods(inputs: ScreeningInputs, as_of: date) -> Outcome:
 
 def _made_in_county(inputs: ScreeningInputs, as_of: date) -> Outcome:
     subject = "place where the goods are made"
-    check = county_check(inputs.goods_zip, check_id="", citation="", subject=subject, key="production_zip")
-    reason = check.reason
+    result, reason, step = county_outcome(inputs.goods_zip, subject=subject, key="production_zip")
     if inputs.production_zip is None and inputs.zip is not None:
         reason += " (No production_zip given, so this uses the business ZIP.)"
-    return check.result, reason, check.next_step
+    return result, reason, step
 
 
 def _yes_no_rule(
