@@ -56,9 +56,19 @@ class SendResult:
 class MailTransport(Protocol):
     concurrency: int  # how many `send` calls may usefully run at once
 
-    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
-        """Send one message. If `ready` is given, hand over the content only once it is done."""
+    async def send(
+        self,
+        message: OutgoingMessage,
+        *,
+        ready: Awaitable[None] | None = None,
+        then: OutgoingMessage | None = None,
+    ) -> SendResult:
+        """Send one message. With `ready`, hand over the content only once it is done. `then` is
+        the message this caller sends next (a transport may start on it early); a caller that
+        changes its mind calls `withdraw(then)`."""
         ...
+
+    def withdraw(self, message: OutgoingMessage) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -76,7 +86,13 @@ class OutboxTransport:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
+    async def send(
+        self,
+        message: OutgoingMessage,
+        *,
+        ready: Awaitable[None] | None = None,
+        then: OutgoingMessage | None = None,
+    ) -> SendResult:
         if ready is not None:
             await ready
         name = f"{asyncio.get_running_loop().time():.6f}-{uuid.uuid4().hex[:12]}.eml"
@@ -85,6 +101,9 @@ class OutboxTransport:
         except OSError as exc:
             return SendResult(Outcome.TEMPORARY, f"could not write to the outbox: {exc.strerror}")
         return SendResult(Outcome.SENT, f"250 written to {name}")
+
+    def withdraw(self, message: OutgoingMessage) -> None:
+        return None
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -163,6 +182,8 @@ class SmtpTransport:
         self.concurrency = settings.smtp_pool_size
         self._idle: list[SmtpSession] = []
         self._busy: set[SmtpSession] = set()
+        # Sessions whose next envelope went out with the last content, by the announced message.
+        self._reserved: dict[int, tuple[OutgoingMessage, SmtpSession]] = {}
         self._watchdog: asyncio.TimerHandle | None = None
         self._slots = asyncio.Semaphore(settings.smtp_pool_size)
         self.connections_opened = 0
@@ -181,33 +202,59 @@ class SmtpTransport:
             tls_context=self.tls_context,
         )
 
-    async def send(self, message: OutgoingMessage, *, ready: Awaitable[None] | None = None) -> SendResult:
+    async def send(
+        self,
+        message: OutgoingMessage,
+        *,
+        ready: Awaitable[None] | None = None,
+        then: OutgoingMessage | None = None,
+    ) -> SendResult:
         async with self._slots:
             for fresh in (False, True):
-                session = await self._checkout(fresh=fresh)
-                if isinstance(session, SendResult):
-                    return session
+                session = self._reserved.pop(id(message), (None, None))[1] if not fresh else None
+                if session is None:
+                    checked_out = await self._checkout(fresh=fresh)
+                    if isinstance(checked_out, SendResult):
+                        return checked_out
+                    session = checked_out
                 sender = session.envelope_address(message.sender)
                 recipient = session.envelope_address(message.recipient)
-                if sender is None:
+                if sender is None or recipient is None:
                     self._checkin(session)
-                    return SendResult(Outcome.CONFIG, "MAIL_FROM is not an address the server can take")
-                if recipient is None:
-                    self._checkin(session)
+                    if sender is None:
+                        return SendResult(Outcome.CONFIG, "MAIL_FROM is not an address the server can take")
                     return SendResult(Outcome.PERMANENT, "the address can't be used over SMTP")
+                following = None
+                if then is not None and session.messages + 1 < self.RECYCLE_AFTER:
+                    then_recipient = session.envelope_address(then.recipient)
+                    following = (
+                        (sender, then_recipient) if then_recipient and then.sender == message.sender else None
+                    )
                 self._busy.add(session)
                 self._watch()
                 try:
-                    stage, reply = await session.send(sender, recipient, message.data, ready=ready)
+                    stage, reply = await session.send(
+                        sender, recipient, message.data, ready=ready, then=following
+                    )
                 except SessionLost as exc:
                     if exc.before_reply and not fresh:
                         continue  # a reused connection had died while idle: nothing was sent, try anew
                     return SendResult(Outcome.TEMPORARY, f"connection problem: {exc}"[:500])
                 finally:
                     self._busy.discard(session)
-                self._checkin(session)
+                if session.early is not None and then is not None and session.usable:
+                    self._reserved[id(then)] = (then, session)  # its envelope is already on its way
+                else:
+                    self._checkin(session)
                 return classify_reply(stage, reply)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def withdraw(self, message: OutgoingMessage) -> None:
+        """`message` was announced as `then` but won't be sent: drop the session waiting for it
+        (closing a connection in the middle of a transaction delivers nothing)."""
+        _message, session = self._reserved.pop(id(message), (None, None))
+        if session is not None:
+            session.abort()
 
     async def _checkout(self, *, fresh: bool) -> SmtpSession | SendResult:
         now = time.monotonic()
@@ -248,7 +295,9 @@ class SmtpTransport:
         self._watchdog = asyncio.get_running_loop().call_later(interval, check)
 
     def _checkin(self, session: SmtpSession) -> None:
-        if session.usable and session.messages < self.RECYCLE_AFTER:
+        if session.early is not None:
+            session.abort()  # announced a message that won't come: the transaction must not complete
+        elif session.usable and session.messages < self.RECYCLE_AFTER:
             self._idle.append(session)
         else:
             session.close()
@@ -259,6 +308,8 @@ class SmtpTransport:
             self._watchdog = None
         while self._idle:
             self._idle.pop().close()
+        while self._reserved:
+            self._reserved.popitem()[1][1].abort()
         await asyncio.sleep(0)  # let the transports write QUIT and close
 
 

@@ -144,6 +144,7 @@ class SmtpSession:
         self.last_used = time.monotonic()
         self.deadline = 0.0  # while waiting for the server: when to give up (0: not waiting)
         self.timed_out = False
+        self.early: tuple[tuple[bytes, bytes], asyncio.Future[list[Reply]]] | None = None  # see `send`
         self._needs_reset = False
 
     @classmethod
@@ -175,27 +176,42 @@ class SmtpSession:
         return address.encode("utf-8") if self.smtputf8 else None
 
     async def send(
-        self, sender: bytes, recipient: bytes, data: bytes, *, ready: Awaitable[None] | None = None
+        self,
+        sender: bytes,
+        recipient: bytes,
+        data: bytes,
+        *,
+        ready: Awaitable[None] | None = None,
+        then: tuple[bytes, bytes] | None = None,
     ) -> tuple[str, Reply]:
         """Run one mail transaction. Returns (stage, reply): stage is "sent" when the server took
         the message, else the command that was refused ("mail", "rcpt", "data", "content").
 
         The envelope goes at once; the content only when `ready` is done (the sender passes "the
         previous message's outcome is written", so the envelope's round trip overlaps that write).
+        With `then` (the next message's sender and recipient) and PIPELINING, the next envelope
+        goes in the same write as this content (RFC 2920 allows content to open a group), so a
+        message costs one round trip; the next `send` must then be for exactly that message.
         Raises SessionLost if the connection ends or times out; the session is then unusable.
         """
-        options = b" SMTPUTF8" if not (sender.isascii() and recipient.isascii()) else b""
-        commands = [b"MAIL FROM:<" + sender + b">" + options + b"\r\n", b"RCPT TO:<" + recipient + b">\r\n"]
-        if self._needs_reset:
-            commands.insert(0, b"RSET\r\n")
-        commands.append(b"DATA\r\n")
-        replies = await self._commands(commands)
-        if self._needs_reset:
-            reset = replies.pop(0)
-            if reset.code != 250:
-                self.abort()
-                raise SessionLost(f"the server refused RSET: {reset}", before_reply=True)
-            self._needs_reset = False
+        early, self.early = self.early, None
+        if early is not None:
+            announced, waiter = early
+            if announced != (sender, recipient):
+                self.abort()  # closing while the server waits for content delivers nothing
+                raise SessionLost("a different message than the one announced", before_reply=True)
+            replies = await self._wait(waiter, before_reply=True)
+        else:
+            commands = self._envelope(sender, recipient)
+            if self._needs_reset:
+                commands.insert(0, b"RSET\r\n")
+            replies = await self._commands(commands)
+            if self._needs_reset:
+                reset = replies.pop(0)
+                if reset.code != 250:
+                    self.abort()
+                    raise SessionLost(f"the server refused RSET: {reset}", before_reply=True)
+                self._needs_reset = False
         if any(r.code == 421 for r in replies):
             self.abort()  # 421: the server is closing the connection
         stage, reply = _first_refusal(replies)
@@ -214,11 +230,28 @@ class SmtpSession:
             data = _PERIOD_AT_LINE_START.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
-        [final] = await self._exchange(data + b".\r\n", 1, before_reply=False)
+        data += b".\r\n"
+        if then is not None and self.pipelining and not self.reader.lost:
+            following = self._envelope(*then)
+            waiter = self.reader.expect(1)
+            self.early = (then, self.reader.expect(len(following)))
+            self.transport.write(data + b"".join(following))
+            [final] = await self._wait(waiter, before_reply=False)
+        else:
+            [final] = await self._exchange(data, 1, before_reply=False)
         self.messages += 1
         if final.code == 421:
             self.abort()
         return ("sent" if 200 <= final.code < 300 else "content"), final
+
+    @staticmethod
+    def _envelope(sender: bytes, recipient: bytes) -> list[bytes]:
+        options = b" SMTPUTF8" if not (sender.isascii() and recipient.isascii()) else b""
+        return [
+            b"MAIL FROM:<" + sender + b">" + options + b"\r\n",
+            b"RCPT TO:<" + recipient + b">\r\n",
+            b"DATA\r\n",
+        ]
 
     async def _commands(self, commands: list[bytes]) -> list[Reply]:
         if self.pipelining:
@@ -232,19 +265,23 @@ class SmtpSession:
         return replies
 
     async def _exchange(self, data: bytes, replies: int, *, before_reply: bool) -> list[Reply]:
-        """Write, then wait for `replies` replies, at most `timeout` seconds (see `expire`)."""
+        """Write, then wait for `replies` replies."""
         if self.reader.lost or self.transport.is_closing():
             raise SessionLost("the connection is closed", before_reply=before_reply)
         waiter = self.reader.expect(replies)
         self.transport.write(data)
+        return await self._wait(waiter, before_reply=before_reply)
+
+    async def _wait(self, waiter: asyncio.Future[list[Reply]], *, before_reply: bool) -> list[Reply]:
+        """At most SMTP_TIMEOUT_SECONDS (see `expire`)."""
         self.deadline = time.monotonic() + self.timeout
         try:
             return await waiter
         except ConnectionError as exc:
             self.abort()
-            reason = (
-                "timed out waiting for the mail server" if self.timed_out else str(exc) or "connection lost"
-            )
+            reason = str(exc) or "connection lost"
+            if self.timed_out:
+                reason = "timed out waiting for the mail server"
             raise SessionLost(reason, before_reply=before_reply) from None
         finally:
             self.deadline = 0.0

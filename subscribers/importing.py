@@ -39,11 +39,11 @@ from subscribers.models import (
     Suppression,
     Topic,
 )
+from subscribers.person_text import InvalidText, clean_name
 from subscribers.registry import utcnow
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # a 100,000-person list is about 10 MB
 MAX_ROWS = 250_000
-TEXT_LIMITS = {"name": 200, "organization": 200}  # the model's column sizes
 CONSENT_SOURCE_LIMIT = 200
 BATCH_SIZE = 5000  # people per lookup and per INSERT (SQLite allows 32,766 values in one statement)
 CONFIRM_TEMPLATE = "confirm"
@@ -96,11 +96,9 @@ SIGNATURES = (
 SAVE_AS_CSV = "save it as CSV UTF-8 (in Excel: File, Save As, CSV UTF-8) and import that"
 
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?", re.ASCII)
-_SPACES = re.compile(r" {2,}")
 # Control characters (Unicode category Cc), line and paragraph separators, and the bidirectional
-# overrides that can make a name display as something else.
+# overrides that can make a value display as something else: escaped when a value is shown.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -355,8 +353,8 @@ def check_row(
     texts = {}
     for name in ("name", "organization"):
         try:
-            texts[name] = clean_text(row.get(name, ""), name)
-        except ValueError as exc:
+            texts[name] = clean_name(row.get(name, ""), field=name)  # the form's rule too
+        except InvalidText as exc:
             problems.append(str(exc))
 
     role = defaults.role or Role.OTHER
@@ -393,34 +391,6 @@ def check_row(
         zip=zip_code,
         topics=topics if topics is not None else DEFAULT_TOPICS[role],
     )
-
-
-def clean_text(value: str, what: str, limit: int | None = None) -> str:
-    """A name-like value as we store it: NFC, trimmed, single-spaced, one line, no formula.
-
-    A leading = + - @ would make a spreadsheet run the value as a formula when staff export the
-    list and open it (CSV injection), and no real name starts that way, so such values are refused.
-    """
-    if not value:
-        return value
-    limit = limit or TEXT_LIMITS[what]
-    if not unicodedata.is_normalized("NFC", value):
-        value = unicodedata.normalize("NFC", value)
-    value = value.strip()
-    bad = _UNPRINTABLE.search(value)
-    if bad is not None:
-        if bad.group() in "\r\n\u2028\u2029":
-            raise ValueError(f"{what} contains a line break")
-        raise ValueError(f"{what} contains a control character (U+{ord(bad.group()):04X})")
-    if "  " in value:
-        value = _SPACES.sub(" ", value)
-    if len(value) > limit:
-        raise ValueError(f"{what} is longer than {limit} characters ({len(value)})")
-    if value.startswith(_FORMULA_STARTS):
-        raise ValueError(
-            f"{what} {shown(value)} starts with {value[0]!r}, which spreadsheets run as a formula"
-        )
-    return value
 
 
 @functools.lru_cache(maxsize=512)  # a list repeats a handful of spellings

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from subscribers.models import ConsentMethod, Role, Status, Subscriber, Topic
+from subscribers.person_text import InvalidText, clean_name
 from subscribers.registry import change_status, record, suppression_reason, utcnow
 from subscribers.signup import describe_preferences, unsubscribe
 
@@ -83,7 +84,7 @@ async def _subscribe(member: SlackMember) -> MembershipResult:
     if person is None:
         person = Subscriber(
             email=member.email,
-            name=member.name[:200],
+            name=_usable_name(member.name),
             role=Role.COUNTY_STAFF if member.is_staff else Role.WORKING_GROUP,
             status=Status.PENDING,
             slack_user_id=member.user_id,
@@ -122,6 +123,18 @@ async def _subscribe(member: SlackMember) -> MembershipResult:
     await change_status(person, Status.ACTIVE, actor=actor)
     await _record_consent(person, actor)
     return _result(MembershipOutcome.RESUBSCRIBED, person)
+
+
+def _usable_name(slack_name: str) -> str:
+    """The Slack profile's name if the form would accept it, else none.
+
+    The name is optional and the person didn't type it for us, so a name we can't store (a URL as
+    a display name, a 300-character one) is left out rather than refusing the sign-up.
+    """
+    try:
+        return clean_name(slack_name)
+    except InvalidText:
+        return ""
 
 
 def _take_consent(person: Subscriber, member: SlackMember) -> None:

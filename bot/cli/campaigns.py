@@ -37,10 +37,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         except service.CampaignError as exc:
             raise UserError(str(exc)) from None
 
-    try:
-        return run_with_db(settings, guarded)
-    except OSError as exc:
-        raise UserError(f"could not reach the database: {exc.strerror or exc}") from None
+    return run_with_db(settings, guarded)
 
 
 async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:

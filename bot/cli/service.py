@@ -9,8 +9,8 @@ import signal
 
 import click
 
-from bot.cli.common import UserError, run_with_db, settings_or_exit
-from bot.db import apply_migrations, tortoise_config
+from bot.cli.common import migrate_database, run_with_db, settings_or_exit
+from bot.db import tortoise_config
 from bot.logs import configure_logging
 
 
@@ -31,6 +31,7 @@ def serve(host: str, port: int) -> None:
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    migrate_database(settings)  # here too, so a database that can't be opened is one line, not a traceback
     app = create_app(settings)
     where = "SMTP " + settings.smtp_host if settings.smtp_host else f"the outbox folder {settings.outbox_dir}"
     click.echo(f"Made in LA Outreach on http://{host}:{port}/ — mail goes to {where}")
@@ -73,10 +74,7 @@ def worker() -> None:
 def migrate() -> None:
     """Apply pending database migrations (serve does this on start too)."""
     settings = settings_or_exit()
-    try:
-        asyncio.run(apply_migrations(settings.database_url))
-    except OSError as exc:
-        raise UserError(f"could not reach the database: {exc}") from None
+    migrate_database(settings)
     click.echo("database is up to date")
 
 

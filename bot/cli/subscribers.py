@@ -10,37 +10,26 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from tortoise.exceptions import DBConnectionError
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
-from bot.settings import Settings
 from subscribers import directory, erasure, importing
 from subscribers.addresses import InvalidEmail
 from subscribers.models import Language, Role, Status, Topic
 
-T = TypeVar("T")
 ACTOR = "cli"
 SHOWN_LINES = 20  # skipped/rejected lines printed before "... and N more"
 TABLE_LIMIT = 100  # people a table shows unless --limit says otherwise
 
 STATUS_CHOICE = click.Choice([status.value for status in Status])
 ROLE_CHOICE = click.Choice([role.value for role in Role])
-
-
-def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return run_with_db(settings, work)
-    except (OSError, DBConnectionError) as exc:
-        raise UserError(f"could not reach the database: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 @click.group()
@@ -178,7 +167,7 @@ def import_command(
             )
 
         try:
-            result = _run(settings, work)
+            result = run_with_db(settings, work)
         except importing.ImportConflict as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -338,7 +327,7 @@ def list_command(status: str | None, role: str | None, as_json: bool, limit: int
         else:
             click.echo(f"{total:,} {_plural(total, 'subscriber')}.")
 
-    _run(settings, work)
+    run_with_db(settings, work)
 
 
 async def _print_json(people: Any) -> None:
@@ -427,11 +416,11 @@ def export_command(file: Path, status: str | None, role: str | None, force: bool
                     stream, status=Status(status) if status else None, role=Role(role) if role else None
                 )
 
-            count = _run(settings, work)
+            count = run_with_db(settings, work)
     except (FileExistsError, IsADirectoryError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
-    except PermissionError as exc:
-        raise UserError(f"can't write {file}: {exc.strerror}") from None
+    except OSError as exc:  # the database's own errors were reported by run_with_db
+        raise UserError(f"can't write {file}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {count:,} {_plural(count, 'subscriber')} to {file} (readable only by you).")
 
 
@@ -496,4 +485,4 @@ def erase_command(email: str, yes: bool) -> None:
         click.echo("The address is now on the suppression list: it will never be imported or mailed.")
         return 1
 
-    sys.exit(_run(settings, work))
+    sys.exit(run_with_db(settings, work))

@@ -9,7 +9,6 @@ field and return either a request for the service layer or the errors to show, a
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qsl
@@ -19,12 +18,11 @@ from starlette.requests import Request
 
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Topic
+from subscribers.person_text import InvalidText, Problem, clean_free_text, clean_name
 from subscribers.signup import BusinessDetails, SignupRequest
 
 MAX_BODY_BYTES = 32 * 1024  # the whole form filled to every limit is about 10 kB encoded
 MAX_FIELDS = 64
-MAX_LINE = 200  # names: the database columns are 200 characters
-MAX_PRODUCTS = 2000
 MAX_EMPLOYEES = 100_000
 MAX_YEARS = 150
 
@@ -33,11 +31,6 @@ E = TypeVar("E", Role, Language)
 _ZIP = re.compile(r"([0-9]{5})(?:-[0-9]{4})?")
 _NAICS = re.compile(r"[0-9]{2,6}")
 _INTEGER = re.compile(r"-?[0-9]+")
-_WEB_ADDRESS = re.compile(r"://|www\.|\.(?:com|net|org|ru|xyz|info|biz)/", re.IGNORECASE)
-# Characters no one types into a form: Unicode's control characters (category Cc, CR/LF above all)
-# and its line and paragraph separators. Tabs, and newlines in the multi-line field, are allowed.
-_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROLS_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UnreadableForm(Exception):
@@ -198,31 +191,35 @@ def _email(form: FormData, checked: Checked) -> str:
 
 
 def _line(form: FormData, name: str, checked: Checked) -> str:
-    """A one-line text: no control characters, no web addresses, at most MAX_LINE characters."""
-    raw = unicodedata.normalize("NFC", _first(form, name))
+    """A name (of a person, a business): the rule the import and Slack use too (`clean_name`)."""
+    raw = _first(form, name)
     checked.values[name] = raw
-    if _CONTROLS.search(raw) or _WEB_ADDRESS.search(raw):
-        checked.fail(name, f"err_{name}_characters")
+    try:
+        return clean_name(raw, field=name)
+    except InvalidText as problem:
+        checked.fail(name, text_error_key(name, problem.problem))
         return ""
-    value = " ".join(raw.split())
-    if len(value) > MAX_LINE:
-        checked.fail(name, f"err_{name}_too_long")
-        return ""
-    return value
 
 
 def _text(form: FormData, name: str, checked: Checked) -> str:
-    """Multi-line text (what a business makes): line breaks allowed, other controls not."""
-    raw = unicodedata.normalize("NFC", _first(form, name)).replace("\r\n", "\n")
+    """Free text of several lines (what a business makes): see `clean_free_text`."""
+    raw = _first(form, name)
     checked.values[name] = raw
-    if _CONTROLS_IN_TEXT.search(raw) or _WEB_ADDRESS.search(raw):
-        checked.fail(name, f"err_{name}_characters")
+    try:
+        return clean_free_text(raw, field=name)
+    except InvalidText as problem:
+        checked.fail(name, text_error_key(name, problem.problem))
         return ""
-    value = "\n".join(" ".join(line.split()) for line in raw.strip().split("\n"))
-    if len(value) > MAX_PRODUCTS:
-        checked.fail(name, f"err_{name}_too_long")
-        return ""
-    return value
+
+
+def text_error_key(name: str, problem: Problem) -> str:
+    """The `bot.web.i18n` message for a refused name or free text: too long, a leading formula
+    character (which gets its own message, since the text is otherwise fine), or other characters."""
+    if problem == Problem.TOO_LONG:
+        return f"err_{name}_too_long"
+    if problem == Problem.FORMULA:
+        return f"err_{name}_starts_with"
+    return f"err_{name}_characters"
 
 
 def _choice(form: FormData, name: str, enum: type[E], checked: Checked, missing: str) -> E | None:

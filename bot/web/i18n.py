@@ -139,10 +139,14 @@ EN: dict[str, str] = {
     "err_email_too_long": "Your email address must be 254 characters or fewer",
     "err_name_too_long": "Your name must be 200 characters or fewer",
     "err_name_characters": "Enter your name on one line, without web addresses or special characters",
+    "err_name_starts_with": "Your name cannot start with =, +, - or @",
     "err_organization_too_long": "The name of your business or organization must be 200 characters or fewer",
     "err_organization_characters": (
         "Enter the name of your business or organization on one line, without web addresses "
         "or special characters"
+    ),
+    "err_organization_starts_with": (
+        "The name of your business or organization cannot start with =, +, - or @"
     ),
     "err_role_missing": "Select which of these describes you best",
     "err_topics_missing": "Select at least one topic",
@@ -153,6 +157,7 @@ EN: dict[str, str] = {
     "err_legal_name_characters": (
         "Enter the legal name on one line, without web addresses or special characters"
     ),
+    "err_legal_name_starts_with": "The legal name cannot start with =, +, - or @",
     "err_principal_zip_format": "Enter the ZIP code of your main place of business as 5 digits, like 90021",
     "err_production_zip_format": "Enter the ZIP code where you make your goods as 5 digits, like 90021",
     "err_products_too_long": "What you make must be 2,000 characters or fewer",
@@ -301,10 +306,14 @@ ES: dict[str, str] = {
     "err_email_too_long": "Su correo electrónico debe tener 254 caracteres o menos",
     "err_name_too_long": "Su nombre debe tener 200 caracteres o menos",
     "err_name_characters": "Escriba su nombre en una línea, sin direcciones web ni caracteres especiales",
+    "err_name_starts_with": "Su nombre no puede empezar con =, +, - o @",
     "err_organization_too_long": "El nombre de su negocio u organización debe tener 200 caracteres o menos",
     "err_organization_characters": (
         "Escriba el nombre de su negocio u organización en una línea, sin direcciones web "
         "ni caracteres especiales"
+    ),
+    "err_organization_starts_with": (
+        "El nombre de su negocio u organización no puede empezar con =, +, - o @"
     ),
     "err_role_missing": "Seleccione la opción que le describe mejor",
     "err_topics_missing": "Seleccione al menos un tema",
@@ -317,6 +326,7 @@ ES: dict[str, str] = {
     "err_legal_name_characters": (
         "Escriba el nombre legal en una línea, sin direcciones web ni caracteres especiales"
     ),
+    "err_legal_name_starts_with": "El nombre legal no puede empezar con =, +, - o @",
     "err_principal_zip_format": (
         "Escriba el código postal del lugar principal de su negocio con 5 dígitos, como 90021"
     ),

@@ -217,7 +217,7 @@ class PartialDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, like the results in verdict.py: built once per screening
 class ScreeningInputs:
     """What we know about a business. None means "not told", which never fails a check."""
 

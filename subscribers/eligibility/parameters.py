@@ -32,13 +32,10 @@ class DatedParameter:
 
     def on(self, day: date) -> DatedValue | None:
         """The row in force on `day`, or None before the first row (we know no value then)."""
-        current = None
-        for row in self.rows:
+        for row in reversed(self.rows):  # newest first: screenings are mostly about today
             if row.start <= day:
-                current = row
-            else:
-                break
-        return current
+                return row
+        return None
 
     @property
     def last_verified(self) -> date:

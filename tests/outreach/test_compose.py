@@ -15,7 +15,10 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from bot.settings import Settings
 from outreach.compose import CompiledCampaign, TokenMinter, encoded_words
@@ -284,3 +287,39 @@ def test_encoded_words_decode_back(text: str) -> None:
     encoded = encoded_words(text)
     assert all(len(word) <= 75 for word in encoded.split("\r\n "))
     assert str(make_header(decode_header(encoded.replace("\r\n", "")))) == text
+
+
+@hypothesis.settings(
+    max_examples=150, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(name=st.text(max_size=120), organization=st.text(max_size=60))
+def test_any_name_and_organization_arrive_as_typed_and_break_nothing(
+    builder: MessageBuilder, name: str, organization: str
+) -> None:
+    person = Recipient(
+        address="someone@example.com",
+        subscriber_id=5,
+        name=one_line(name),
+        organization=one_line(organization),
+        language="en",
+        topics=["pilot_updates"],
+    )
+    compiled = CompiledCampaign(builder, template="news", values_for=lambda lang: CAMPAIGN_VALUES)
+    data = compiled.message(person, delivery_id=9, message_id="<m@example.gov>").data
+    assert data.isascii()
+    head, body = data.split(b"\r\n\r\n", 1)
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    assert all(len(line) <= 76 and not line.startswith(b".") for line in body.split(b"\r\n"))
+    message = parse(data)
+    assert sorted(message.keys()) == sorted(
+        ["From", "Subject", "To", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post",
+         "Content-Language", "MIME-Version", "Content-Type"]
+    )  # fmt: skip
+    [to] = message["To"].addresses
+    assert to.addr_spec == "someone@example.com"
+    assert squeeze(to.display_name) == squeeze(person.name[:100])
+    assert squeeze(message["Subject"]) == squeeze(f"News for {person.name or 'you'} — Made in LA")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert f"Hello {person.name} of {person.organization} (someone@example.com)" in text
+    assert f"<b>{escape(person.name)}</b> of {escape(person.organization)}" in html

@@ -331,3 +331,43 @@ async def test_the_outbox_writes_one_eml_file_per_message(tmp_path: Path) -> Non
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert parsed["Subject"] == "Hola"
     assert not list((tmp_path / "outbox").glob("*.tmp"))
+
+
+async def test_announcing_the_next_message_saves_a_round_trip_and_can_be_withdrawn(
+    settings: Settings, pipelining_server: MailServer
+) -> None:
+    """With `then`, the next envelope rides with this content; the next send completes it. A
+    withdrawn announcement closes that connection without delivering anything."""
+    smtp = SmtpTransport(settings_for(settings, pipelining_server.port, smtp_pool_size=1))
+    first, second, third = (message(f"{name}@example.com") for name in ("a", "b", "c"))
+    try:
+        assert (await smtp.send(first, then=second)).outcome is Outcome.SENT
+        assert not smtp._idle  # the session waits for `second`, whose envelope is already accepted
+        assert (await smtp.send(second, then=third)).outcome is Outcome.SENT
+        smtp.withdraw(third)
+        await asyncio.sleep(0.2)
+        assert (await smtp.send(message("d@example.com"))).outcome is Outcome.SENT
+    finally:
+        await smtp.close()
+    assert [r.rcpt_tos for r in pipelining_server.received] == [
+        ["a@example.com"],
+        ["b@example.com"],
+        ["d@example.com"],
+    ]
+    assert smtp.connections_opened == 2
+
+
+async def test_an_announced_message_refused_at_rcpt_leaves_the_session_usable(
+    settings: Settings, pipelining_server: MailServer
+) -> None:
+    pipelining_server.handler.faults.refuse["gone@example.com"] = "550 5.1.1 No such user"
+    smtp = SmtpTransport(settings_for(settings, pipelining_server.port, smtp_pool_size=1))
+    gone = message("gone@example.com")
+    try:
+        assert (await smtp.send(message("a@example.com"), then=gone)).outcome is Outcome.SENT
+        assert (await smtp.send(gone)).outcome is Outcome.PERMANENT
+        assert (await smtp.send(message("b@example.com"))).outcome is Outcome.SENT
+    finally:
+        await smtp.close()
+    assert [r.rcpt_tos for r in pipelining_server.received] == [["a@example.com"], ["b@example.com"]]
+    assert smtp.connections_opened == 1

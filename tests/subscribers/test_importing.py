@@ -112,10 +112,11 @@ BAD_CSV = {
         LineRejected(2, "name contains a line break"),
     ),
     "bell in name": (b"email,name\na@x.com,Ana\x07\n", LineRejected(2, "control character (U+0007)")),
-    "tab in organization": (
-        b"email,organization\na@x.com,Taller\tAna\n",
-        LineRejected(2, "control character (U+0009)"),
+    "web address in organization": (
+        b"email,organization\na@x.com,Best prices www.example.ru\n",
+        LineRejected(2, "organization contains a web address"),
     ),
+    "markup in name": (b"email,name\na@x.com,<script>alert(1)</script>\n", LineRejected(2, "< or >")),
     "right-to-left override in name": (
         "email,name\na@x.com,Ana\u202egnp.exe\n".encode(),
         LineRejected(2, "control character (U+202E)"),
@@ -284,6 +285,12 @@ def test_names_are_tidied() -> None:
     [person] = parse(f"email,name\na@x.com,  {decomposed}   Pérez  \n").candidates
     assert person.name == "José Pérez"
     assert unicodedata.is_normalized("NFC", person.name)
+
+
+def test_a_tab_pasted_into_a_cell_is_a_space() -> None:
+    """The form's rule (subscribers.person_text): a tab is invisible spacing, not a reason to refuse."""
+    [person] = parse('email,organization\na@x.com,"Taller\tAna"\n').candidates
+    assert person.organization == "Taller Ana"
 
 
 def test_exact_repeats_are_skipped_not_rejected() -> None:

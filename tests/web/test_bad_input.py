@@ -47,6 +47,14 @@ FORM_CASES = {
         {"name": "Claim your prize at http://evil.example"}, message="without web addresses"
     ),
     "name-overlong": FormCase({"name": "A" * 201}, message="Your name must be 200 characters or fewer"),
+    "name-10000-characters": FormCase({"name": "A" * 10_000}, message="200 characters or fewer"),
+    "name-bidi-override": FormCase({"name": "Ana\u202egnp.exe"}, message="Enter your name on one line"),
+    "name-script-tag": FormCase({"name": "<script>alert(1)</script>"}, message="Enter your name on one line"),
+    "organization-hyperlink-formula": FormCase(
+        {"organization": '=HYPERLINK("http://evil.example","x")'},
+        message="The name of your business or organization cannot start with =, +, - or @",
+    ),
+    "legal-name-formula": FormCase({"legal_name": "@SUM(A1:A9)"}, message="The legal name cannot start with"),
     "organization-overlong": FormCase({"organization": "B" * 500}, message="200 characters or fewer"),
     "role-unknown": FormCase({"role": "admin"}, message="Select which of these describes you best"),
     "role-missing": FormCase({"role": None}, message="Select which of these describes you best"),
@@ -72,6 +80,9 @@ FORM_CASES = {
     "products-overlong": FormCase({"products": "x" * 2001}, message="2,000 characters or fewer"),
     "products-terminal-escape": FormCase(
         {"products": "Masks\x1b[31m"}, message="without web addresses or special"
+    ),
+    "products-bidi-override": FormCase(
+        {"products": "Masks\u202e"}, message="without web addresses or special"
     ),
     "csrf-missing": FormCase(csrf="missing", message="Your form timed out"),
     "csrf-forged": FormCase(csrf="forged", message="Your form timed out"),
