@@ -77,10 +77,18 @@ class TokenMinter:
         if now != self._second:
             self._second, self._stamp = now, base64_encode(int_to_bytes(now))
         # The payload is the compact JSON of an int (its digits), never worth compressing.
-        value = base64_encode(b"%d" % object_id) + self._sep + self._stamp
+        value = _urlsafe_b64(b"%d" % object_id) + self._sep + self._stamp
         mac = self._mac.copy()
         mac.update(value)
-        return (value + self._sep + base64_encode(mac.digest())).decode()
+        return (value + self._sep + _urlsafe_b64(mac.digest())).decode()
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _urlsafe_b64(data: bytes) -> bytes:
+    """itsdangerous's `base64_encode` (URL-safe alphabet, no padding), without its layers."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def _qp(text: str) -> bytes:
@@ -113,13 +121,6 @@ def _qp(text: str) -> bytes:
 
 
 _SOFT_BREAK = b"=\r\n"
-
-
-def _one_line(value: str) -> str:
-    """`one_line`, skipping the regular expression for the usual already-clean value."""
-    if value.isprintable() and "  " not in value and value == value.strip():
-        return value
-    return one_line(value)
 
 
 def _qp_value(value: str) -> bytes:
@@ -255,7 +256,7 @@ class CompiledCampaign:
 
     def message(self, recipient: Recipient, *, delivery_id: int, message_id: str) -> OutgoingMessage:
         """The message for one person. Raises TemplateError if the template doesn't render."""
-        name, organization = _one_line(recipient.name), _one_line(recipient.organization)
+        name, organization = one_line(recipient.name), one_line(recipient.organization)
         key = (recipient.language, recipient.role, tuple(recipient.topics), bool(name), bool(organization))
         if key not in self._shapes:
             self._shapes[key] = self._compile(recipient, bool(name), bool(organization))
@@ -306,7 +307,12 @@ class CompiledCampaign:
         parts.append(skeleton.between)
         html_values = [b""] * len(values)
         for slot in skeleton.html.distinct:
-            html_values[slot] = _qp_value(str(escape(values[slot])))
+            value = values[slot]
+            escaped = str(escape(value))
+            # A link needs no escaping: its text-part encoding serves the HTML part too.
+            html_values[slot] = (
+                text_values[slot] if escaped == value and text_values[slot] else _qp_value(escaped)
+            )
         _append_body(parts, skeleton.html, html_values)
         parts.append(skeleton.tail)
         return OutgoingMessage(

@@ -35,6 +35,8 @@ class RenderedEmail:
 
 def one_line(value: str) -> str:
     """Fold any control characters (CR/LF above all) into spaces: header-safe text."""
+    if value.isprintable() and "  " not in value and value == value.strip():
+        return value  # the usual, already clean value: no regular expression (the sender calls this a lot)
     return " ".join(_CONTROL.sub(" ", value).split())
 
 

@@ -9,11 +9,14 @@ One pass (`send_due`):
 1. Reserve rate-limit budget (outreach.ratelimit), then claim a batch: transactional mail first,
    then the campaigns that are `sending`, oldest first (outreach.queue).
 2. Up to SMTP_POOL_SIZE workers each take the next delivery, build its message (for a campaign,
-   from a compiled skeleton: outreach.compose), send it, and hand the outcome to the recorder.
-3. The recorder writes outcomes in groups, one transaction each, and a worker sends its next
-   message only once the outcome of its previous one is written. So at any moment at most
-   SMTP_POOL_SIZE messages have reached the mail server without their outcome being on disk:
-   after a `kill -9`, those are the only ones that can go out twice (with the same Message-ID).
+   from a compiled skeleton: outreach.compose), send it, and hand the outcome to the recorder. A
+   worker builds its next message before sending the current one, so the next envelope can travel
+   with this content (outreach.smtp: one write and one round trip a message).
+3. The recorder writes outcomes in groups (one UPDATE, one commit, for every worker's outcome), and
+   a worker hands the server its next message's content only once the outcome of its previous one
+   is written. So at any moment at most SMTP_POOL_SIZE messages have reached the mail server
+   without their outcome being on disk: after a `kill -9`, those are the only ones that can go out
+   twice (with the same Message-ID, so mail programs show them once).
 4. Meanwhile a watcher renews the leases of what the pass still holds and re-reads the campaigns'
    statuses twice a second: a campaign paused mid-pass stops within half a second, and what it
    didn't send goes back to the queue.
@@ -45,7 +48,7 @@ from typing import Any, Literal, overload
 
 from bot.settings import Settings
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
-from outreach.compose import CompiledCampaign, _one_line
+from outreach.compose import CompiledCampaign
 from outreach.mailer import MailTransport, Outcome, OutgoingMessage, SendResult
 from outreach.messages import MessageBuilder, Recipient
 from outreach.models import Campaign, CampaignStatus, DeliveryState, Priority
@@ -61,7 +64,7 @@ from outreach.queue import (
     utcnow,
 )
 from outreach.ratelimit import Reservation, SendBudget
-from outreach.rendering import TemplateError
+from outreach.rendering import TemplateError, one_line
 from subscribers.models import Status
 
 log = logging.getLogger(__name__)
@@ -194,8 +197,8 @@ class Sender:
         recipient = Recipient(
             address=item.address,
             subscriber_id=item.subscriber_id,
-            name=_one_line(item.name),  # a name is one line: no line breaks to smuggle anywhere
-            organization=_one_line(item.organization),
+            name=one_line(item.name),  # a name is one line: no line breaks to smuggle anywhere
+            organization=one_line(item.organization),
             role=item.role,
             language=item.language,
             topics=item.topics,

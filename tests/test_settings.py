@@ -48,7 +48,9 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
         ("SECRET_KEY", "short", "SECRET_KEY"),
     ],
 )
-def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str) -> None:
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
     """Each bad value raises SettingsError whose one-line message starts with the variable's name."""
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:

@@ -73,7 +73,7 @@ def opening_database(database_url: str) -> Iterator[None]:
         yield
     except _open_errors() as exc:
         raise UserError(
-            f"could not open the database ({describe_database(database_url)}): {_reason(exc)}"
+            f"could not open the database ({_describe_database(database_url)}): {_reason(exc)}"
         ) from None
     except TypeError as exc:
         # asyncpg refuses a query option it doesn't know (libpq's `?sslmode=require`) this way.
@@ -86,7 +86,7 @@ def opening_database(database_url: str) -> Iterator[None]:
         ) from None
 
 
-def describe_database(database_url: str) -> str:
+def _describe_database(database_url: str) -> str:
     """Which database, for messages: the SQLite file, or PostgreSQL's host and database (no password)."""
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
