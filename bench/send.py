@@ -18,8 +18,9 @@ messages and distinct recipients (so the run also checks exactly-one-message-per
    SMTP_POOL_SIZE connections with a thread each (threads overlap their system calls on both cores,
    which one asyncio process can't: read it as the ceiling for Python on this machine).
 
-The baselines send a sample (3,000 and 20,000 messages by default) since a rate is what is
-compared. The machine is shared: compare the ratios, which come from one run, not the rates.
+The baselines send a sample (1,500 and 10,000 messages by default, the raw client best of three)
+since a rate is what is compared. Each round runs the engine and then the baselines, and the
+summary is the median of the rounds' ratios: on a shared machine, compare ratios, not rates.
 """
 
 from __future__ import annotations
@@ -261,8 +262,9 @@ async def main(args: argparse.Namespace) -> None:
                 sample = await sample_messages(
                     settings, engine["campaign"], min(args.recipients, args.raw_sample)
                 )
-                raw_one = raw_client(port, sample, 1)
-                raw_pool = raw_client(port, sample, args.pool)
+                # A ceiling: the best of three tries (on a busy machine a try can only come out low).
+                raw_one = max(raw_client(port, sample, 1) for _ in range(3))
+                raw_pool = max(raw_client(port, sample, args.pool) for _ in range(3))
                 rate, pool = engine["rate"], args.pool
                 print(
                     f"         smtplib {plain:.0f}/s, raw {raw_one:.0f}/s, raw x{pool} {raw_pool:.0f}/s -> "
@@ -291,10 +293,10 @@ if __name__ == "__main__":
         "--database-url", default="", help="a PostgreSQL server URL (a scratch database is made)"
     )
     parser.add_argument("--pool", type=int, default=4, help="SMTP_POOL_SIZE")
-    parser.add_argument("--batch", type=int, default=500, help="SEND_BATCH_SIZE")
+    parser.add_argument("--batch", type=int, default=200, help="SEND_BATCH_SIZE (the default)")
     parser.add_argument("--rounds", type=int, default=3, help="engine and baselines, alternately")
     parser.add_argument("--smtplib-sample", type=int, default=1500)
-    parser.add_argument("--raw-sample", type=int, default=20_000)
+    parser.add_argument("--raw-sample", type=int, default=10_000)
     parser.add_argument("--memory", action="store_true", help="report peak RSS")
     parser.add_argument("--skip-baselines", action="store_true")
     asyncio.run(main(parser.parse_args()))

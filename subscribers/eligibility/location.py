@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 
-from subscribers.eligibility.verdict import CheckResult, Result
+from subscribers.eligibility.verdict import FAIL, PASS, UNKNOWN, CheckResult, Result
 
 CALIFORNIA_PREFIXES = range(900, 962)  # 900xx-961xx are California; anything else is another state
 
@@ -124,7 +124,7 @@ def county_outcome(zip5: str | None, *, subject: str, key: str) -> tuple[Result,
     """`county_check` as (result, reason, next step), for the pilot table, whose rows add the rest."""
     if zip5 is None:
         return (
-            Result.UNKNOWN,
+            UNKNOWN,
             f"No ZIP given for the {subject}.",
             f"Add the ZIP of the {subject}: {key}=90021.",
         )
@@ -134,30 +134,30 @@ def county_outcome(zip5: str | None, *, subject: str, key: str) -> tuple[Result,
             po_box = (
                 " It is a PO Box ZIP, so also check the street address." if where.zip_type == "PO BOX" else ""
             )
-            return Result.PASS, f"{where.place} is in Los Angeles County.{po_box}", None
+            return PASS, f"{where.place} is in Los Angeles County.{po_box}", None
         case Placement.BORDER:
             return (
-                Result.UNKNOWN,
+                UNKNOWN,
                 f"{where.place} can't be placed by ZIP alone. {where.note}.",
                 f"Confirm that the street address of the {subject} is inside Los Angeles County.",
             )
         case Placement.RETIRED:
             return (
-                Result.UNKNOWN,
+                UNKNOWN,
                 f"{where.place} is a Los Angeles County ZIP that USPS no longer uses.",
                 f"Check the ZIP of the {subject}.",
             )
         case Placement.OUTSIDE:
             if where.county is None:
                 return (
-                    Result.FAIL,
+                    FAIL,
                     f"{where.place} is outside California, so not in Los Angeles County.",
                     None,
                 )
-            return Result.FAIL, f"{where.place} is in {where.county}, not Los Angeles County.", None
+            return FAIL, f"{where.place} is in {where.county}, not Los Angeles County.", None
         case _:
             return (
-                Result.UNKNOWN,
+                UNKNOWN,
                 f"ZIP {where.zip} is not in the USPS list we have.",
                 f"Check the ZIP of the {subject}.",
             )

@@ -25,10 +25,12 @@ from subscribers.eligibility.parameters import (
     DatedValue,
 )
 from subscribers.eligibility.verdict import (
+    FAIL,
+    LOOKS_ELIGIBLE,
+    PASS,
+    UNKNOWN,
     CheckResult,
     ProgramVerdict,
-    Result,
-    Verdict,
     combine,
     next_steps_for,
 )
@@ -62,7 +64,7 @@ STEP_RECHECK_CERT = (
 def one_year_after(day: date) -> date:
     """The anniversary that completes the year; a 29 February start completes on 1 March."""
     try:
-        return day.replace(year=day.year + TENURE_YEARS)
+        return date(day.year + TENURE_YEARS, day.month, day.day)
     except ValueError:
         return date(day.year + TENURE_YEARS, 3, 1)
 
@@ -76,7 +78,7 @@ def screen_lsbe(inputs: ScreeningInputs, as_of: date) -> ProgramVerdict:
         certified = inputs.ca_sb is True or inputs.other_cert is True
         employees = _employees(inputs, certified)
         revenue, revenue_notes = _revenue(inputs, as_of, certified)
-        size_fails = Result.FAIL in (employees.result, revenue.result)
+        size_fails = FAIL in (employees.result, revenue.result)
         checks = (
             county_check(
                 inputs.zip,
@@ -93,7 +95,7 @@ def screen_lsbe(inputs: ScreeningInputs, as_of: date) -> ProgramVerdict:
         notes = [*revenue_notes, NOTE_USEFUL_FUNCTION]
     verdict = combine(checks)
     steps = next_steps_for(verdict, checks)
-    if verdict is Verdict.LOOKS_ELIGIBLE:
+    if verdict is LOOKS_ELIGIBLE:
         steps = (*steps, STEP_COUNTY_CERT)
     return ProgramVerdict("lsbe", TITLE, verdict, checks, steps, tuple(notes))
 
@@ -102,7 +104,7 @@ def _federal_small(inputs: ScreeningInputs) -> CheckResult:
     if inputs.federal_small is True:
         return CheckResult(
             "federal_small",
-            Result.PASS,
+            PASS,
             "Small under SBA size standards and active in SAM: that is the test for a federally funded "
             "solicitation.",
             CITE_FEDERAL,
@@ -110,14 +112,14 @@ def _federal_small(inputs: ScreeningInputs) -> CheckResult:
     if inputs.federal_small is False:
         return CheckResult(
             "federal_small",
-            Result.FAIL,
+            FAIL,
             "Not small under SBA size standards with an active SAM registration, which a federally "
             "funded solicitation requires.",
             CITE_FEDERAL,
         )
     return CheckResult(
         "federal_small",
-        Result.UNKNOWN,
+        UNKNOWN,
         "Not told whether the business is SBA small and active in SAM, the only test for a federally "
         "funded solicitation.",
         CITE_FEDERAL,
@@ -129,20 +131,20 @@ def _federal_small(inputs: ScreeningInputs) -> CheckResult:
 def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
     since = inputs.since
     if since is not None:
-        first_possible = one_year_after(since.earliest)
         certain = one_year_after(since.latest)
         if as_of >= certain:
             return CheckResult(
                 "time_in_county",
-                Result.PASS,
+                PASS,
                 f"In Los Angeles County since {since}: at least one year by {as_of}.",
                 CITE_D1,
             )
+        first_possible = one_year_after(since.earliest)
         if as_of < first_possible:
             when = f"on {certain}" if since.is_exact else f"between {first_possible} and {certain}"
             return CheckResult(
                 "time_in_county",
-                Result.FAIL,
+                FAIL,
                 f"In Los Angeles County since {since}: less than one year on {as_of}. "
                 f"It reaches one year {when}.",
                 CITE_D1,
@@ -150,7 +152,7 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
             )
         return CheckResult(
             "time_in_county",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"In Los Angeles County since {since}: it reaches one year between {first_possible} "
             f"and {certain}.",
             CITE_D1,
@@ -160,20 +162,20 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
         if inputs.years >= TENURE_YEARS:
             return CheckResult(
                 "time_in_county",
-                Result.PASS,
+                PASS,
                 f"In Los Angeles County for {years(inputs.years)}: at least one year.",
                 CITE_D1,
             )
         return CheckResult(
             "time_in_county",
-            Result.FAIL,
+            FAIL,
             f"In Los Angeles County for {years(inputs.years)}: less than the one year required.",
             CITE_D1,
             "Give the date it moved to the County (since=YYYY-MM-DD) to see when it reaches one year.",
         )
     return CheckResult(
         "time_in_county",
-        Result.UNKNOWN,
+        UNKNOWN,
         "Not told how long the principal place of business has been in Los Angeles County "
         "(at least one year is needed).",
         CITE_D1,
@@ -187,13 +189,13 @@ def _employees(inputs: ScreeningInputs, certified: bool) -> CheckResult:
         if certified:
             return CheckResult(
                 "employees",
-                Result.PASS,
+                PASS,
                 "Employees not given; the State checks the count when it certifies.",
                 CITE_SIZE,
             )
         return CheckResult(
             "employees",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"Number of employees not given (the State limit is {EMPLOYEE_LIMIT}, including affiliates).",
             CITE_SIZE,
             "Add employees=N: the average of the last four quarters, including affiliates.",
@@ -201,14 +203,14 @@ def _employees(inputs: ScreeningInputs, certified: bool) -> CheckResult:
     if count <= EMPLOYEE_LIMIT:
         return CheckResult(
             "employees",
-            Result.PASS,
+            PASS,
             f"{number(count)} employees, including affiliates: within the State limit of {EMPLOYEE_LIMIT}.",
             CITE_SIZE,
         )
     if certified:
         return CheckResult(
             "employees",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"{number(count)} employees is over the State limit of {EMPLOYEE_LIMIT}, yet a certification "
             "was reported: it needs review.",
             CITE_SIZE,
@@ -216,7 +218,7 @@ def _employees(inputs: ScreeningInputs, certified: bool) -> CheckResult:
         )
     return CheckResult(
         "employees",
-        Result.FAIL,
+        FAIL,
         f"{number(count)} employees, including affiliates, is over the State limit of {EMPLOYEE_LIMIT}.",
         CITE_SIZE,
     )
@@ -232,7 +234,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if small_manufacturer:
         return CheckResult(
             "revenue",
-            Result.PASS,
+            PASS,
             f"A manufacturer with {EMPLOYEE_LIMIT} or fewer employees has no revenue cap.",
             CITE_REVENUE,
         ), []
@@ -240,7 +242,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
         if certified:
             return CheckResult(
                 "revenue",
-                Result.PASS,
+                PASS,
                 "Revenue not given; the State checks it when it certifies.",
                 CITE_REVENUE,
             ), []
@@ -248,7 +250,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
         limit = f" (the cap is {money(cap.value)} unless it is a manufacturer)" if cap else ""
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"Average yearly gross receipts not given{limit}.",
             CITE_REVENUE,
             "Add revenue=: the average of the last three years' gross receipts, including affiliates "
@@ -258,7 +260,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if cap is None:
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"We have no State revenue cap on file for {as_of}.",
             CITE_REVENUE,
             "Check the State revenue cap that applied on that date.",
@@ -267,7 +269,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if revenue <= cap.value:
         return CheckResult(
             "revenue",
-            Result.PASS,
+            PASS,
             f"Average gross receipts of {money(revenue)}: within the State cap of {money(cap.value)}.",
             CITE_REVENUE,
         ), notes
@@ -276,7 +278,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if later is not None and not later.start_confirmed and revenue <= later.value:
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"{over}, but within the later {money(later.value)} cap, whose start date is not confirmed.",
             CITE_REVENUE,
             "Check on Cal eProcure which State revenue cap applied on that date.",
@@ -284,7 +286,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if manufacturer is None:
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"{over}; that is fine only for a manufacturer with {EMPLOYEE_LIMIT} or fewer employees.",
             CITE_REVENUE,
             "Say whether the business is a manufacturer: manufacturer=yes or no (or give naics=).",
@@ -292,7 +294,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if manufacturer and inputs.employees is None:
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"{over}; a manufacturer is exempt only with {EMPLOYEE_LIMIT} or fewer employees.",
             CITE_REVENUE,
             "Add employees=N, including affiliates.",
@@ -300,12 +302,12 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     if certified:
         return CheckResult(
             "revenue",
-            Result.UNKNOWN,
+            UNKNOWN,
             f"{over}, yet a certification was reported: it needs review.",
             CITE_REVENUE,
             STEP_RECHECK_CERT,
         ), notes
-    return CheckResult("revenue", Result.FAIL, f"{over}.", CITE_REVENUE), notes
+    return CheckResult("revenue", FAIL, f"{over}.", CITE_REVENUE), notes
 
 
 def _cap_notes(revenue: Decimal, cap: DatedValue, as_of: date) -> list[str]:
@@ -327,14 +329,14 @@ def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:
     if inputs.ca_sb is True:
         return CheckResult(
             "certification",
-            Result.PASS,
+            PASS,
             "Certified as a small business by the State of California.",
             CITE_CERT,
         )
     if inputs.other_cert is True:
         return CheckResult(
             "certification",
-            Result.PASS,
+            PASS,
             "Certified as a small business by another agency (it counts when that agency uses the "
             "State's size standards).",
             CITE_CERT,
@@ -342,7 +344,7 @@ def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:
     if size_fails:
         return CheckResult(
             "certification",
-            Result.FAIL,
+            FAIL,
             "No small business certification, and the size above is over the State's limits, so it "
             "can't get one.",
             CITE_CERT,
@@ -359,4 +361,4 @@ def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:
     )
     if not told:
         step += " If already certified, add ca_sb=yes."
-    return CheckResult("certification", Result.UNKNOWN, reason, CITE_CERT, step)
+    return CheckResult("certification", UNKNOWN, reason, CITE_CERT, step)

@@ -19,10 +19,13 @@ from subscribers.eligibility.inputs import ScreeningInputs
 from subscribers.eligibility.location import county_outcome
 from subscribers.eligibility.parameters import PIECE_RATE_BANNED_FROM
 from subscribers.eligibility.verdict import (
+    FAIL,
+    NEEDS_REVIEW,
+    PASS,
+    UNKNOWN,
     CheckResult,
     ProgramVerdict,
     Result,
-    Verdict,
     combine,
     next_steps_for,
 )
@@ -54,25 +57,25 @@ def _makes_goods(inputs: ScreeningInputs, as_of: date) -> Outcome:
     naics = inputs.naics
     manufacturing_code = naics is not None and is_manufacturing_naics(naics)
     if inputs.manufacturer is True:
-        return Result.PASS, "Makes new products from materials.", None
+        return PASS, "Makes new products from materials.", None
     if inputs.manufacturer is False:
         if manufacturing_code:
             return (
-                Result.UNKNOWN,
+                UNKNOWN,
                 f"Said not to be a manufacturer, but NAICS {naics} is a manufacturing code.",
                 "Say which is right: manufacturer=yes or no.",
             )
-        return Result.FAIL, "Does not make goods; the pilot is for manufacturers.", None
+        return FAIL, "Does not make goods; the pilot is for manufacturers.", None
     if manufacturing_code:
-        return Result.PASS, f"NAICS {naics} is a manufacturing code (31-33).", None
+        return PASS, f"NAICS {naics} is a manufacturing code (31-33).", None
     if naics is not None:
         return (
-            Result.UNKNOWN,
+            UNKNOWN,
             f"NAICS {naics} is not a manufacturing code (31-33).",
             "If the business makes goods from materials, add manufacturer=yes.",
         )
     return (
-        Result.UNKNOWN,
+        UNKNOWN,
         "Not told whether the business makes goods.",
         "Add manufacturer=yes or no (or naics=).",
     )
@@ -94,10 +97,10 @@ def _yes_no_rule(
     def evaluate(inputs: ScreeningInputs, as_of: date) -> Outcome:
         value = getattr(inputs, key)
         if value is True:
-            return Result.FAIL, bad, None
+            return FAIL, bad, None
         if value is False:
-            return Result.PASS, good, None
-        return Result.UNKNOWN, unknown, step
+            return PASS, good, None
+        return UNKNOWN, unknown, step
 
     return evaluate
 
@@ -105,23 +108,23 @@ def _yes_no_rule(
 def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
     garment = does_garment_work(inputs)
     if garment is False:
-        return Result.PASS, "No garment work, so no garment registration is needed.", None
+        return PASS, "No garment work, so no garment registration is needed.", None
     if garment is None:
         return (
-            Result.UNKNOWN,
+            UNKNOWN,
             "Not told whether the business does garment work (sewing, cutting, dyeing, finishing, labeling).",
             "Add garment=yes or no.",
         )
     if inputs.garment_registration is True:
-        return Result.PASS, "Garment work with a current Labor Commissioner registration.", None
+        return PASS, "Garment work with a current Labor Commissioner registration.", None
     if inputs.garment_registration is False:
         return (
-            Result.FAIL,
+            FAIL,
             "Garment work without a current Labor Commissioner registration, which the law requires.",
             "Register (or renew) with the Labor Commissioner's garment registration unit.",
         )
     return (
-        Result.UNKNOWN,
+        UNKNOWN,
         "Garment work: not told whether it holds a current Labor Commissioner registration.",
         "Add garment_registration=yes or no.",
     )
@@ -130,30 +133,30 @@ def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
 def _no_piece_rate(inputs: ScreeningInputs, as_of: date) -> Outcome:
     garment = does_garment_work(inputs)
     if garment is False:
-        return Result.PASS, "No garment work, so the garment piece-rate ban does not apply.", None
+        return PASS, "No garment work, so the garment piece-rate ban does not apply.", None
     if garment is None:
         return (
-            Result.UNKNOWN,
+            UNKNOWN,
             "Not told whether the business does garment work, where piece-rate pay is banned.",
             "Add garment=yes or no.",
         )
     if inputs.piece_rate is False:
-        return Result.PASS, "Garment workers are not paid by the piece.", None
+        return PASS, "Garment workers are not paid by the piece.", None
     if inputs.piece_rate is True:
         if as_of >= PIECE_RATE_BANNED_FROM:
             return (
-                Result.FAIL,
+                FAIL,
                 f"Pays garment workers by the piece, which is illegal since {PIECE_RATE_BANNED_FROM}.",
                 "Pay garment workers by the hour (at least minimum wage).",
             )
         return (
-            Result.PASS,
+            PASS,
             f"Pays garment workers by the piece: still legal on {as_of}, but banned from "
             f"{PIECE_RATE_BANNED_FROM}.",
             None,
         )
     return (
-        Result.UNKNOWN,
+        UNKNOWN,
         "Garment work: not told whether workers are paid by the piece (banned since 2022).",
         "Add piece_rate=yes or no.",
     )
@@ -215,7 +218,7 @@ def screen_made_in_la(
             result, reason, step = rule.evaluate(inputs, as_of)
             checks.append(CheckResult(rule.id, result, reason, rule.citation, step))
     if not checks:  # nothing switched on: say so rather than "looks eligible" on no evidence
-        return ProgramVerdict("made_in_la", TITLE, Verdict.NEEDS_REVIEW, (), (), (NOTE_NO_RULES,))
+        return ProgramVerdict("made_in_la", TITLE, NEEDS_REVIEW, (), (), (NOTE_NO_RULES,))
     verdict = combine(checks)
     return ProgramVerdict(
         "made_in_la", TITLE, verdict, tuple(checks), next_steps_for(verdict, checks), (NOTE_PROPOSED,)
