@@ -171,10 +171,7 @@ def _check_email_page(request: Request, web: WebParts, lang: str, email: object)
 
 @page
 async def confirm_page(request: Request) -> Response:
-    web = WebParts.of(request)
-    subscriber_id = _unsign(web, Purpose.CONFIRM, request)
-    person = await _person(subscriber_id)
-    lang = page_language(request, person.language.value if person else None)
+    web, _subscriber_id, person, lang = await _linked_person(request, Purpose.CONFIRM)
     if person is None or person.status not in (Status.PENDING, Status.ACTIVE):
         return _bad_link(request, web, lang)
     if person.status == Status.ACTIVE:
@@ -184,10 +181,7 @@ async def confirm_page(request: Request) -> Response:
 
 @page
 async def submit_confirm(request: Request) -> Response:
-    web = WebParts.of(request)
-    subscriber_id = _unsign(web, Purpose.CONFIRM, request)
-    person = await _person(subscriber_id)
-    lang = page_language(request, person.language.value if person else None)
+    web, subscriber_id, person, lang = await _linked_person(request, Purpose.CONFIRM)
     if (refused := _over_limit(request, web, lang)) is not None:
         return refused
     try:
@@ -229,10 +223,7 @@ def _confirmed_page(request: Request, web: WebParts, lang: str, subscriber_id: i
 
 @page
 async def preferences_page(request: Request) -> Response:
-    web = WebParts.of(request)
-    subscriber_id = _unsign(web, Purpose.MANAGE, request)
-    person = await _person(subscriber_id)
-    lang = page_language(request, person.language.value if person else None)
+    web, _subscriber_id, person, lang = await _linked_person(request, Purpose.MANAGE)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
     values = {"name": person.name, "topics": person.topics, "language": person.language.value}
@@ -250,7 +241,7 @@ async def submit_preferences(request: Request) -> Response:
         form = await read_form(request)
     except UnreadableForm as exc:
         return _unreadable(request, web, lang, exc)
-    person = await _person(subscriber_id)
+    person = await _subscriber(subscriber_id)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
     checked = parse_preferences(form)
@@ -311,10 +302,7 @@ def _preferences_form(
 @page
 async def unsubscribe_page(request: Request) -> Response:
     """The emailed link: a page with a button (GET never unsubscribes: link scanners fetch GETs)."""
-    web = WebParts.of(request)
-    subscriber_id = _unsign(web, Purpose.MANAGE, request)
-    person = await _person(subscriber_id)
-    lang = page_language(request, person.language.value if person else None)
+    web, subscriber_id, _person, lang = await _linked_person(request, Purpose.MANAGE)
     if subscriber_id is None:
         return _bad_link(request, web, lang, manage=True)
     manage = request.path_params["token"]
@@ -420,10 +408,18 @@ def _expired(request: Request) -> bool:
     return bool(getattr(request.state, "token_expired", False))
 
 
-async def _person(subscriber_id: int | None) -> Subscriber | None:
-    if subscriber_id is None:
-        return None
-    return await Subscriber.get_or_none(id=subscriber_id)
+async def _linked_person(
+    request: Request, purpose: Purpose
+) -> tuple[WebParts, int | None, Subscriber | None, str]:
+    """Who an emailed link names (None for a bad link), and the page language: theirs, unless asked."""
+    web = WebParts.of(request)
+    subscriber_id = _unsign(web, purpose, request)
+    person = await _subscriber(subscriber_id)
+    return web, subscriber_id, person, page_language(request, person.language.value if person else None)
+
+
+async def _subscriber(subscriber_id: int | None) -> Subscriber | None:
+    return await Subscriber.get_or_none(id=subscriber_id) if subscriber_id is not None else None
 
 
 def _bad_link(request: Request, web: WebParts, lang: str, *, manage: bool = False) -> Response:
