@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,18 +28,11 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def _routes() -> list[BaseRoute]:
+    from bot.slack import routes as slack_routes
     from bot.web import routes as web_routes
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
-    try:
-        from bot.slack import routes as slack_routes
-    except ImportError:  # the Slack module is optional until it exists
-        pass
-    else:
-        # Before the web routes: Slack's requests are the busiest, so they match first.
-        routes += slack_routes()
-    routes += web_routes()
-    return routes
+    # Slack's requests are the busiest, so they match first.
+    return [Route("/healthz", healthz, methods=["GET"]), *slack_routes(), *web_routes()]
 
 
 def create_app(
@@ -79,24 +72,15 @@ def create_app(
     return app
 
 
-async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list:
-    """Start the parts other modules own (scheduler, Slack socket mode); return their stop functions."""
-    stops = []
-    if run_scheduler:
-        try:
-            from outreach.scheduling import start_scheduler
-        except ImportError:
-            pass
-        else:
-            stops.append(await start_scheduler(runtime))
-    try:
-        from bot.slack import start_slack
-    except ImportError:
-        pass
-    else:
-        stop = await start_slack(runtime)
-        if stop is not None:
-            stops.append(stop)
+async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Callable[[], Awaitable[None]]]:
+    """Start the parts other modules own (scheduler, Slack); return their stop functions."""
+    from bot.slack import start_slack
+    from outreach.scheduling import start_scheduler
+
+    stops = [await start_scheduler(runtime)] if run_scheduler else []
+    stop_slack = await start_slack(runtime)
+    if stop_slack is not None:
+        stops.append(stop_slack)
     return stops
 
 

@@ -54,11 +54,9 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        stops = []
-        with contextlib.suppress(ImportError):
-            from outreach.scheduling import start_scheduler
+        from outreach.scheduling import start_scheduler
 
-            stops.append(await start_scheduler(runtime))
+        stops = [await start_scheduler(runtime)]
         click.echo(f"sender {runtime.sender.worker_id} running; Ctrl-C to stop")
         try:
             await runtime.sender.run(stop)
