@@ -126,7 +126,7 @@ class Migration(migrations.Migration):
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('clicked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'delivery', 'app': 'models', 'unique_together': (('campaign', 'subscriber'),), 'indexes': [Index(fields=['state', 'priority', 'next_attempt_at']), Index(fields=['subscriber_id']), Index(fields=['campaign_id', 'state', 'next_attempt_at'])], 'pk_attr': 'id'},
+            options={'table': 'delivery', 'app': 'models', 'unique_together': (('campaign', 'subscriber'),), 'indexes': [Index(fields=['subscriber_id']), Index(fields=['campaign_id', 'state', 'next_attempt_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -126,9 +126,9 @@ _SOFT_BREAK = b"=\r\n"
 def _qp_value(value: str) -> bytes:
     """`_qp` for a one-line personal value (no line breaks: see `one_line`), the common short case fast."""
     encoded = binascii.b2a_qp(value.encode("utf-8"), quotetabs=False, istext=True, header=False)
-    if len(encoded) > 75:
-        return _qp(value)
-    return b"=2E" + encoded[1:] if encoded.startswith(b".") else encoded
+    if len(encoded) > 75 or encoded.startswith(b"."):
+        return _qp(value)  # long, or a leading dot to write as "=2E" (which makes it longer)
+    return encoded
 
 
 def encoded_words(value: str) -> str:

@@ -168,9 +168,10 @@ class SmtpTransport:
     """At most SMTP_POOL_SIZE sessions, opened when first needed, reused, and recycled.
 
     Each session sends one message at a time, pipelined (see outreach.smtp), so `concurrency`
-    is the pool size. A session is closed after RECYCLE_AFTER messages (some relays count per
-    connection) or IDLE_SECONDS without use (servers drop idle connections, and the next message
-    would otherwise fail on a dead socket).
+    is the pool size. A caller that says which message it sends next (`then`) gets the same session
+    for it, its envelope already on the way. A session is closed after RECYCLE_AFTER messages (some
+    relays count per connection) or IDLE_SECONDS without use (servers drop idle connections, and
+    the next message would otherwise fail on a dead socket).
     """
 
     RECYCLE_AFTER = 500
@@ -187,7 +188,6 @@ class SmtpTransport:
         self._watchdog: asyncio.TimerHandle | None = None
         self._slots = asyncio.Semaphore(settings.smtp_pool_size)
         self.connections_opened = 0
-        self._sender = settings.mail_from_address.addr_spec
 
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -266,6 +266,7 @@ class SmtpTransport:
         client = self._new_client()
         try:
             await client.connect()
+            session = await SmtpSession.start(client, message_timeout=self.settings.smtp_timeout_seconds)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             with contextlib.suppress(Exception):
                 client.close()
@@ -274,7 +275,7 @@ class SmtpTransport:
                 result = SendResult(Outcome.CONFIG, result.reply)
             return SendResult(result.outcome, result.reply, unavailable=result.outcome is Outcome.TEMPORARY)
         self.connections_opened += 1
-        return await SmtpSession.start(client, message_timeout=self.settings.smtp_timeout_seconds)
+        return session
 
     def _watch(self) -> None:
         """Expire sessions the server hasn't answered within SMTP_TIMEOUT_SECONDS; re-arms itself

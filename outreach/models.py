@@ -102,7 +102,6 @@ class Delivery(Model):
         table = "delivery"
         unique_together = (("campaign", "subscriber"),)
         indexes = (
-            Index(fields=("state", "priority", "next_attempt_at")),
             Index(fields=("subscriber_id",)),
             # Per-campaign counts, "is it finished?", and the sender's claim (due rows of one campaign
             # in one state, oldest first) as an index range scan instead of a sort.

@@ -6,14 +6,15 @@ home-made protocol. On SQLite (one process) the same statement runs without the 
 which SQLite doesn't have and doesn't need.
 
 A claim is a lease: it sets `lease_until`, and a row left `sending` by a process that died becomes
-due again once that moment passes (a live process renews the leases of what it still holds). Claims go one
-campaign (or the transactional lane) and one state at a time, so each is a range scan of the
-(campaign_id, state, next_attempt_at) index that stops after `limit` rows: a paused campaign's
-200,000 queued rows are never even looked at.
+due again once that moment passes (a live process renews the leases of what it still holds).
+Claims go one campaign (or the transactional lane) and one state at a time, so each is a range
+scan of the (campaign_id, state, next_attempt_at) index that stops after `limit` rows: a paused
+campaign's 200,000 queued rows are never even looked at.
 
-Results are recorded in batches (`record_results`): one transaction, one `executemany` per kind of
-outcome, each row guarded by `claimed_by` so a process whose lease was taken over can't overwrite
-what the new owner recorded.
+Results are recorded in batches (`record_results`): a group of sent messages is one `UPDATE`
+(one commit), anything else one transaction with an `executemany` per kind of outcome. Each row is
+guarded by `claimed_by`, so a process whose lease was taken over can't overwrite what the new
+owner recorded.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -79,7 +80,9 @@ WATCH_SECONDS = 0.5  # how often a pass re-reads campaign statuses (pause latenc
 TALLY_SECONDS = 60.0  # how often a campaign's sent/failed counts are re-read (other processes' work)
 MAX_BACKOFF_SECONDS = 6 * 3600
 MAX_CONFIG_BACKOFF_SECONDS = 300
+MAX_HOLD_SECONDS = 60  # during an outage, look again at least this often
 SENDING = CampaignStatus.SENDING.value
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 GROUP_COMMIT_SECONDS = 0.001  # how long the recorder waits for every worker's outcome to be in
 
 
@@ -118,6 +121,8 @@ class Sender:
         self._tallies: dict[int, _Tally] = {}
         self._config_backoff = 0.0
         self._config_reply = ""
+        self._outage = 0  # consecutive passes that found the mail server unreachable
+        self._hold_until = 0.0  # (monotonic) during an outage: don't claim again before this
 
     def wake(self) -> None:
         """Ask the sender to look for work now (a confirmation was just queued)."""
@@ -144,6 +149,8 @@ class Sender:
 
     async def send_due(self, stop: asyncio.Event | None = None) -> int:
         """Send one batch of due deliveries; returns how many were handled."""
+        if time.monotonic() < self._hold_until:
+            return 0  # the mail server was unreachable a moment ago: don't churn through the queue
         now = self.clock()
         items, reservation = await self._claim(now)
         if not items:
@@ -230,6 +237,7 @@ class Sender:
     ) -> DeliveryUpdate:
         if result.outcome is Outcome.SENT:
             self._config_backoff = 0.0
+            self._outage = 0
             return DeliveryUpdate(item.id, DeliveryState.SENT, result.reply, message_id, at=now)
         if result.outcome is Outcome.PERMANENT:
             return DeliveryUpdate(
@@ -266,11 +274,17 @@ class Sender:
         ceiling = min(self.settings.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
         return random.uniform(ceiling / 2, ceiling)
 
+    def on_outage(self) -> None:
+        """The mail server can't be reached: hold off claiming for a backoff (doubling, with jitter)."""
+        self._outage += 1
+        self._hold_until = time.monotonic() + min(self.backoff_seconds(self._outage), MAX_HOLD_SECONDS)
+
     async def on_config_problem(self, reply: str) -> None:
         """Pause every sending campaign with the reason; say it once in the log, not per message."""
         self._config_backoff = min(
             max(self._config_backoff * 2, self.settings.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
         )
+        reply = _ADDRESS.sub("<address>", reply)  # "554 5.7.1 <someone@…>: Relay access denied"
         if reply != self._config_reply:
             self._config_reply = reply
             log.error("the mail server refused our configuration; campaigns paused: %s", reply)
@@ -366,14 +380,14 @@ class _Pass:
         # built before the current message goes, so its envelope can travel with this content.
         sender = self.sender
         previous: asyncio.Future[None] | None = None
+        announced: OutgoingMessage | None = None  # the next message, its envelope maybe on its way
         current = await self._next()
         try:
             while current is not None:
                 item, message = current
                 following = await self._next() if not self._stopping() else None
-                result = await sender.transport.send(
-                    message, ready=previous, then=following[1] if following else None
-                )
+                announced = following[1] if following else None  # withdrawn in `finally` if never sent
+                result = await sender.transport.send(message, ready=previous, then=announced)
                 update = sender.outcome(item, result, message.message_id, sender.clock())
                 if result.outcome is Outcome.CONFIG and self.halt is None:
                     self.halt = result
@@ -382,6 +396,7 @@ class _Pass:
                     await sender.on_config_problem(result.reply)
                 elif result.unavailable and self.halt is None:
                     self.halt = result
+                    sender.on_outage()
                 if result.outcome is Outcome.SENT:
                     previous = self._record(update, wait=True)
                     previous.add_done_callback(lambda _f, done=item.id: self.in_flight.discard(done))
@@ -395,6 +410,8 @@ class _Pass:
                     following = None
                 current = following
         finally:
+            if announced is not None:  # the pass failed between announcing a message and sending it
+                sender.transport.withdraw(announced)
             self.workers -= 1
             self.flush.set()  # the recorder may stop waiting for this worker
             if previous is not None:

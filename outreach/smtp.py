@@ -8,9 +8,12 @@ round trips and a pool of eight connections tops out near 1,000 messages a secon
 
 Once the session is ready, this module takes its transport over and sends each message the way
 RFC 2920 allows when the server offers PIPELINING: MAIL, RCPT and DATA in one write, the content
-once DATA is answered with 354. Two round trips a message instead of four. Without PIPELINING it
-sends the same commands one at a time. Only this module writes to the socket after that, and it
-refuses control characters and angle brackets in the envelope addresses (command injection).
+once DATA is answered with 354, and (when the caller says what comes next) the next message's
+MAIL, RCPT and DATA in the same write as this content: one write and one round trip a message
+instead of four. Without PIPELINING it sends the same commands one at a time. Only this module
+writes to the socket after that, and it refuses control characters and angle brackets in the
+envelope addresses (command injection). Timeouts are deadlines the transport's watchdog checks
+(see `SmtpSession.expire`), not a timer per command.
 """
 
 from __future__ import annotations

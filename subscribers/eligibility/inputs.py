@@ -357,20 +357,22 @@ def parse_money(text: str, key: str) -> Decimal:
 def parse_since(text: str, key: str = "since") -> PartialDate:
     """A year, year-month or full date: 2019, 2019-03, 2019-03-15 (/ or . also work)."""
     match = _DATE.match(text.strip())
-    problem = f"{key} {text!r} is not a date (2019, 2019-03 or 2019-03-15)"
-    if match is None:
-        raise _one(problem)
-    year = int(match[1])
-    month = int(match[2]) if match[2] else None
-    day = int(match[3]) if match[3] else None
-    if not 1850 <= year <= 2200 or (month is not None and not 1 <= month <= 12):
-        raise _one(problem)
-    if day is not None:
-        try:
-            date(year, month or 1, day)
-        except ValueError:
-            raise _one(problem) from None
-    return PartialDate(year, month, day)
+    if match is not None:
+        year = int(match[1])
+        month = int(match[2]) if match[2] else None
+        day = int(match[3]) if match[3] else None
+        if 1850 <= year <= 2200 and (month is None or 1 <= month <= 12):
+            if day is None or _is_date(year, month or 1, day):
+                return PartialDate(year, month, day)
+    raise _one(f"{key} {text!r} is not a date (2019, 2019-03 or 2019-03-15)")
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_as_of(text: str) -> date:

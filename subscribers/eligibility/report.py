@@ -27,9 +27,9 @@ def render_program_text(program: ProgramVerdict) -> str:
     lines = [f"{program.title}: {program.verdict.words}"]
     lines += [f"{SYMBOLS[check.result]} {check.reason} [{check.citation}]" for check in program.checks]
     if program.next_steps:
-        lines.append("Next steps:")
-        lines += [f"• {step}" for step in program.next_steps]
-    lines += [f"Note: {note}" for note in program.notes]
+        lines.append("Next steps:\n• " + "\n• ".join(program.next_steps))
+    if program.notes:
+        lines.append("Note: " + "\nNote: ".join(program.notes))
     return "\n".join(lines)
 
 

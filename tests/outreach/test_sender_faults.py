@@ -134,15 +134,19 @@ async def test_a_server_that_is_down_defers_everything_then_delivers_once_it_is_
     db: str, smtp_settings: Settings
 ) -> None:
     server = MailServer()  # not started yet: connections are refused
-    settings = smtp_settings.model_copy(update={"smtp_host": server.host, "smtp_port": server.port})
+    settings = smtp_settings.model_copy(
+        update={"smtp_host": server.host, "smtp_port": server.port, "send_batch_size": 8}
+    )
     campaign, everyone = await campaign_to(settings, 12)
     sender = make_sender(settings)
     try:
-        assert await sender.send_due() == 12
-        rows = await Delivery.filter(campaign_id=campaign.id)
-        assert {(row.state, row.attempts) for row in rows} == {(DeliveryState.DEFERRED, 1)}
-        assert all("connection problem" in row.last_reply for row in rows)
-        assert await sender.send_due() == 0  # nothing is due until the backoff passes
+        assert await sender.send_due() == 8
+        deferred = await Delivery.filter(campaign_id=campaign.id, state=DeliveryState.DEFERRED)
+        assert {row.attempts for row in deferred} == {1} and len(deferred) == 8
+        assert all("connection problem" in row.last_reply for row in deferred)
+        # The other 4 are still queued, but the sender holds off instead of trying them at once.
+        assert await sender.send_due() == 0
+        assert await Delivery.filter(campaign_id=campaign.id, state=DeliveryState.QUEUED).count() == 4
         with server:
             await send_until_settled(sender)
             exactly_once(server, everyone)
@@ -343,3 +347,25 @@ async def test_faults_on_a_pipelining_server(
     exactly_once(pipelining_server, everyone - {"p3@example.com"})
     failed = await Delivery.get(campaign_id=campaign.id, address="p3@example.com")
     assert failed.state == DeliveryState.FAILED
+
+
+async def test_relay_access_denied_pauses_instead_of_bouncing_the_list(
+    db: str, smtp_settings: Settings, mail_server: MailServer
+) -> None:
+    """A relay that won't take mail for other domains refuses every recipient with a 5xx; that is
+    our configuration, not the people: nobody is bounced, and the reason names no address."""
+    campaign, everyone = await campaign_to(smtp_settings, 5)
+    for address in everyone:
+        mail_server.handler.faults.refuse[address] = f"554 5.7.1 <{address}>: Relay access denied"
+    sender = make_sender(smtp_settings)
+    try:
+        await sender.send_due()
+    finally:
+        await sender.transport.close()
+    paused = await Campaign.get(id=campaign.id)
+    assert paused.status == CampaignStatus.PAUSED
+    assert "Relay access denied" in paused.paused_reason and "@" not in paused.paused_reason
+    assert await Subscriber.filter(status=Status.BOUNCED).count() == 0
+    assert await Suppression.all().count() == 0
+    assert await Delivery.filter(campaign_id=campaign.id, state=DeliveryState.FAILED).count() == 0
+    assert {row.attempts for row in await Delivery.filter(campaign_id=campaign.id)} == {0}
