@@ -361,9 +361,9 @@ def parse_since(text: str, key: str = "since") -> PartialDate:
         year = int(match[1])
         month = int(match[2]) if match[2] else None
         day = int(match[3]) if match[3] else None
-        if 1850 <= year <= 2200 and (month is None or 1 <= month <= 12):
-            if day is None or _is_date(year, month or 1, day):
-                return PartialDate(year, month, day)
+        month_ok = month is None or 1 <= month <= 12
+        if 1850 <= year <= 2200 and month_ok and (day is None or _is_date(year, month or 1, day)):
+            return PartialDate(year, month, day)
     raise _one(f"{key} {text!r} is not a date (2019, 2019-03 or 2019-03-15)")
 
 
