@@ -9,6 +9,8 @@ CENT = Decimal("0.01")
 
 def money(amount: Decimal) -> str:
     """$4,100,000 for whole dollars, $4,100,000.50 otherwise."""
+    if amount == amount.to_integral_value():  # most amounts: no need to round to cents first
+        return f"${amount:,.0f}"
     cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if cents == cents.to_integral_value():
         return f"${cents:,.0f}"

@@ -183,7 +183,7 @@ def _quote_token(token: str) -> str:
 # ---- typed values ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, like the results in verdict.py: built once per screening
 class PartialDate:
     """A date given as a year, a month or a day; `earliest` and `latest` bound what it means."""
 
@@ -217,7 +217,7 @@ class PartialDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
 
-@dataclass(slots=True)  # not frozen, like the results in verdict.py: built once per screening
+@dataclass(slots=True)  # not frozen either
 class ScreeningInputs:
     """What we know about a business. None means "not told", which never fails a check."""
 
