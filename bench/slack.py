@@ -1,14 +1,17 @@
-"""Signed `/madeinla eligible ...` commands through the real HTTP server, next to two baselines.
+"""Signed `/madeinla eligible ...` commands through the real HTTP server, next to three baselines.
 
     .venv/bin/python bench/slack.py [--clients 50] [--seconds 4] [--sequential 1000] [--rounds 5]
 
-Three uvicorn subprocesses with the same options, measured one after another in each round:
+Four uvicorn subprocesses with the same options, measured one after another in each round:
 
 - `real`: the service as `madeinla serve` builds it (`bot.app.create_app`: SQLite in a temporary
   folder, background sender, scheduler) with Slack configured; Bolt verifies each signature and
   the listener answers with the screener's verdict from the ack.
 - `bolt`: a minimal Bolt app with the same Bolt settings (`process_before_response=True`, a client
   pointed at the same fake Web API, served by Bolt's own Starlette adapter) whose listener only acks.
+- `text`: the same minimal Bolt app acking, every time, with the real app's reply to a typical
+  command (2.2 KB): the plumbing and the reply's size without the screening, so `real / text`
+  is what the screening itself costs and `text / bolt` what sending a full explanation costs.
 - `bare`: a Starlette endpoint that reads the form body and answers a small JSON reply.
 
 Every command differs (ZIP, start year and head count vary) and is signed as Slack signs it, so
@@ -17,9 +20,10 @@ is a small asyncio client in this process, the servers are separate processes (t
 2 cores). A fake Slack Web API on loopback answers the one `auth.test` Bolt makes.
 
 Printed: requests/s per server (median of the rounds), the ratios (median of each round's ratio:
-the servers run seconds apart, so a busy neighbour on the machine hits all three alike), latency
-percentiles at N connections, the median latency of one request at a time, and what the
-eligibility reply alone costs per command, measured in this process.
+the servers run seconds apart, so a busy neighbour on the machine hits all of them alike), latency
+percentiles at N connections, the median latency of one request at a time, each server's CPU time
+per request (from /proc: what a busy neighbour changes least), and what the eligibility reply
+alone costs per command, measured in this process.
 """
 
 from __future__ import annotations
@@ -74,9 +78,12 @@ bolt = AsyncApp(
 )
 
 
+REPLY = os.environ.get("BENCH_FIXED_REPLY", "ok")
+
+
 @bolt.command("/madeinla")
 async def only_ack(ack):
-    await ack(text="ok", response_type="ephemeral")
+    await ack(text=REPLY, response_type="ephemeral")
 
 
 handler = AsyncSlackRequestHandler(bolt)
@@ -104,7 +111,12 @@ app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
 """
 
 # What a correct answer contains, per server: a 200 alone would also pass a polite error.
-EXPECTED = {"real": b"Eligibility screening", "bolt": b'"ok"', "bare": b'"ok '}
+EXPECTED = {
+    "real": b"Eligibility screening",
+    "bolt": b'"ok"',
+    "text": b"Eligibility screening",
+    "bare": b'"ok ',
+}
 LA_ZIPS = ("90021", "90058", "90011", "90023", "90033", "90040", "91331", "90255", "91706", "90813")
 
 
@@ -185,6 +197,12 @@ class Run:
     ok: int = 0
     failed: int = 0
     first_failure: bytes = b""
+    cpu: float = 0.0  # seconds of the server's CPU while counting
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Microseconds of server CPU per answered request: what a busy neighbour changes least."""
+        return self.cpu / self.ok * 1e6 if self.ok else float("nan")
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -217,7 +235,18 @@ async def client(port: int, requests: list[bytes], offset: int, run: Run, expect
         await writer.wait_closed()
 
 
-async def measure(port: int, requests: list[bytes], expected: bytes, clients: int, seconds: float) -> Run:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    pid: int, port: int, requests: list[bytes], expected: bytes, clients: int, seconds: float
+) -> Run:
     warm = Run()  # a second of warm-up: connections, Bolt's auth.test, the first database pages
     deadline = time.perf_counter() + 1.0
     await asyncio.gather(*(client(port, requests, i * 97, warm, expected, deadline) for i in range(clients)))
@@ -226,10 +255,12 @@ async def measure(port: int, requests: list[bytes], expected: bytes, clients: in
             f"the server answered wrongly during warm-up:\n{warm.first_failure.decode(errors='replace')}"
         )
     run = Run()
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*(client(port, requests, i * 131, run, expected, deadline) for i in range(clients)))
     run.rate = run.ok / (time.perf_counter() - started)
+    run.cpu = cpu_seconds(pid) - cpu_before
     return run
 
 
@@ -280,12 +311,24 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def command_texts(bodies: list[bytes]) -> list[str]:
+    return [urllib.parse.parse_qs(body.decode())["text"][0].removeprefix("eligible ") for body in bodies]
+
+
+def typical_reply(bodies: list[bytes]) -> str:
+    """The real app's reply to the first command (all replies are within a few percent of its size)."""
+    sys.path.insert(0, str(ROOT))
+    from bot.slack.commands import eligibility_reply, pilot_today
+
+    return eligibility_reply(command_texts(bodies)[0], pilot_today()).text
+
+
 def reply_cost_microseconds(bodies: list[bytes], count: int = 3000) -> float:
     """What the listener itself adds per command (screen + render + escape), in this process."""
     sys.path.insert(0, str(ROOT))
     from bot.slack.commands import eligibility_reply, pilot_today
 
-    texts = [urllib.parse.parse_qs(body.decode())["text"][0].removeprefix("eligible ") for body in bodies]
+    texts = command_texts(bodies)
     today = pilot_today()
     timings = []
     for _ in range(5):
@@ -308,7 +351,7 @@ def main() -> None:
 
     fake, api_url = start_fake_slack()
     bodies = command_bodies(2000)
-    names = ("real", "bolt", "bare")
+    names = ("real", "bolt", "text", "bare")
     loaded: dict[str, list[Run]] = {name: [] for name in names}
     sequential: dict[str, list[Run]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="madeinla-bench-slack-") as tmp:
@@ -330,16 +373,21 @@ def main() -> None:
             f"{args.clients} connections, {args.seconds:.0f} s per server, {args.rounds} rounds, "
             f"{os.cpu_count()} CPUs (shared: compare the ratios, not the absolute rates)"
         )
+        # `text` is the minimal Bolt app answering, every time, what `real` answers to a typical
+        # command: same plumbing, same reply size, no screening. real / text is the screening alone.
+        fixed = {"text": {"BENCH_FIXED_REPLY": typical_reply(bodies)}}
         servers = {
-            name: start_server(name, code, env, work)
-            for name, code in zip(names, (REAL_APP, BOLT_APP, BARE_APP), strict=True)
+            name: start_server(name, code, env | fixed.get(name, {}), work)
+            for name, code in zip(names, (REAL_APP, BOLT_APP, BOLT_APP, BARE_APP), strict=True)
         }
         try:
             for round_number in range(1, args.rounds + 1):
                 for name in names:
                     process, port = servers[name]
                     requests = signed_requests(port, bodies)
-                    run = asyncio.run(measure(port, requests, EXPECTED[name], args.clients, args.seconds))
+                    run = asyncio.run(
+                        measure(process.pid, port, requests, EXPECTED[name], args.clients, args.seconds)
+                    )
                     one = asyncio.run(measure_sequential(port, requests, EXPECTED[name], args.sequential))
                     for result in (run, one):
                         if result.failed:
@@ -349,7 +397,8 @@ def main() -> None:
                     sequential[name].append(one)
                     print(
                         f"  round {round_number} {name:<4} {run.rate:7.0f} req/s  "
-                        f"p99 {run.percentile(99):5.1f} ms  one at a time p50 {one.percentile(50):5.2f} ms"
+                        f"p99 {run.percentile(99):5.1f} ms  one at a time p50 {one.percentile(50):5.2f} ms  "
+                        f"server CPU {run.cpu_per_request:4.0f} µs/req"
                     )
         finally:
             for process, _ in servers.values():
@@ -362,6 +411,7 @@ def main() -> None:
     labels = {
         "real": "real app, /madeinla eligible",
         "bolt": "minimal Bolt app (ack only)",
+        "text": "minimal Bolt app, fixed reply",
         "bare": "bare Starlette endpoint",
     }
     for name in names:
@@ -381,11 +431,19 @@ def main() -> None:
     print()
     per_request = {name: 1e6 / rates[name] for name in names}
     print(
-        f"server time per request: bare {per_request['bare']:.0f} µs, Bolt {per_request['bolt']:.0f} µs, "
+        f"wall time per request: bare {per_request['bare']:.0f} µs, Bolt {per_request['bolt']:.0f} µs, "
         f"real {per_request['real']:.0f} µs; the eligibility reply alone (in-process) "
         f"{reply_cost_microseconds(bodies):.0f} µs"
     )
+    cpu = {name: statistics.median(run.cpu_per_request for run in loaded[name]) for name in names}
+    print(
+        "server CPU per request (median): "
+        + ", ".join(f"{name} {cpu[name]:.0f} µs" for name in names)
+        + f" -> Bolt / real {cpu['bolt'] / cpu['real']:.0%}"
+    )
     print(f"real / minimal Bolt:   {versus_bolt:.0%}  (median of the rounds' ratios)")
+    print(f"fixed reply / minimal Bolt: {ratio('text', 'bolt'):.0%}  (the same reply, no screening)")
+    print(f"real / fixed reply:    {ratio('real', 'text'):.0%}  (the screening alone)")
     print(f"real / bare Starlette: {ratio('real', 'bare'):.0%}")
     print(f"Bolt / bare Starlette: {ratio('bolt', 'bare'):.0%}")
     real = Run(latencies=[latency for run in loaded["real"] for latency in run.latencies])

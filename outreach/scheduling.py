@@ -91,11 +91,17 @@ def grace_period(settings: Settings) -> dt.timedelta:
 
 
 class Leadership:
-    """Whether this process runs the scheduler. PostgreSQL: holds the advisory lock. SQLite: yes."""
+    """Whether this process runs a job only one process may run at a time (the campaign scheduler,
+    the Slack digest). PostgreSQL: holds a session advisory lock on `key`, which goes with the
+    connection if the process dies. SQLite: yes (one process per database)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self, database_url: str, *, key: int = SCHEDULER_LOCK_KEY, job: str = "the campaign scheduler"
+    ) -> None:
         self._dsn = _asyncpg_dsn(database_url)
         self._conn: asyncpg.Connection | None = None
+        self.key = key
+        self.job = job
 
     @property
     def is_leader(self) -> bool:
@@ -110,7 +116,7 @@ class Leadership:
                 async with asyncio.timeout(10):
                     await self._conn.fetchval("SELECT 1")
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.warning("lost the scheduler lock: its database connection failed")
+                log.warning("lost the lock for %s: its database connection failed", self.job)
                 await self._close()
             else:
                 return True
@@ -118,23 +124,23 @@ class Leadership:
             async with asyncio.timeout(10):
                 conn = await asyncpg.connect(self._dsn)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            log.warning("could not reach the database for the scheduler lock: %s", type(exc).__name__)
+            log.warning("could not reach the database for the lock for %s: %s", self.job, type(exc).__name__)
             return False
         try:
-            got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", SCHEDULER_LOCK_KEY)
+            got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             got = False
         if not got:
             await conn.close()
             return False
         self._conn = conn
-        log.info("this process now runs the campaign scheduler")
+        log.info("this process now runs %s", self.job)
         return True
 
     async def release(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                await self._conn.execute("SELECT pg_advisory_unlock($1)", SCHEDULER_LOCK_KEY)
+                await self._conn.execute("SELECT pg_advisory_unlock($1)", self.key)
             await self._close()
 
     async def _close(self) -> None:

@@ -24,8 +24,9 @@ from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
 from bot.slack.app import build_slack_app
-from bot.slack.digest import Notifier
+from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
 from outreach import notices
+from outreach.scheduling import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ async def start_slack(runtime: Runtime) -> Stop | None:
         stops.append(stop_socket_mode)
 
     if settings.slack_notify_channel:
-        notifier = Notifier(bolt.client, settings.slack_notify_channel)
+        leadership = Leadership(settings.database_url, key=DIGEST_LOCK_KEY, job="the daily Slack digest")
+        notifier = Notifier(bolt.client, settings.slack_notify_channel, leadership=leadership)
         runtime.extras["slack_notifier"] = notifier
         forget = notices.subscribe(notifier.on_notice)
         notifier.start()

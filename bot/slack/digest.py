@@ -4,7 +4,9 @@ Notices arrive from `outreach.notices` while a campaign is being started or paus
 only queues them, and one task posts them in order, so a slow or broken Slack never holds up a
 campaign. The digest counts new sign-ups by role and lists the day's campaign activity: numbers
 and campaign ids only, never names or addresses (the channel is wider than the staff list).
-Failures are logged, never raised.
+Failures are logged, never raised. With several `madeinla serve` processes on PostgreSQL, only the
+one holding the digest's advisory lock posts it (`outreach.scheduling.Leadership`), so the channel
+gets one digest a day, and another process takes over if that one stops.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from bot.slack.mrkdwn import escape
 from bot.slack.status import ROLE_NAMES
 from outreach.models import Campaign, CampaignStatus
 from outreach.notices import CampaignNotice
+from outreach.scheduling import Leadership
 from subscribers.models import Status, Subscriber
 
 log = logging.getLogger(__name__)
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 DIGEST_AT = dt.time(8, 0)  # Los Angeles time, before the working day
+DIGEST_LOCK_KEY = 0x4D4C415302  # pg_try_advisory_lock key ("MLAS" + 2; the scheduler's is + 1)
 MAX_QUEUED_NOTICES = 200
 SHOWN = 10
 
@@ -95,8 +99,10 @@ class Notifier:
         clock: Clock = utcnow,
         sleep: Sleep = asyncio.sleep,
         digest_at: dt.time = DIGEST_AT,
+        leadership: Leadership | None = None,
     ) -> None:
         self.client = client
+        self.leadership = leadership  # None: this process is the only one posting
         self.channel = channel
         self.clock = clock
         self.sleep = sleep
@@ -118,6 +124,8 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self.leadership is not None:
+            await self.leadership.release()
 
     async def on_notice(self, notice: CampaignNotice) -> None:
         """The `outreach.notices` listener: queue and return at once."""
@@ -147,7 +155,8 @@ class Notifier:
         while True:
             due = next_digest_time(self.clock(), self.digest_at)
             await self.sleep(max(0.0, (due - self.clock()).total_seconds()))
-            await self.post_digest()
+            if self.leadership is None or await self.leadership.hold():
+                await self.post_digest()
 
     async def post(self, text: str) -> bool:
         try:

@@ -11,8 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
 from bot.settings import Settings
-from bot.slack.digest import Notifier, digest_text, next_digest_time
+from bot.slack.digest import DIGEST_LOCK_KEY, Notifier, digest_text, next_digest_time
 from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.scheduling import Leadership
 from subscribers.models import Role, Status, Subscriber
 from tests.slack.conftest import STAFF, SignedSlack
 from tests.slack.fakeslack import BOT_TOKEN, FakeSlack
@@ -147,3 +148,54 @@ async def test_notice_when_slack_is_down_does_not_stop_the_pause(
         await campaign.refresh_from_db()
     assert text.startswith("Paused")
     assert campaign.status == CampaignStatus.PAUSED
+
+
+async def _one_day_of(notifier: Notifier) -> None:
+    """Run the daily loop until its first digest attempt is done, then stop it."""
+    attempts = 0
+    attempted = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:  # the first digest attempt is over: park until cancelled
+            attempted.set()
+            await asyncio.Event().wait()
+
+    notifier.sleep = sleep
+    task = asyncio.create_task(notifier.run_daily())
+    try:
+        await asyncio.wait_for(attempted.wait(), 10)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.postgres
+async def test_several_processes_post_one_digest_and_another_takes_over(db, fake_slack: FakeSlack):
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
+    await Campaign.create(kind=CampaignKind.PILOT_UPDATE, template="t", status=CampaignStatus.PAUSED)
+    first, second = (
+        Notifier(client, "CNOTIFY", leadership=Leadership(db, key=DIGEST_LOCK_KEY, job="the digest"))
+        for _ in range(2)
+    )
+    try:
+        await _one_day_of(first)
+        await _one_day_of(second)  # same day, another process: it must not post again
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1
+        await first.stop()  # the posting process goes away: the next day, the other one posts
+        await _one_day_of(second)
+        assert len(fake_slack.calls_to("chat.postMessage")) == 2
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_on_sqlite_the_one_process_posts_the_digest(db, fake_slack: FakeSlack):
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
+    await Campaign.create(kind=CampaignKind.PILOT_UPDATE, template="t", status=CampaignStatus.PAUSED)
+    notifier = Notifier(client, "CNOTIFY", leadership=Leadership(db, key=DIGEST_LOCK_KEY, job="the digest"))
+    await _one_day_of(notifier)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    await notifier.stop()
