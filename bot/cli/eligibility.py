@@ -71,6 +71,7 @@ def check(pairs: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
 
 @click.command(
     epilog=_keys_help(PREFERENCE_KEYS)
+    + "\n\nRates are percents: 5% or 5; write 0.5% for half a percent (a bare 0.5 is refused as unclear)."
     + "\n\n\b\nExamples:\n  madeinla preference lowest=100000 bid=112000"
     + "\n  madeinla preference lowest=2000000 bid=2160000 --json"
     + "\n  madeinla preference purchase=non_agreement amount=4500",

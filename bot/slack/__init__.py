@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import urllib.parse
 from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
@@ -23,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
-from bot.slack.app import build_slack_app
+from bot.slack.app import Deliveries, build_slack_app
 from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
 from outreach import notices
 from outreach.scheduling import Leadership
@@ -35,6 +36,7 @@ __all__ = ["routes", "start_slack"]
 # Slack's payloads are a few kilobytes; a modal submission stays well under this.
 MAX_BODY_BYTES = 256 * 1024
 NOT_CONFIGURED = "Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN"
+REFUSED = "refused a request to /slack/events: bad or missing signature, or a stale timestamp"
 
 Stop = Callable[[], Awaitable[None]]
 
@@ -52,6 +54,14 @@ async def slack_events(request: Request) -> Response:
     body = await _read_body(request)
     if body is None:
         return JSONResponse({"error": "request body too large"}, status_code=413)
+    # slack_sdk's verifier runs int() on the timestamp inside Bolt, so `abc` or `1e9` would raise
+    # there and become our apology with a 200. Slack always sends whole seconds and a signature;
+    # Bolt itself answers Slack's certificate check (ssl_check=1, which runs nothing).
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signed = timestamp.isascii() and timestamp.isdigit() and bool(request.headers.get("x-slack-signature"))
+    if not signed and not _is_ssl_check(body):
+        log.info(REFUSED)
+        return JSONResponse({"error": "invalid request"}, status_code=401)
     # Undecodable bytes become U+FFFD, which then fails the signature check (401), not a 500.
     bolt_request = AsyncBoltRequest(
         body=body.decode("utf-8", errors="replace"),
@@ -60,8 +70,12 @@ async def slack_events(request: Request) -> Response:
     )
     answer = await bolt.async_dispatch(bolt_request)
     if answer.status == 401:
-        log.info("refused a request to /slack/events: bad or missing signature, or a stale timestamp")
+        log.info(REFUSED)
     return Response(answer.body, status_code=answer.status, headers=answer.first_headers_without_set_cookie())
+
+
+def _is_ssl_check(body: bytes) -> bool:
+    return urllib.parse.parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -99,9 +113,11 @@ async def start_slack(runtime: Runtime) -> Stop | None:
         # Socket Mode only: HTTP requests are refused (503) before they reach Bolt, and this
         # random secret makes sure no signature could ever match anyway.
         settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
-    bolt = build_slack_app(settings)
+    deliveries = Deliveries()
+    bolt = build_slack_app(settings, deliveries)
     runtime.extras["slack"] = bolt
-    stops: list[Stop] = []
+    # First in the list, so it runs last: once nothing new can arrive, finish what is being posted.
+    stops: list[Stop] = [deliveries.close]
 
     if app_token:
         handler = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=bolt.client)

@@ -5,6 +5,12 @@ every 10 ms for the ack, which adds about 10 ms to every reply and lets work out
 unsupervised. Our listeners answer from the ack in well under Slack's 3 seconds (the screener is
 pure; database commands are bounded queries with a time limit), so running them to completion
 before the HTTP response is both faster and simpler to reason about.
+
+The one answer that can't come from the ack is the form's: it is posted with Slack's Web API,
+which may take seconds, after the modal has closed. That posting runs in `Deliveries`, tasks we
+keep and finish on shutdown (rather than Bolt's lazy listeners, which start tasks nobody holds
+a reference to, run even after a validation error, and log exception messages that may quote
+what someone typed).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import os
 import re
 import secrets
 import traceback
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -65,8 +71,43 @@ _BOLT_ENVIRONMENT = (
 )
 
 
+# Entities Slack puts in slash-command text for what the person typed as &, < and >.
+_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
+
+
 class SlackNotConfigured(RuntimeError):
     pass
+
+
+class Deliveries:
+    """Answers posted after the HTTP response has gone (the form's result).
+
+    asyncio keeps only weak references to tasks, so each is held here until it finishes; on
+    shutdown the ones still running get a few seconds to finish, then are cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The type only: the message may hold the answer, which quotes what someone typed.
+            log.error("posting a Slack answer failed: %s", type(error).__name__)
+
+    async def close(self, seconds: float = 2 * SLACK_CALL_SECONDS + 1) -> None:
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=seconds)
+        for task in pending:
+            log.warning("shutting down: a Slack answer was not posted in time (%s)", task.get_name())
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def is_configured(settings: Settings) -> bool:
@@ -85,8 +126,11 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def build_slack_app(settings: Settings) -> AsyncApp:
-    """The Bolt app for one workspace, from `settings` and nothing else."""
+def build_slack_app(settings: Settings, deliveries: Deliveries | None = None) -> AsyncApp:
+    """The Bolt app for one workspace, from `settings` and nothing else.
+
+    `deliveries` runs what is posted after a response; whoever builds the app closes it on shutdown.
+    """
     if not is_configured(settings):
         raise SlackNotConfigured("set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
     with _hidden(_BOLT_ENVIRONMENT):
@@ -97,7 +141,7 @@ def build_slack_app(settings: Settings) -> AsyncApp:
             process_before_response=True,
             logger=_bolt_logger(settings),
         )
-    _register(bolt, settings)
+    _register(bolt, settings, deliveries if deliveries is not None else Deliveries())
     return bolt
 
 
@@ -120,14 +164,22 @@ def _hidden(names: tuple[str, ...]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _register(bolt: AsyncApp, settings: Settings) -> None:
+def unescape_command_text(text: str) -> str:
+    """Slash-command text as the person typed it: Slack sends &, < and > as &amp;, &lt; and &gt;,
+    and the replies escape them again, so without this `<100` would come back as `&amp;lt;100`."""
+    if "&" in text:  # rare, and `in` is far cheaper than three replaces
+        for entity, character in _SLACK_ENTITIES:
+            text = text.replace(entity, character)
+    return text
+
+
+def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> None:
     staff = settings.staff_slack_user_ids
     pilot_start = settings.pilot_start_date
 
     @bolt.command(COMMAND)
     async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        text = command.get("text") or ""
-        parsed = parse_command(text)
+        parsed = parse_command(unescape_command_text(command.get("text") or ""))
         if isinstance(parsed, Eligible) and parsed.arguments:
             # The common case answers straight from the ack: no database, no Slack call.
             await _send(ack, eligibility_reply(parsed.arguments, pilot_today()))
@@ -161,12 +213,16 @@ def _register(bolt: AsyncApp, settings: Settings) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        await ack()  # closes the modal; the answer follows as a private message
+        # Screened before the ack, so an unexpected failure still reaches the person (the modal
+        # shows the apology); posting waits on Slack, so it runs after the modal has closed.
         screening = screen(screening_inputs(answers), as_of=pilot_today())
         shown = " ".join(f"{key}={value}" for key, value in answers.items())
         text = f"*Eligibility screening* for `{escape(shown)}`\n\n{escape(render_screening_text(screening))}"
         user_id = (body.get("user") or {}).get("id", "")
-        await _post_privately(bolt.client, user_id, private_metadata(view), text)
+        await ack()  # closes the modal; the answer follows as a private message
+        deliveries.start(
+            _post_privately(bolt.client, user_id, private_metadata(view), text), name="slack-form-answer"
+        )
 
     # Anything else Slack sends us (another command pointed here, a button on an old message) gets
     # a polite answer instead of Bolt's "unhandled request" warning, which logs the whole payload.

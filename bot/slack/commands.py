@@ -37,6 +37,8 @@ from subscribers.slack_membership import (
 )
 
 PILOT_TIMEZONE = ZoneInfo("America/Los_Angeles")
+# The reply quotes what was typed, up to this many characters (a slash command may hold 4,000).
+ECHO_LIMIT = 300
 
 
 def pilot_today() -> dt.date:
@@ -201,7 +203,7 @@ def eligibility_reply(arguments: str, today: dt.date) -> Reply:
     except ScreenerInputError as error:
         return help_reply(Help("eligible", escape(_problems(error))))
     return Reply(
-        f"*Eligibility screening* for {code(arguments)}\n\n{escape(render_screening_text(screening))}"
+        f"*Eligibility screening* for {_echo(arguments)}\n\n{escape(render_screening_text(screening))}"
     )
 
 
@@ -210,7 +212,11 @@ def preference_reply(arguments: str) -> Reply:
         result = calculate_preference(parse_preference_inputs(parse_pairs(arguments)))
     except ScreenerInputError as error:
         return help_reply(Help("preference", escape(_problems(error))))
-    return Reply(f"*LSBE bid preference* for {code(arguments)}\n\n{escape(render_preference_text(result))}")
+    return Reply(f"*LSBE bid preference* for {_echo(arguments)}\n\n{escape(render_preference_text(result))}")
+
+
+def _echo(arguments: str) -> str:
+    return code(arguments if len(arguments) <= ECHO_LIMIT else arguments[:ECHO_LIMIT] + "…")
 
 
 def _problems(error: ScreenerInputError) -> str:
@@ -333,7 +339,8 @@ ELIGIBLE_HELP = _keys_help(
     "/madeinla eligible zip=90021 since=2019-03 employees=12 revenue=1.2M manufacturer=yes",
 )
 PREFERENCE_HELP = _keys_help(
-    "*`/madeinla preference KEY=VALUE ...`* The LSBE preference (LACC 2.204.060) on one solicitation.",
+    "*`/madeinla preference KEY=VALUE ...`* The LSBE preference (LACC 2.204.060) on one solicitation. "
+    "Rates are percents: `5%` or `5`; write `0.5%` for half a percent (a bare `0.5` is refused as unclear).",
     PREFERENCE_KEYS,
     "/madeinla preference lowest=100000 bid=112000",
 )

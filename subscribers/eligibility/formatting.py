@@ -8,10 +8,14 @@ CENT = Decimal("0.01")
 
 
 def money(amount: Decimal) -> str:
-    """$4,100,000 for whole dollars, $4,100,000.50 otherwise."""
+    """$4,100,000 for whole dollars, $4,100,000.50 otherwise; -$5 below zero."""
+    if amount < 0:  # not "$-5"
+        return f"-{money(-amount)}"
     if amount == amount.to_integral_value():  # most amounts: no need to round to cents first
         return f"${amount:,.0f}"
     cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not cents:  # not "$0" for something that isn't nothing
+        return "less than $0.01"
     if cents == cents.to_integral_value():
         return f"${cents:,.0f}"
     return f"${cents:,.2f}"

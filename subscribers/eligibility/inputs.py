@@ -17,14 +17,27 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from subscribers.eligibility.formatting import CENT
 from subscribers.eligibility.parameters import NON_AGREEMENT_THRESHOLD
+
+# A reply lists at most this many problems: a pasted list of 900 repeats must not become a
+# 17,000-character message. The rest are counted, not shown.
+MAX_PROBLEMS = 8
 
 
 class ScreenerInputError(ValueError):
-    """Input a person can fix. `str(error)` is one line fit to show them; `problems` lists each."""
+    """Input a person can fix. `str(error)` is one line fit to show them; `problems` lists each.
+
+    Each problem appears once (a key given five times is one mistake), and after MAX_PROBLEMS
+    the rest are summed up in one last item.
+    """
 
     def __init__(self, problems: Sequence[str], hint: str = "") -> None:
-        self.problems = tuple(problems)
+        unique = list(dict.fromkeys(problems))
+        if len(unique) > MAX_PROBLEMS:
+            more = len(unique) - MAX_PROBLEMS
+            unique = [*unique[:MAX_PROBLEMS], f"and {more} more problem{'s' if more > 1 else ''}"]
+        self.problems = tuple(unique)
         self.hint = hint
         message = "; ".join(self.problems)
         super().__init__(f"{message}. {hint}".strip() if hint else f"{message}.")
@@ -56,8 +69,8 @@ PREFERENCE_KEYS: dict[str, str] = {
     "bid": "the LSBE's bid or revenue offer ($112,000)",
     "type": "price (default) or revenue",
     "requested": "the LSBE asked for the preference in its response (yes/no, default yes)",
-    "statute_rate": "a lower preference rate set by statute (7%)",
-    "other_rate": "other County preferences the bidder also gets, e.g. DVBE or SE (5%)",
+    "statute_rate": "a lower preference rate set by statute, in percent (7% or 7; 0 means none)",
+    "other_rate": "other County preferences the bidder also gets, e.g. DVBE or SE, in percent (5%)",
     "purchase": "gpo, petty_cash, purchase_card or non_agreement",
     "amount": "value of a non-agreement purchase (defaults to lowest)",
     "federal_conflict": "federal funding terms conflict with the preference (yes/no)",
@@ -107,6 +120,9 @@ _PAIR = re.compile(
 _SEPARATOR = re.compile(r"[\s,;]+")
 _STRAY = re.compile(r"[^\s,;]+")
 _TOKEN_WITH_SPACE = re.compile(rf"^\s*({_KEY})\s*[=:]\s*(.*\s.*?)\s*$", re.DOTALL)
+# A further `key=` inside a CLI token: the token holds several pairs ("zip=90021 employees=5"),
+# as one quoted shell argument, and must read as Slack reads the same text.
+_ANOTHER_KEY = re.compile(rf"(?:^|[\s,;]){_KEY}[ \t]*[=:]")
 # What nearly everyone types: `key=value` words, nothing but spaces between them, no quotes,
 # commas or units. `_PAIR` reads each such word whole, so splitting on spaces gives the same pairs.
 _PLAIN_WORDS = re.compile(rf"\s*(?:{_KEY}=[^\s,;\"'=:]+(?:\s+|\Z))*")
@@ -173,9 +189,10 @@ def _plain_pairs(text: str) -> dict[str, str] | None:
 
 
 def _quote_token(token: str) -> str:
-    """A CLI token like `revenue=4.1 M` keeps its space once the tokens are joined."""
+    """A CLI token like `revenue=4.1 M` keeps its space once the tokens are joined; one holding
+    several pairs (`"zip=90021 employees=5"`) is left as it is, to read like Slack text."""
     match = _TOKEN_WITH_SPACE.match(token)
-    if match and '"' not in match[2]:
+    if match and '"' not in match[2] and not _ANOTHER_KEY.search(match[2]):
         return f'{match[1]}="{match[2]}"'
     return token
 
@@ -333,6 +350,8 @@ def parse_bool(text: str, key: str) -> bool:
 def parse_count(text: str, key: str) -> Decimal:
     """A non-negative number such as 42, 1,200 or 2.5."""
     cleaned = text.strip()
+    if _is_negative(cleaned, _NUMBER):
+        raise _one(f"{key} {text!r} can't be negative")
     if not _NUMBER.match(cleaned):
         raise _one(f"{key} {text!r} is not a number (like 42 or 2.5)")
     value = Decimal(cleaned.replace(",", ""))
@@ -345,6 +364,8 @@ def parse_money(text: str, key: str) -> Decimal:
     """Dollars such as 4100000, $4,100,000, 4.1M, $950k or 1.2 million."""
     match = _MONEY.match(text.strip())
     number = match["number"] if match else ""
+    if match is None and _is_negative(text.strip(), _MONEY):
+        raise _one(f"{key} {text!r} can't be negative")
     if match is None or not _NUMBER.match(number):
         raise _one(f"{key} {text!r} is not an amount (like 4100000, $4.1M or 950k)")
     suffix = match["suffix"].lower() if match["suffix"] else None
@@ -352,6 +373,13 @@ def parse_money(text: str, key: str) -> Decimal:
     if value > _MAX_NUMBER:
         raise _one(f"{key} {text!r} is too large")
     return value
+
+
+def _is_negative(cleaned: str, pattern: re.Pattern[str]) -> bool:
+    """`-5`, `-$5`, `$-5`: a minus in front of something that would otherwise read."""
+    if "-" not in cleaned[:3]:
+        return False
+    return pattern.match(cleaned.replace("-", "", 1).strip()) is not None
 
 
 def parse_since(text: str, key: str = "since") -> PartialDate:
@@ -384,15 +412,31 @@ def parse_as_of(text: str) -> date:
 
 
 def parse_rate(text: str, key: str) -> Decimal:
-    """A rate: 7% or 7 mean seven percent; a bare number below 1 is a fraction (0.07)."""
-    match = _RATE.match(text.strip())
+    """A rate in percent: 7% or 7 mean seven percent, 0 means none. Returns a fraction (0.07).
+
+    A bare number between 0 and 1 is refused: `0.5` may mean half a percent or a fraction (50%),
+    and guessing either way silently changes the answer, so the person is asked to add `%`.
+    """
+    cleaned = text.strip()
+    match = _RATE.match(cleaned)
     if match is None:
-        raise _one(f"{key} {text!r} is not a rate (like 7% or 0.07)")
+        if _is_negative(cleaned, _RATE):
+            raise _one(f"{key} {text!r} can't be negative")
+        raise _one(f"{key} {text!r} is not a rate (a percent, like 7% or 2.5%)")
     number = Decimal(match["number"])
-    rate = number / 100 if match["percent"] or number >= 1 else number
+    if not match["percent"] and 0 < number < 1:
+        raise _one(
+            f"{key} {text!r} is unclear: rates are in percent, so write {_percent_text(number)} "
+            f"for {number} percent, or {_percent_text(number * 100)} if {number} was a fraction"
+        )
+    rate = number / 100
     if rate > 1:
         raise _one(f"{key} {text!r} is more than 100%")
     return rate
+
+
+def _percent_text(number: Decimal) -> str:
+    return f"{number.normalize():f}%"
 
 
 def parse_naics(text: str, key: str = "naics") -> str:
@@ -460,8 +504,8 @@ def parse_preference_inputs(pairs: Mapping[str, object]) -> PreferenceInputs:
     inputs = PreferenceInputs(**values)
     for key in ("lowest", "bid", "amount"):
         amount = getattr(inputs, key)
-        if amount is not None and amount <= 0:
-            problems.append(f"{key} must be more than $0")
+        if amount is not None and amount < CENT:
+            problems.append(f"{key} must be at least $0.01")
     if inputs.purchase is PurchaseKind.NON_AGREEMENT and inputs.amount is None and inputs.lowest is None:
         problems.append(
             "purchase=non_agreement needs amount= (the purchase value) to tell whether it is "

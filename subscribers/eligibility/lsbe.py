@@ -11,7 +11,6 @@ them is a fail, within them is "unknown: get certified".
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from subscribers.eligibility.formatting import money, number, years
 from subscribers.eligibility.industry import makes_goods
@@ -37,12 +36,15 @@ from subscribers.eligibility.verdict import (
 
 TITLE = "LSBE (Local Small Business Enterprise)"
 CITE_D1 = "LACC 2.204.030 D.1"
+CITE_D3_PLACE = "LACC 2.204.030 D.3(a)"
+# D.3 itself sets no period; the County's LSBE program asks for 12 months in the County on every
+# path (eligibility-rules.md §2.1), so that is what applies to a business certified elsewhere.
+CITE_D3_TENURE = "County LSBE program rules (12 months, every path); LACC 2.204.030 D.1"
 CITE_SIZE = "LACC 2.204.030 D.1, D.3; 2 CCR §1896.12(a)(5)"
 CITE_REVENUE = "LACC 2.204.030 D.1, D.3; 2 CCR §1896.12(a)(5); Gov. Code §14837(d)(3)"
 CITE_CERT = "LACC 2.204.030 D.1, D.3"
 CITE_FEDERAL = "LACC 2.204.030 D.2; 2.204.051"
 CITE_OUTGROWN = "LACC 2.204.080 E"
-NEAR_CAP = Decimal("0.10")  # an unconfirmed cap date matters only for receipts this close to it
 
 NOTE_USEFUL_FUNCTION = (
     "An LSBE must also do a commercially useful function on each contract, not just pass money "
@@ -55,6 +57,7 @@ NOTE_FEDERAL = (
 STEP_COUNTY_CERT = (
     "Apply for (or keep current) the County's LSBE certification: only the County certifies. [LACC 2.204.050]"
 )
+STEP_WHICH_CAP = "Check on Cal eProcure which State revenue cap applied on that date."
 STEP_RECHECK_CERT = (
     "Check that the certification is still current: a business that outgrows it must tell the "
     f"State and the County. [{CITE_OUTGROWN}]"
@@ -79,15 +82,16 @@ def screen_lsbe(inputs: ScreeningInputs, as_of: date) -> ProgramVerdict:
         employees = _employees(inputs, certified)
         revenue, revenue_notes = _revenue(inputs, as_of, certified)
         size_fails = FAIL in (employees.result, revenue.result)
+        other_agency_path = inputs.other_cert is True and inputs.ca_sb is not True  # D.3
         checks = (
             county_check(
                 inputs.zip,
                 check_id="principal_place",
-                citation=CITE_D1,
+                citation=CITE_D3_PLACE if other_agency_path else CITE_D1,
                 subject="principal place of business",
                 key="zip",
             ),
-            _time_in_county(inputs, as_of),
+            _time_in_county(inputs, as_of, CITE_D3_TENURE if other_agency_path else CITE_D1),
             employees,
             revenue,
             _certification(inputs, size_fails),
@@ -128,16 +132,26 @@ def _federal_small(inputs: ScreeningInputs) -> CheckResult:
     )
 
 
-def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
+def _time_in_county(inputs: ScreeningInputs, as_of: date, citation: str) -> CheckResult:
     since = inputs.since
+    if since is not None and since.earliest > as_of:
+        return CheckResult(
+            "time_in_county",
+            UNKNOWN,
+            f"In Los Angeles County since {since}: that is after the date of this screening, {as_of}.",
+            citation,
+            f"Check the date it moved to the County: since= is when the principal place of business "
+            f"started there, on or before {as_of}.",
+        )
     if since is not None:
-        certain = one_year_after(since.latest)
+        # A business in the County today arrived on or before today, whatever `since` rounds to.
+        certain = one_year_after(min(since.latest, as_of))
         if as_of >= certain:
             return CheckResult(
                 "time_in_county",
                 PASS,
                 f"In Los Angeles County since {since}: at least one year by {as_of}.",
-                CITE_D1,
+                citation,
             )
         first_possible = one_year_after(since.earliest)
         if as_of < first_possible:
@@ -147,7 +161,7 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
                 FAIL,
                 f"In Los Angeles County since {since}: less than one year on {as_of}. "
                 f"It reaches one year {when}.",
-                CITE_D1,
+                citation,
                 f"Screen again once it reaches one year ({when}).",
             )
         return CheckResult(
@@ -155,7 +169,7 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
             UNKNOWN,
             f"In Los Angeles County since {since}: it reaches one year between {first_possible} "
             f"and {certain}.",
-            CITE_D1,
+            citation,
             "Give the exact date it moved to the County: since=YYYY-MM-DD.",
         )
     if inputs.years is not None:
@@ -164,13 +178,13 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
                 "time_in_county",
                 PASS,
                 f"In Los Angeles County for {years(inputs.years)}: at least one year.",
-                CITE_D1,
+                citation,
             )
         return CheckResult(
             "time_in_county",
             FAIL,
             f"In Los Angeles County for {years(inputs.years)}: less than the one year required.",
-            CITE_D1,
+            citation,
             "Give the date it moved to the County (since=YYYY-MM-DD) to see when it reaches one year.",
         )
     return CheckResult(
@@ -178,7 +192,7 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date) -> CheckResult:
         UNKNOWN,
         "Not told how long the principal place of business has been in Los Angeles County "
         "(at least one year is needed).",
-        CITE_D1,
+        citation,
         "Add since=YYYY-MM (or years=N) for the time in the County.",
     )
 
@@ -265,7 +279,19 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
             CITE_REVENUE,
             "Check the State revenue cap that applied on that date.",
         ), []
-    notes = _cap_notes(revenue, cap, as_of)
+    notes = _cap_notes(cap, as_of)
+    earlier = None if cap.start_confirmed else REVENUE_CAP.before(cap)
+    if earlier is not None and earlier.value < revenue <= cap.value:
+        # The row in force may not have started yet on `as_of`: then the earlier, lower cap applied.
+        return CheckResult(
+            "revenue",
+            UNKNOWN,
+            f"Average gross receipts of {money(revenue)}: within the State cap of {money(cap.value)}, "
+            f"but over the earlier {money(earlier.value)} cap, and the {money(cap.value)} cap's start "
+            f"date ({cap.start}) is not confirmed.",
+            CITE_REVENUE,
+            STEP_WHICH_CAP,
+        ), notes
     if revenue <= cap.value:
         return CheckResult(
             "revenue",
@@ -281,7 +307,7 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
             UNKNOWN,
             f"{over}, but within the later {money(later.value)} cap, whose start date is not confirmed.",
             CITE_REVENUE,
-            "Check on Cal eProcure which State revenue cap applied on that date.",
+            STEP_WHICH_CAP,
         ), notes
     if manufacturer is None:
         return CheckResult(
@@ -310,19 +336,15 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     return CheckResult("revenue", FAIL, f"{over}.", CITE_REVENUE), notes
 
 
-def _cap_notes(revenue: Decimal, cap: DatedValue, as_of: date) -> list[str]:
-    notes = []
+def _cap_notes(cap: DatedValue, as_of: date) -> list[str]:
+    """A stale cap gets a note. An unconfirmed start date needs none: the check itself turns
+    unknown whenever the receipts fall between that cap and its neighbour."""
     if as_of - cap.last_verified > timedelta(days=STALE_AFTER_DAYS):
-        notes.append(
+        return [
             f"The revenue cap was last verified on {cap.last_verified}, more than {STALE_AFTER_DAYS} days "
             "before these rules' date; check the current figure on Cal eProcure."
-        )
-    if not cap.start_confirmed and abs(revenue - cap.value) <= cap.value * NEAR_CAP:
-        notes.append(
-            f"The {money(cap.value)} cap's start date ({cap.start}) is not confirmed and these receipts "
-            "are close to it; check the cap on Cal eProcure."
-        )
-    return notes
+        ]
+    return []
 
 
 def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:

@@ -42,6 +42,11 @@ class DatedParameter:
         """When the table was last checked: the most recent check of any row."""
         return max(row.last_verified for row in self.rows)
 
+    def before(self, row: DatedValue) -> DatedValue | None:
+        """The row `row` replaced (used when `row`'s start date is unconfirmed)."""
+        index = self.rows.index(row)
+        return self.rows[index - 1] if index else None
+
     def after(self, day: date) -> DatedValue | None:
         """The first row that starts after `day` (used when a start date is unconfirmed)."""
         for row in self.rows:

@@ -145,10 +145,11 @@ def calculate_preference(inputs: PreferenceInputs) -> PreferenceResult:
         room = max(ZERO, COMBINED_RATE_CAP - other_rate)
         if room < rate:
             rate = room
-            notes.append(
-                f"With {percent(other_rate)} from other County preferences, the LSBE preference is "
-                f"limited to {percent(rate)} so the total stays within 15%. [LACC 2.204.060 I]"
-            )
+            if rate:  # none left at all is the reason itself, not a note
+                notes.append(
+                    f"With {percent(other_rate)} from other County preferences, the LSBE preference is "
+                    f"limited to {percent(rate)} so the total stays within 15%. [LACC 2.204.060 I]"
+                )
         notes.append(
             f"Other County preferences are counted as {percent(other_rate)} of the "
             f"{'best other offer' if revenue else 'lowest bid'}; their own chapters set their limits."
@@ -168,7 +169,13 @@ def calculate_preference(inputs: PreferenceInputs) -> PreferenceResult:
         notes.append(f"{percent(rate)} would be {money(uncapped)}; the preference is capped at {money(cap)}.")
     other = _cents(other_rate * lowest)
     reduction = preference + other
-    evaluated = bid + reduction if revenue else bid - reduction
+    # Price: a bid smaller than its preference counts as $0, not a negative amount.
+    evaluated = bid + reduction if revenue else max(ZERO, bid - reduction)
+    if not revenue and reduction > bid:
+        notes.append(
+            f"The reductions ({money(reduction)}) are more than the LSBE's bid, so its evaluated bid "
+            "counts as $0."
+        )
     wins, tie = _compare(inputs.type, evaluated, lowest)
     already = (bid > lowest) if revenue else (bid < lowest)
     reason = _outcome_reason(inputs.type, evaluated, lowest, bid, wins=wins, tie=tie, already=already)
@@ -225,6 +232,47 @@ def _outcome_reason(
     )
 
 
+def _without_lsbe_preference(
+    contract_type: ContractType,
+    evaluated: Decimal,
+    lowest: Decimal,
+    bid: Decimal,
+    other: Decimal,
+    *,
+    wins: bool,
+    tie: bool,
+) -> str:
+    """Where the LSBE stands with no LSBE preference: on its own bid, or on the other
+    preferences' evaluated bid (named, with the figure, so the bids shown above add up)."""
+    revenue = contract_type is ContractType.REVENUE
+    if not other:
+        if tie:
+            return "Without it the bids tie: the solicitation's tie-break rules apply."
+        return "The LSBE is ahead without it." if wins else "Without it the other bidder stays ahead."
+    mine = "evaluated offer" if revenue else "evaluated bid"
+    theirs = "the best other offer" if revenue else "the lowest other bid"
+    sign = "+" if revenue else "−"
+    figures = (
+        f"With the other County preferences ({money(bid)} {sign} {money(other)}) the LSBE's {mine} "
+        f"is {money(evaluated)}"
+    )
+    if tie:
+        return f"{figures}, a tie with {theirs}, {money(lowest)}: the solicitation's tie-break rules apply."
+    if wins:
+        award = (
+            "The County still receives its actual offer"
+            if revenue
+            else "The contract is still awarded at its actual bid"
+        )
+        better = "above" if revenue else "below"
+        return (
+            f"{figures}, {better} {theirs}, {money(lowest)}: the LSBE is ahead thanks to the other "
+            f"preferences. {award}, {money(bid)}."
+        )
+    worse = "below" if revenue else "above"
+    return f"{figures}, still {worse} {theirs}, {money(lowest)}: the other bidder stays ahead."
+
+
 def _excluded(
     inputs: PreferenceInputs,
     cap: Decimal,
@@ -242,14 +290,11 @@ def _excluded(
     if lowest is not None and bid is not None:
         other = _cents(other_rate * lowest)
         revenue = inputs.type is ContractType.REVENUE
-        evaluated = bid + other if revenue else bid - other
+        evaluated = bid + other if revenue else max(ZERO, bid - other)
         wins, tie = _compare(inputs.type, evaluated, lowest)
-        if tie:
-            reason += " Without it the bids tie: the solicitation's tie-break rules apply."
-        elif wins:
-            reason += " The LSBE is ahead without it."
-        else:
-            reason += " Without it the other bidder stays ahead."
+        reason += " " + _without_lsbe_preference(
+            inputs.type, evaluated, lowest, bid, other, wins=wins, tie=tie
+        )
     return PreferenceResult(
         applies=False,
         contract_type=inputs.type,

@@ -66,6 +66,8 @@ def test_as_of_changes_the_rules(runner: CliRunner) -> None:
         (["check", "employes=4"], "did you mean employees"),
         (["check", "zip=90021", "--as-of", "May 5"], "is not a date"),
         (["check", "hello"], "couldn't read 'hello'"),
+        (["check", "zip=90021 employees=-5"], "employees '-5' can't be negative"),
+        (["preference", "lowest=100000", "bid=112000", "other_rate=0.5"], "write 0.5% for 0.5 percent"),
         (["preference", "bid=3"], "needs lowest="),
         (["preference", "lowest=100", "bid=90", "type=lease"], "price or revenue"),
     ],
@@ -90,6 +92,33 @@ def test_preference_text_and_json(runner: CliRunner) -> None:
     assert data["evaluated_bid"] == 97000
     assert data["lsbe_wins"] is True
     assert "low bidder" in data["reason"]
+
+
+def test_one_argument_with_several_pairs_reads_as_in_slack(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["check", "zip=90021 employees=5", "--json"])
+    assert result.exit_code == 0, result.output
+    checks = {c["id"]: c for c in json.loads(result.output)["programs"]["lsbe"]["checks"]}
+    assert checks["principal_place"]["result"] == "pass"
+    assert "5 employees" in checks["employees"]["reason"]
+
+
+def test_preference_when_other_preferences_use_the_whole_limit(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["preference", "lowest=100000", "bid=112000", "other_rate=15%"])
+    assert result.exit_code == 0
+    assert "does not apply" in result.output
+    assert "The LSBE is ahead without it" not in result.output
+    assert "($112,000 − $15,000) the LSBE's evaluated bid is $97,000" in result.output
+    assert "ahead thanks to the other preferences" in result.output
+
+
+def test_bid_smaller_than_its_preference_is_evaluated_at_zero(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["preference", "lowest=1000000", "bid=1"])
+    assert result.exit_code == 0
+    assert "$-" not in result.output and "-$" not in result.output
+    assert "Evaluated bid: $1 − $150,000 = $0" in result.output
+    assert "counts as $0" in result.output
+    data = json.loads(runner.invoke(main, ["preference", "lowest=1000000", "bid=1", "--json"]).output)
+    assert data["evaluated_bid"] == 0
 
 
 def test_preference_exclusion_text(runner: CliRunner) -> None:

@@ -27,7 +27,7 @@ from subscribers.eligibility import (
     screen,
     screening_to_json,
 )
-from subscribers.eligibility.inputs import PartialDate, PurchaseKind
+from subscribers.eligibility.inputs import MAX_PROBLEMS, PartialDate, PurchaseKind
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,32 @@ def test_parse_pairs_reads_what_people_type(text: str, expected: dict[str, str])
 def test_parse_pairs_takes_cli_tokens_with_spaces() -> None:
     assert parse_pairs(["revenue=4.1 M", "zip=90021"]) == {"revenue": "4.1 M", "zip": "90021"}
     assert parse_screening_inputs(parse_pairs(["revenue=4.1 M"])).revenue == Decimal(4_100_000)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "zip=90021 employees=5",
+        "zip=90021  employees=5 revenue=4.1 M",
+        "zip: 90021, employees: 5",
+        "revenue=4.1 million zip=90021",
+    ],
+)
+def test_one_cli_token_holding_several_pairs_reads_as_slack_text(token: str) -> None:
+    assert parse_pairs([token]) == parse_pairs(token)
+    assert parse_pairs(["naics=315250", token]) == parse_pairs(f"naics=315250 {token}")
+
+
+def test_each_problem_is_reported_once_and_the_list_is_capped() -> None:
+    with pytest.raises(ScreenerInputError) as caught:
+        parse_pairs(" ".join(["zip=90021"] * 900))
+    assert caught.value.problems == ("zip is given twice",)
+    with pytest.raises(ScreenerInputError) as caught:
+        parse_screening_inputs(parse_pairs(" ".join(f"k{n}=v" for n in range(900))))
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1] == f"and {900 - MAX_PROBLEMS} more problems"
+    assert len(str(caught.value)) < 600
 
 
 @pytest.mark.parametrize(
@@ -117,7 +143,9 @@ def test_values_are_typed(text: str, field: str, expected: object) -> None:
         ("zip=900210", "is not a ZIP code"),
         ("zip=\uff19\uff10\uff10\uff12\uff11", "is not a ZIP code"),  # full-width digits
         ("employees=many", "is not a number"),
-        ("employees=-3", "is not a number"),
+        ("employees=-3", "employees '-3' can't be negative"),
+        ("years=-1", "years '-1' can't be negative"),
+        ("revenue=-$5M", "can't be negative"),
         ("revenue=lots", "is not an amount"),
         ("revenue=4,1M", "is not an amount"),
         ("revenue=1e9", "is not an amount"),
@@ -154,7 +182,14 @@ def test_all_problems_are_reported_at_once_with_the_keys() -> None:
     [
         ("bid=100", "needs lowest="),
         ("", "needs lowest= and bid="),
-        ("lowest=0 bid=5", "more than $0"),
+        ("lowest=0 bid=5", "lowest must be at least $0.01"),
+        ("lowest=0.004 bid=5", "lowest must be at least $0.01"),
+        ("lowest=100 bid=90 other_rate=-5%", "other_rate '-5%' can't be negative"),
+        (
+            "lowest=100000 bid=112000 other_rate=0.5",
+            "write 0.5% for 0.5 percent, or 50% if 0.5 was a fraction",
+        ),
+        ("lowest=100 bid=90 statute_rate=0.07", "write 0.07% for 0.07 percent, or 7% if 0.07"),
         ("lowest=100 bid=90 type=lease", "price or revenue"),
         ("lowest=100 bid=90 purchase=cash", "gpo, petty_cash"),
         ("lowest=100 bid=90 statute_rate=150%", "more than 100%"),
@@ -172,7 +207,15 @@ def test_bad_preference_values_raise_one_clear_error(text: str, words: str) -> N
 
 @pytest.mark.parametrize(
     ("text", "rate"),
-    [("7%", "0.07"), ("7", "0.07"), ("0.07", "0.07"), ("7.5 %", "0.075"), ("1", "0.01"), ("0", "0")],
+    [
+        ("7%", "0.07"),
+        ("7", "0.07"),
+        ("0.5%", "0.005"),
+        ("7.5 %", "0.075"),
+        ("1", "0.01"),
+        ("0", "0"),
+        ("0%", "0"),
+    ],
 )
 def test_rates(text: str, rate: str) -> None:
     assert parse_preference_inputs(

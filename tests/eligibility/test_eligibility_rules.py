@@ -24,6 +24,7 @@ from subscribers.eligibility import (
     screening_to_json,
     with_rules_switched,
 )
+from subscribers.eligibility.formatting import money
 from subscribers.eligibility.lsbe import one_year_after
 from subscribers.eligibility.parameters import REVENUE_CAP, STALE_AFTER_DAYS
 
@@ -227,3 +228,38 @@ def test_a_full_check_takes_well_under_a_millisecond() -> None:
             render_screening_text(screen_text(text, as_of=date(2026, 5, 20)))
         best = min(best, (time.perf_counter() - start) / 200)
     assert best < 0.001, f"{best * 1e6:.0f} µs per check"
+
+
+def test_a_start_date_after_the_screening_date_is_called_out() -> None:
+    check = (
+        screen_text("zip=90021 since=2027-01-01", as_of=date(2026, 11, 22))
+        .programs["lsbe"]
+        .check("time_in_county")
+    )
+    assert check.result is Result.UNKNOWN
+    assert "after the date of this screening, 2026-11-22" in check.reason
+    assert "reaches one year" not in check.reason
+    assert check.next_step is not None and "on or before 2026-11-22" in check.next_step
+
+
+def test_a_start_year_that_includes_today_reaches_one_year_by_today_next_year() -> None:
+    check = screen_text("since=2026", as_of=date(2026, 11, 22)).programs["lsbe"].check("time_in_county")
+    assert check.result is Result.FAIL
+    assert "between 2027-01-01 and 2027-11-22" in check.reason
+
+
+def test_money_is_never_shown_as_nothing_or_as_dollar_minus() -> None:
+    assert money(Decimal("0.001")) == "less than $0.01"
+    assert money(Decimal("0.005")) == "$0.01"
+    assert money(Decimal(-5)) == "-$5"
+    assert money(Decimal(0)) == "$0"
+
+
+def test_the_other_agency_path_cites_what_applies_to_it() -> None:
+    """D.3 (certified by another agency) has its own County clause and no period of its own."""
+    d3 = screen_text("zip=90021 years=2 other_cert=yes", as_of=date(2026, 5, 20)).programs["lsbe"]
+    assert d3.check("principal_place").citation == "LACC 2.204.030 D.3(a)"
+    assert "County LSBE program rules" in d3.check("time_in_county").citation
+    d1 = screen_text("zip=90021 years=2 ca_sb=yes other_cert=yes", as_of=date(2026, 5, 20)).programs["lsbe"]
+    assert d1.check("principal_place").citation == "LACC 2.204.030 D.1"
+    assert d1.check("time_in_county").citation == "LACC 2.204.030 D.1"

@@ -3,12 +3,15 @@
 It answers the methods the bot calls (`auth.test`, `users.info`, `views.open`, `chat.postMessage`,
 `chat.postEphemeral`, `apps.connections.open`), a `response_url` webhook, and a Socket Mode
 WebSocket, and records every call as (method, payload) so tests assert what the bot asked Slack to
-do. Tests can make a method fail (`fail("views.open", "expired_trigger_id")`).
+do. Tests can make a method fail (`fail("views.open", "expired_trigger_id")`) or slow
+(`slow("chat.postMessage", 5)`: the call is recorded at once, answered after that many seconds
+or when the fake closes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,10 +36,12 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _server: TestServer | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -51,6 +56,7 @@ class FakeSlack:
         return self
 
     async def close(self) -> None:
+        self._closing.set()  # slow calls answer now
         for socket in list(self._sockets):
             await socket.close()
         if self._server is not None:
@@ -69,6 +75,16 @@ class FakeSlack:
 
     def fail(self, method: str, error: str) -> None:
         self.failures[method] = error
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer `method` (or "response_url") only after `seconds`, like a Slack having a bad day."""
+        self.delays[method] = seconds
+
+    async def _delay(self, method: str) -> None:
+        seconds = self.delays.get(method)
+        if seconds:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
 
     @property
     def base_url(self) -> str:
@@ -113,6 +129,7 @@ class FakeSlack:
         if method == "apps.connections.open":
             token = token or str(payload.get("token", ""))
         self._record(method, payload, token)
+        await self._delay(method)
         if token not in (BOT_TOKEN, APP_TOKEN):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in self.failures:
@@ -138,6 +155,7 @@ class FakeSlack:
 
     async def _webhook(self, request: web.Request) -> web.Response:
         self._record("response_url:" + request.match_info["hook"], await request.json(), "")
+        await self._delay("response_url")
         if "response_url" in self.failures:
             return web.Response(status=404, text="expired_url")
         return web.Response(text="ok")

@@ -56,6 +56,47 @@ async def test_unsigned_request_is_refused(slack: SignedSlack, fake_slack: FakeS
     assert fake_slack.calls == []
 
 
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-1", " 1700000000", "1700000000.5", "0x10"])
+@pytest.mark.parametrize("signed", [True, False])
+async def test_malformed_timestamp_is_refused_not_an_apology(
+    slack: SignedSlack, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, timestamp: str, signed: bool
+):
+    body = slack.command_body("help")
+    headers = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp}
+    if signed:
+        headers["x-slack-signature"] = slack.verifier.generate_signature(timestamp=timestamp, body=body)
+    with caplog.at_level(logging.INFO):
+        response = await slack.post(body, headers)
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid request"}
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bot.")] == [
+        "refused a request to /slack/events: bad or missing signature, or a stale timestamp"
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert fake_slack.calls == []
+
+
+async def test_slacks_certificate_check_is_answered_and_runs_nothing(
+    slack: SignedSlack, fake_slack: FakeSlack
+):
+    # Slack checks a slash command's certificate with ssl_check=1; Bolt answers it before verifying.
+    body = "ssl_check=1&token=unused"
+    response = await slack.post(body, {"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200
+    assert fake_slack.calls == []
+    # ...which opens no side door: the same body with a command in it still needs a signature.
+    body = "ssl_check=0&" + slack.command_body("help")
+    response = await slack.post(body, {"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 401
+
+
+async def test_signed_request_without_a_timestamp_header_is_refused(slack: SignedSlack):
+    body = slack.command_body("help")
+    headers = slack.headers(body)
+    del headers["x-slack-request-timestamp"]
+    assert (await slack.post(body, headers)).status_code == 401
+
+
 async def test_body_changed_after_signing_is_refused(slack: SignedSlack, fake_slack: FakeSlack):
     body = slack.command_body("campaigns pause 1", user=MEMBER)
     headers = slack.headers(body)
@@ -139,6 +180,29 @@ async def test_eligible_echoes_nothing_slack_would_read_as_markup(slack: SignedS
     assert "<@U1>" not in text and "&lt;@U1&gt;" in text
 
 
+async def test_slack_entities_are_read_as_the_characters_typed(slack: SignedSlack):
+    # Slack sends `employees=<100 & more` as `employees=&lt;100 &amp; more`.
+    text = await slack.reply("eligible zip=90021 employees=&lt;100")
+    assert "Employees '&lt;100' is not a number" in text
+    assert "&amp;lt;" not in text
+    text = await slack.reply("eligible zip=90021 naics=&lt;!channel&gt;")
+    assert "Naics '&lt;!channel&gt;' is not a NAICS code" in text and "<!channel>" not in text
+    text = await slack.reply("eligible zip=90021 years=2 &amp;")
+    assert "Couldn't read '&amp;'" in text and "&amp;amp;" not in text
+    # Typed "&lt" arrives as "&amp;lt": unescaped once, it stays the text "&lt" (not "<").
+    text = await slack.reply("eligible naics=a&amp;lt")
+    assert "Naics 'a&amp;lt' is not a NAICS code" in text
+
+
+async def test_a_key_repeated_hundreds_of_times_gets_one_short_answer(slack: SignedSlack):
+    text = await slack.reply("eligible " + "employees=5 " * 900)
+    assert text.count("mployees is given twice") == 1
+    assert len(text) < 3000
+    text = await slack.reply("eligible " + " ".join(f"k{n}=v" for n in range(400)))
+    assert "and 392 more problems" in text
+    assert len(text) < 3000
+
+
 async def test_eligible_without_arguments_opens_the_form(slack: SignedSlack, fake_slack: FakeSlack):
     response = await slack.command("eligible", channel="CPROCURE")
     assert response.status_code == 200
@@ -216,7 +280,7 @@ async def test_form_answer_is_posted_privately_where_the_command_ran(
     )
     assert response.status_code == 200
     assert response.text == ""  # the modal closes
-    (posted,) = fake_slack.calls_to("response_url:form")
+    (posted,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("response_url:form"))
     assert posted["response_type"] == "ephemeral"
     assert posted["replace_original"] is False
     assert "LSBE (Local Small Business Enterprise): looks eligible" in posted["text"]
@@ -227,9 +291,45 @@ async def test_form_answer_falls_back_to_a_direct_message(slack: SignedSlack, fa
     fake_slack.fail("response_url", "expired_url")
     response = await slack.submit(_submitted(fake_slack, zip="90021", employees="12"))
     assert response.status_code == 200
-    (message,) = fake_slack.calls_to("chat.postMessage")
+    (message,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
     assert message["channel"] == MEMBER
     assert "ZIP 90021 (Los Angeles)" in message["text"]
+
+
+async def test_form_closes_at_once_while_slack_is_slow_and_the_answer_still_arrives(
+    slack: SignedSlack, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+):
+    # The reply link hangs; after SLACK_CALL_SECONDS the answer goes as a direct message, which is
+    # slow too. Before the fix the modal stayed open through both (2 s + 2 s in production).
+    monkeypatch.setattr(slack_app_module, "SLACK_CALL_SECONDS", 0.5)
+    fake_slack.slow("response_url", 30)
+    fake_slack.slow("chat.postMessage", 0.3)
+    started = time.monotonic()
+    response = await slack.submit(_submitted(fake_slack, zip="90021", employees="12"))
+    answered = time.monotonic() - started
+    assert response.status_code == 200 and response.text == ""
+    assert fake_slack.calls_to("chat.postMessage") == []  # the response did not wait for Slack
+    assert answered < 0.5
+    (message,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"), seconds=5)
+    assert message["channel"] == MEMBER
+    assert message["text"].startswith("*Eligibility screening*")
+    assert fake_slack.calls_to("response_url:form")  # tried first
+
+
+async def test_shutdown_finishes_an_answer_still_being_posted(
+    slack_settings: Settings, fake_slack: FakeSlack
+):
+    fake_slack.slow("response_url", 0.3)
+    application = create_app(slack_settings, run_sender=False, run_scheduler=False)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await SignedSlack(http, fake_slack).submit(_submitted(fake_slack, zip="90021"))
+            assert response.status_code == 200
+    # The lifespan ended while the reply link was still answering; shutdown waited for it.
+    (posted,) = fake_slack.calls_to("response_url:form")
+    assert "ZIP 90021 (Los Angeles)" in posted["text"]
+    assert fake_slack.calls_to("chat.postMessage") == []
 
 
 # --- preference -----------------------------------------------------------------------------
@@ -245,6 +345,7 @@ async def test_preference_mistake_gets_its_help(slack: SignedSlack):
     text = await slack.reply("preference lowest=lots")
     assert text.startswith(":warning:")
     assert "`statute_rate`" in text
+    assert "a bare `0.5` is refused as unclear" in text
 
 
 # --- the rest of the service ----------------------------------------------------------------
@@ -386,5 +487,7 @@ async def test_oversized_body_without_a_length_is_refused(slack: SignedSlack):
         for _ in range(100):
             yield b"x" * 4096
 
-    response = await slack.http.post("/slack/events", content=chunks())
+    # Headers of the right shape, so the request gets as far as reading the body.
+    headers = {"x-slack-request-timestamp": str(int(time.time())), "x-slack-signature": "v0=00"}
+    response = await slack.http.post("/slack/events", content=chunks(), headers=headers)
     assert response.status_code == 413
