@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -30,6 +30,12 @@ REASONS = {
         "del programa piloto Made in Los Angeles."
     ),
 }
+
+# Mail that anyone can make us send by typing an address into the public form, before its owner has
+# confirmed anything. Whatever else the typist chose (a name like "Win cash at scam.example") must
+# not reach the inbox in our name, so these never carry the stored name or organisation: not in the
+# greeting, not as the To header's display name.
+UNCONFIRMED_TEMPLATES = frozenset({"confirm", "already_subscribed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +145,8 @@ class MessageBuilder:
         subject: str = "",
         message_id: str = "",
     ) -> OutgoingMessage:
+        if template in UNCONFIRMED_TEMPLATES:
+            recipient = replace(recipient, name="", organization="")
         links = self.links(recipient, delivery_id=delivery_id, confirm=template == "confirm")
         rendered = self.templates.render(template, recipient.language, self.context(recipient, links, extra))
         if subject:

@@ -15,14 +15,28 @@ _DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*", re.ASCII)
 
 
 class InvalidEmail(ValueError):
-    """The address can't be used; the message is fit to show the person who typed it."""
+    """The address can't be used; the message is fit to show the person who typed it.
+
+    `non_ascii_local` marks the one refusal with its own message: accented or other non-ASCII
+    letters before the @. Such an address needs SMTPUTF8 end to end, which we can't promise (and
+    the message builder can't put it in a header), so it is refused where it is typed.
+    """
+
+    def __init__(self, message: str, *, non_ascii_local: bool = False) -> None:
+        super().__init__(message)
+        self.non_ascii_local = non_ascii_local
+
+
+NON_ASCII_LOCAL_MESSAGE = "The part before the @ can use only unaccented letters (a to z), digits and . _ - +"
 
 
 def normalise_email(raw: str) -> str:
-    """Validate an address and return the form we store: trimmed, Unicode-normalised, lower case.
+    """Validate an address and return the form we store: trimmed, ASCII, lower case.
 
     Lower-casing the local part is what makes the unique index case-insensitive on every
-    database; in practice no mail provider treats `Ana@` and `ana@` as different people.
+    database; in practice no mail provider treats `Ana@` and `ana@` as different people. An
+    internationalised domain is stored in its ASCII (IDNA, "xn--") form, the one a mail header and
+    an SMTP envelope can carry, so `ana@bücher.de` and `ana@xn--bcher-kva.de` are one person.
     """
     candidate = (raw or "").strip()
     if not candidate:
@@ -32,11 +46,14 @@ def normalise_email(raw: str) -> str:
     fast = _fast_normalise(candidate)
     if fast is not None:
         return fast
+    local = candidate.rpartition("@")[0]
+    if local and not local.isascii():
+        raise InvalidEmail(NON_ASCII_LOCAL_MESSAGE, non_ascii_local=True)
     try:
-        result = validate_email(candidate, check_deliverability=False)
+        result = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise InvalidEmail("Enter an email address in the correct format, like name@example.com") from None
-    return result.normalized.lower()
+    return result.ascii_email.lower()
 
 
 def _fast_normalise(candidate: str) -> str | None:
@@ -57,12 +74,12 @@ def _fast_normalise(candidate: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _domain_is_plain(domain: str) -> bool:
-    """True when email-validator accepts `domain` and keeps it exactly as given (no IDNA decoding)."""
+    """True when email-validator accepts `domain` and keeps its ASCII form exactly as given."""
     try:
-        result = validate_email(f"a@{domain}", check_deliverability=False)
+        result = validate_email(f"a@{domain}", check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return False
-    return result.domain == domain
+    return result.ascii_domain == domain
 
 
 def email_hash(normalised: str) -> str:

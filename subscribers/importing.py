@@ -345,10 +345,13 @@ def check_row(
     email = ""
     try:
         email = normalise_email(raw_email)
-    except InvalidEmail:
-        problems.append(
-            "email is empty" if not raw_email.strip() else f"email {shown(raw_email)} is not a valid address"
-        )
+    except InvalidEmail as error:
+        if not raw_email.strip():
+            problems.append("email is empty")
+        elif error.non_ascii_local:  # valid, but not one we can send to: say why
+            problems.append(f"email {shown(raw_email)}: {error}")
+        else:
+            problems.append(f"email {shown(raw_email)} is not a valid address")
 
     texts = {}
     for name in ("name", "organization"):

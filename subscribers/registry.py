@@ -11,7 +11,7 @@ import datetime as dt
 from subscribers.addresses import email_hash
 from subscribers.models import AuditEvent, Status, Subscriber, Suppression
 
-# Statuses that mean "never mail this address again" until the person signs up afresh.
+# Statuses that mean "never mail this address again" until the person signs up afresh and confirms.
 SUPPRESSING = {
     Status.UNSUBSCRIBED: "unsubscribed",
     Status.BOUNCED: "bounced",
@@ -51,8 +51,9 @@ async def change_status(subscriber: Subscriber, status: Status, *, actor: str) -
     await record(subscriber.id, "status", old.value, status.value, actor)
     if status in SUPPRESSING:
         await suppress(subscriber.email, SUPPRESSING[status])
-    elif status in (Status.ACTIVE, Status.PENDING):
-        # A fresh, confirmed sign-up lifts an earlier unsubscribe: the person asked again.
+    elif status == Status.ACTIVE:
+        # A fresh, confirmed sign-up lifts an earlier unsubscribe: the person asked again. Pending is
+        # not enough: anyone can type an address into the form, only its owner can confirm.
         await Suppression.filter(email_hash=email_hash(subscriber.email)).exclude(reason="erased").delete()
     return True
 

@@ -99,9 +99,13 @@ class SignupRequest:
 
 class Outcome(StrEnum):
     CREATED = "created"  # a new person, pending; confirmation queued
-    RESTARTED = "restarted"  # had unsubscribed, bounced or complained: pending again; confirmation queued
+    RESTARTED = (
+        "restarted"  # had unsubscribed or bounced: pending again (still suppressed); confirmation queued
+    )
     RESENT = "resent"  # still pending; confirmation queued again
     PENDING = "pending"  # still pending and mailed recently: nothing queued
+    LEFT_QUIET = "left_quiet"  # unsubscribed or bounced and mailed recently: nothing changed or queued
+    COMPLAINED = "complained"  # reported our mail as spam: nothing changed, nothing queued
     ALREADY_ACTIVE = "already_active"  # active; an "already signed up" notice queued
     ACTIVE_QUIET = "active_quiet"  # active and mailed recently: nothing queued
     REFUSED = "refused"  # the address was erased: nothing stored, nothing queued
@@ -364,21 +368,35 @@ async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: di
             return SignupResult(Outcome.ALREADY_ACTIVE, person.id)
         return SignupResult(Outcome.ACTIVE_QUIET, person.id)
 
-    # Pending, or gone (unsubscribed, bounced, complained): nothing is mailed to a pending person
-    # except the confirmation, so the latest answers replace the earlier ones.
-    _take_details(person, request)
+    # Pending, or gone (unsubscribed, bounced, complained). Whoever typed the address may not own
+    # it, and someone who left is still on the suppression list until they confirm (`confirm`).
+    suppressed = await suppression_reason(person.email)
+    if person.status == Status.COMPLAINED or suppressed == "complained":
+        # They reported our mail as spam: an anonymous form post must not mail them again.
+        return SignupResult(Outcome.COMPLAINED, person.id)
+
     if person.status == Status.PENDING:
-        await person.save()
-        await _save_business(person, request)
+        if suppressed is None:
+            # Nothing but the confirmation has been mailed to a never-confirmed person, so the
+            # latest answers replace the earlier ones. A person who left and asked to come back
+            # (still suppressed) keeps the details they once confirmed until they confirm again.
+            _take_details(person, request)
+            await person.save()
+            await _save_business(person, request)
         if await _claim_mail_slot(person, now):
             await _queue(person, CONFIRM_TEMPLATE, confirm_context)
             return SignupResult(Outcome.RESENT, person.id)
         return SignupResult(Outcome.PENDING, person.id)
 
+    # Unsubscribed or bounced: a new double opt-in. They become pending with a new (unconfirmed)
+    # consent and get a confirmation, at most one per RESEND_AFTER; their details, and the
+    # suppression entry, stay as they are until they follow the link (then they can change
+    # their topics on the preferences page).
+    if not await _claim_mail_slot(person, now):
+        return SignupResult(Outcome.LEFT_QUIET, person.id)
     _take_consent(person, now)
-    await person.save()
+    await person.save(update_fields=[*_CONSENT_FIELDS, "updated_at"])
     await change_status(person, Status.PENDING, actor=ACTOR)
-    await _save_business(person, request)
     await _queue(person, CONFIRM_TEMPLATE, confirm_context)
     return SignupResult(Outcome.RESTARTED, person.id)
 
@@ -387,18 +405,19 @@ def _take_details(person: Subscriber | dict[str, Any], request: SignupRequest) -
     _assign(person, _details(request))
 
 
+_CONSENT_FIELDS = (
+    "consent_method",
+    "consent_wording_version",
+    "consent_source",
+    "consent_at",
+    "confirmation_sent_at",
+)
+
+
 def _take_consent(person: Subscriber | dict[str, Any], now: dt.datetime) -> None:
     """A new consent by form: it counts from confirmation (`consent_at` is set then)."""
-    _assign(
-        person,
-        {
-            "consent_method": ConsentMethod.FORM,
-            "consent_wording_version": CONSENT_WORDING_VERSION,
-            "consent_source": "",
-            "consent_at": None,
-            "confirmation_sent_at": now,
-        },
-    )
+    values = (ConsentMethod.FORM, CONSENT_WORDING_VERSION, "", None, now)
+    _assign(person, dict(zip(_CONSENT_FIELDS, values, strict=True)))
 
 
 def _details(request: SignupRequest) -> dict[str, Any]:

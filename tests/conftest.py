@@ -134,10 +134,11 @@ def smtp_settings(settings: Settings, mail_server: MailServer) -> Settings:
 @pytest.fixture
 async def app(smtp_settings: Settings) -> AsyncIterator:
     """The real app with its lifespan running (database, background sender) and mail to aiosmtpd."""
+    if ON_POSTGRES:  # before the lifespan starts the sender, or an earlier test's mail could go out here
+        async with database(smtp_settings.database_url):
+            await truncate_all_models()
     application = create_app(smtp_settings, run_scheduler=False)
     async with application.router.lifespan_context(application):
-        if ON_POSTGRES:
-            await truncate_all_models()
         yield application
 
 

@@ -7,11 +7,13 @@ when stderr is a terminal, so piping or redirecting output stays clean.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -21,7 +23,7 @@ from rich.text import Text
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
 from subscribers import directory, erasure, importing
-from subscribers.addresses import InvalidEmail
+from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Status, Topic
 
 ACTOR = "cli"
@@ -74,7 +76,9 @@ TOPICS BY ROLE (when neither the row nor --topics gives them)
 EXIT STATUS
   0  imported (with --skip-invalid, even if lines were rejected; with --dry-run, it would be)
   1  the registry changed while importing (someone signed up): nothing imported, run it again
-  2  nothing imported: the file or some of its lines were rejected
+  2  nothing imported: the file or some of its lines were rejected, or the --report file
+     can't be created (checked before anything is imported)
+  3  imported, but writing the --report file failed afterwards (the summary says what was imported)
 """
 
 
@@ -147,35 +151,70 @@ def import_command(
         topics=topics,
     )
     name = "standard input" if str(file) == "-" else file.name
-    with _ImportProgress() as progress:
-        try:
-            with click.open_file(str(file), "rb") as stream:
-                data = importing.read_limited(stream)
-            parsed = importing.read_csv(data, defaults, on_progress=progress)
-        except importing.ImportFileError as exc:
-            raise UserError(f"{name}: {exc}") from None
-        except OSError as exc:
-            raise UserError(f"could not read {name}: {exc.strerror or exc}") from None
+    result: importing.ImportReport | None = None
+    try:
+        with contextlib.ExitStack() as report_file:
+            # The report is created (empty, not yet in place) before anything is imported, so a
+            # path we can't write stops the command while nothing has changed.
+            report_stream = _open_report(report_file, report) if report is not None else None
+            with _ImportProgress() as progress:
+                try:
+                    with click.open_file(str(file), "rb") as stream:
+                        data = importing.read_limited(stream)
+                    parsed = importing.read_csv(data, defaults, on_progress=progress)
+                except importing.ImportFileError as exc:
+                    raise UserError(f"{name}: {exc}") from None
+                except OSError as exc:
+                    raise UserError(f"could not read {name}: {exc.strerror or exc}") from None
 
-        async def work() -> importing.ImportReport:
-            return await importing.import_people(
-                parsed,
-                consent_source=source,
-                skip_invalid=skip_invalid,
-                dry_run=dry_run,
-                on_progress=progress,
+                async def work() -> importing.ImportReport:
+                    return await importing.import_people(
+                        parsed,
+                        consent_source=source,
+                        skip_invalid=skip_invalid,
+                        dry_run=dry_run,
+                        on_progress=progress,
+                    )
+
+                try:
+                    result = run_with_db(settings, work)
+                except importing.ImportConflict as exc:
+                    raise click.ClickException(str(exc)) from None
+
+            _print_import_summary(
+                name, parsed, result, source=source, dry_run=dry_run, skip_invalid=skip_invalid
             )
-
-        try:
-            result = run_with_db(settings, work)
-        except importing.ImportConflict as exc:
-            raise click.ClickException(str(exc)) from None
-
-    if report is not None:
-        _write_report(report, result)
-    _print_import_summary(name, parsed, result, source=source, dry_run=dry_run, skip_invalid=skip_invalid)
+            if report_stream is not None:
+                _write_report(report_stream, result)
+    except OSError as exc:  # writing the report, after the import (opening it is checked above)
+        if result is None:
+            raise
+        _report_failed(report, exc, imported=result.written)
     if result.rejected and not skip_invalid:
         sys.exit(2)
+
+
+def _open_report(stack: contextlib.ExitStack, path: Path) -> TextIO:
+    """Create the --report file's partial copy now; it is put in place when `stack` closes."""
+    try:
+        return stack.enter_context(directory.export_file(path, force=True))
+    except OSError as exc:
+        raise UserError(
+            f"can't write the report {path}: {exc.strerror or exc}. Nothing was imported."
+        ) from None
+
+
+def _report_failed(path: Path | None, exc: OSError, *, imported: bool) -> None:
+    """Writing the report failed after the import: say so without hiding what the import did."""
+    reason = f"could not write the report {path}: {exc.strerror or exc}."
+    if not imported:
+        raise UserError(reason)
+    click.echo(
+        f"Error: {reason} The import itself is done (see the summary above); running it again "
+        "skips the people it added, so it is safe to run it again to get the report.",
+        err=True,
+    )
+    sys.exit(3)
 
 
 class _ImportProgress:
@@ -264,18 +303,14 @@ def _print_notes(title: str, notes: list[importing.LineNote]) -> None:
         click.echo(f"  ... and {len(notes) - SHOWN_LINES:,} more (--report FILE lists every line)")
 
 
-def _write_report(path: Path, result: importing.ImportReport) -> None:
+def _write_report(stream: TextIO, result: importing.ImportReport) -> None:
     """Every skipped and rejected line as CSV (it names people, so it is private like an export)."""
     notes = [("skipped", note) for note in result.skipped] + [("rejected", note) for note in result.rejected]
     notes.sort(key=lambda item: item[1].line)
-    try:
-        with directory.export_file(path, force=True) as stream:
-            writer = csv.writer(stream)
-            writer.writerow(["line", "outcome", "reason"])
-            for outcome, note in notes:
-                writer.writerow([note.line, outcome, directory.spreadsheet_safe(note.reason)])
-    except OSError as exc:
-        raise UserError(f"could not write the report {path}: {exc.strerror or exc}") from None
+    writer = csv.writer(stream)
+    writer.writerow(["line", "outcome", "reason"])
+    for outcome, note in notes:
+        writer.writerow([note.line, outcome, directory.spreadsheet_safe(note.reason)])
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -437,10 +472,11 @@ def export_command(file: Path, status: str | None, role: str | None, force: bool
 def erase_command(email: str, yes: bool) -> None:
     """Erase a person's personal data at their request, and never mail them again.
 
-    Removes their subscriber record and business profile, and clears their address from every
-    message we queued or sent them (unsent ones are cancelled). The audit trail keeps its events
-    (they hold no personal data) plus one recording the erasure. The address goes on the
-    suppression list as a hash, so no import or sign-up can add it again.
+    Removes their subscriber record and business profile, clears their address from every message
+    we queued or sent them (unsent ones are cancelled), and deletes the copies of mail to them in
+    the outbox folder (OUTBOX_DIR, where mail goes when no SMTP server is set). The audit trail
+    keeps its events (they hold no personal data) plus one recording the erasure. The address goes
+    on the suppression list as a hash, so no import or sign-up can add it again.
 
     If no subscriber has the address, it can still be added to the suppression list (you are
     asked, or --yes does it); the exit status is then 1, in case the address was mistyped.
@@ -460,6 +496,11 @@ def erase_command(email: str, yes: bool) -> None:
             )
         elif target.suppression == erasure.ERASED:
             click.echo("That address was erased before; it stays on the suppression list.")
+            if settings.outbox_dir is not None:  # copies left by an erasure before outbox cleanup
+                address = normalise_email(email)
+                removed = await asyncio.to_thread(erasure.remove_outbox_copies, settings.outbox_dir, address)
+                if removed:
+                    click.echo(_outbox_note(removed, settings.outbox_dir).strip())
             return 0
         else:
             click.echo("No subscriber has that address.")
@@ -467,7 +508,8 @@ def erase_command(email: str, yes: bool) -> None:
         if not yes and not click.confirm(question, default=False):
             click.echo("Nothing changed.")
             return 1
-        result = await erasure.erase(email, actor=ACTOR)
+        result = await erasure.erase(email, actor=ACTOR, outbox_dir=settings.outbox_dir)
+        outbox = _outbox_note(result.outbox_files, settings.outbox_dir) if result.outbox_files else ""
         if result.found:
             messages = ""
             if result.deliveries:
@@ -479,10 +521,18 @@ def erase_command(email: str, yes: bool) -> None:
                     messages += ","
             click.echo(
                 f"Erased subscriber #{result.subscriber_id}: their record and business profile are deleted,"
-                f"{messages} and the address is on the suppression list for good."
+                f"{messages} and the address is on the suppression list for good.{outbox}"
             )
             return 0
-        click.echo("The address is now on the suppression list: it will never be imported or mailed.")
+        click.echo(
+            f"The address is now on the suppression list: it will never be imported or mailed.{outbox}"
+        )
         return 1
 
     sys.exit(run_with_db(settings, work))
+
+
+def _outbox_note(count: int, folder: Path | None) -> str:
+    return (
+        f" Deleted {count:,} {_plural(count, 'copy', 'copies')} of mail to them from the outbox ({folder})."
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def routes() -> list[BaseRoute]:
@@ -13,15 +17,21 @@ def routes() -> list[BaseRoute]:
     from bot.web.templating import STATIC_DIR
 
     found: list[BaseRoute] = [
-        Route("/", pages.landing, methods=["GET"]),
-        Route("/", pages.submit_signup, methods=["POST"]),
+        Route("/", _by_method(pages.landing, pages.submit_signup), methods=["GET", "POST"]),
         Route("/privacy", pages.privacy, methods=["GET"]),
-        Route("/confirm/{token}", pages.confirm_page, methods=["GET"]),
-        Route("/confirm/{token}", pages.submit_confirm, methods=["POST"]),
-        Route("/preferences/{token}", pages.preferences_page, methods=["GET"]),
-        Route("/preferences/{token}", pages.submit_preferences, methods=["POST"]),
-        Route("/unsubscribe/{token}", pages.unsubscribe_page, methods=["GET"]),
-        Route("/unsubscribe/{token}", pages.submit_unsubscribe, methods=["POST"]),
+        Route(
+            "/confirm/{token}", _by_method(pages.confirm_page, pages.submit_confirm), methods=["GET", "POST"]
+        ),
+        Route(
+            "/preferences/{token}",
+            _by_method(pages.preferences_page, pages.submit_preferences),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/unsubscribe/{token}",
+            _by_method(pages.unsubscribe_page, pages.submit_unsubscribe),
+            methods=["GET", "POST"],
+        ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     from bot.web import apply  # the application invitation's personal link (campaigns)
@@ -30,10 +40,28 @@ def routes() -> list[BaseRoute]:
     return found
 
 
+def _by_method(get: Handler, post: Handler) -> Handler:
+    """One route per path for its GET page and its POST: with two routes Starlette would answer a
+    wrong method from the first alone, with an Allow header that leaves out POST."""
+
+    async def endpoint(request: Request) -> Response:
+        return await (post if request.method == "POST" else get)(request)
+
+    endpoint.__name__ = get.__name__
+    return endpoint
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     from bot.web.pages import not_found_page
 
     return not_found_page(request)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    from bot.web.pages import method_not_allowed_page
+
+    allowed = (getattr(exc, "headers", None) or {}).get("Allow", "")
+    return method_not_allowed_page(request, sorted(m.strip() for m in allowed.split(",") if m.strip()))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -43,5 +71,5 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def exception_handlers() -> dict[int, object]:
-    """Friendly 404 and 500 pages for the whole app: `Starlette(exception_handlers=...)`."""
-    return {404: not_found, 500: server_error}
+    """Friendly 404, 405 and 500 pages for the whole app: `Starlette(exception_handlers=...)`."""
+    return {404: not_found, 405: method_not_allowed, 500: server_error}

@@ -115,6 +115,14 @@ EN: dict[str, str] = {
         "The link is too old. To stop our emails, use the unsubscribe link in our most recent email, "
         "or write to us at {contact}."
     ),
+    "bad_manage_link_text": (
+        "Some of the link may be missing or changed. Open it again from the email, or copy the whole "
+        "link into your browser. To stop our emails, you can also write to us at {contact}."
+    ),
+    "err_too_many": (
+        "You have sent this form too many times in a short time, so we have not saved it yet. "
+        "Your answers are still here: wait {seconds} seconds, then send the form again."
+    ),
     "too_many_title": "Too many tries",
     "too_many_text": (
         "You have sent this form too many times in a short time. Wait {seconds} seconds and try again."
@@ -128,6 +136,11 @@ EN: dict[str, str] = {
     "too_big_text": "Your answers are longer than we can accept. Go back, shorten them, and try again.",
     "not_found_title": "Page not found",
     "not_found_text": "If you typed the web address, check it is correct.",
+    "method_not_allowed_title": "This page cannot do that",
+    "method_not_allowed_text": (
+        "Your browser asked this page for something it does not do. Open the page from its link "
+        "or from the sign-up form and use its buttons."
+    ),
     "server_error_title": "Sorry, there is a problem with the service",
     "server_error_text": "Try again later. Your answers have not been saved.",
     "back_to_form": "Go to the sign-up form",
@@ -137,6 +150,10 @@ EN: dict[str, str] = {
     "err_email_missing": "Enter your email address",
     "err_email_format": "Enter an email address in the correct format, like name@example.com",
     "err_email_too_long": "Your email address must be 254 characters or fewer",
+    "err_email_non_ascii": (
+        "The part of your email address before the @ can use only unaccented letters (a to z), "
+        "digits and . _ - +"
+    ),
     "err_name_too_long": "Your name must be 200 characters or fewer",
     "err_name_characters": "Enter your name on one line, without web addresses or special characters",
     "err_name_starts_with": "Your name cannot start with =, +, - or @",
@@ -282,6 +299,15 @@ ES: dict[str, str] = {
         "El enlace es muy antiguo. Para dejar de recibir nuestros correos, use el enlace para cancelar "
         "que aparece en nuestro correo más reciente, o escríbanos a {contact}."
     ),
+    "bad_manage_link_text": (
+        "Puede que al enlace le falte una parte o que esté cambiado. Ábralo otra vez desde el correo o "
+        "copie el enlace completo en su navegador. Para dejar de recibir nuestros correos, también "
+        "puede escribirnos a {contact}."
+    ),
+    "err_too_many": (
+        "Envió este formulario demasiadas veces en poco tiempo, así que todavía no lo guardamos. "
+        "Sus respuestas siguen aquí: espere {seconds} segundos y envíe el formulario otra vez."
+    ),
     "too_many_title": "Demasiados intentos",
     "too_many_text": (
         "Envió este formulario demasiadas veces en poco tiempo. Espere {seconds} segundos e intente otra vez."
@@ -297,6 +323,11 @@ ES: dict[str, str] = {
     ),
     "not_found_title": "No encontramos la página",
     "not_found_text": "Si escribió la dirección, revise que esté bien escrita.",
+    "method_not_allowed_title": "Esta página no puede hacer eso",
+    "method_not_allowed_text": (
+        "Su navegador le pidió a esta página algo que no hace. Abra la página desde su enlace o "
+        "desde el formulario de inscripción y use sus botones."
+    ),
     "server_error_title": "Lo sentimos, hay un problema con el servicio",
     "server_error_text": "Intente más tarde. No guardamos sus respuestas.",
     "back_to_form": "Ir al formulario de inscripción",
@@ -304,6 +335,10 @@ ES: dict[str, str] = {
     "err_email_missing": "Escriba su correo electrónico",
     "err_email_format": "Escriba un correo electrónico con el formato correcto, como nombre@ejemplo.com",
     "err_email_too_long": "Su correo electrónico debe tener 254 caracteres o menos",
+    "err_email_non_ascii": (
+        "La parte de su correo electrónico antes de la @ solo puede tener letras sin acentos ni eñes, "
+        "números y . _ - +"
+    ),
     "err_name_too_long": "Su nombre debe tener 200 caracteres o menos",
     "err_name_characters": "Escriba su nombre en una línea, sin direcciones web ni caracteres especiales",
     "err_name_starts_with": "Su nombre no puede empezar con =, +, - o @",

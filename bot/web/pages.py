@@ -96,13 +96,25 @@ async def landing(request: Request) -> Response:
 async def submit_signup(request: Request) -> Response:
     web = WebParts.of(request)
     lang = page_language(request)
-    if (refused := _over_limit(request, web, lang)) is not None:
-        return refused
+    wait = _limit_wait(request, web)
     try:
         form = await read_form(request)
     except UnreadableForm as exc:
+        if wait is not None:
+            return _too_many_page(request, lang, wait)
         return _unreadable(request, web, lang, exc)
     checked = parse_signup(form)
+    if wait is not None:
+        # Refused, but what the person typed is kept: the form comes back filled in, to send later.
+        return _form_page(
+            request,
+            lang,
+            checked.values,
+            {"too_many": "err_too_many"},
+            status=429,
+            error_values={"seconds": wait},
+            headers={"Retry-After": str(wait)},
+        )
     if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
         return _form_page(request, lang, checked.values, {"csrf": "err_csrf", **checked.errors}, status=400)
     if form.get("website"):
@@ -125,6 +137,8 @@ def _form_page(
     errors: dict[str, str] | None = None,
     *,
     status: int = 200,
+    error_values: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     web = WebParts.of(request)
     t = texts(lang)
@@ -144,6 +158,8 @@ def _form_page(
         },
         status=status,
         errors=errors,
+        error_values=error_values,
+        headers=headers,
     )
     if new_cookie:
         web.csrf.set_cookie(response, new_cookie)
@@ -365,15 +381,39 @@ def not_found_page(request: Request) -> Response:
     return problem_page(request, lang, "not_found_title", [t["not_found_text"]], status=404)
 
 
+def method_not_allowed_page(request: Request, allowed: list[str]) -> Response:
+    """A form or link used with a method it doesn't take (a script, an odd client): 405, with the
+    Allow header naming what the address does take (RFC 9110 section 15.5.6)."""
+    lang = page_language(request)
+    t = texts(lang)
+    return problem_page(
+        request,
+        lang,
+        "method_not_allowed_title",
+        [t["method_not_allowed_text"]],
+        status=405,
+        Allow=", ".join(allowed),
+    )
+
+
 # Shared checks --------------------------------------------------------------------------------------
 
 
 def _over_limit(request: Request, web: WebParts, lang: str) -> Response | None:
+    wait = _limit_wait(request, web)
+    return None if wait is None else _too_many_page(request, lang, wait)
+
+
+def _limit_wait(request: Request, web: WebParts) -> int | None:
+    """Count this POST against its client's limit: None if allowed, else seconds until it is."""
     client = client_address(request, web.runtime.settings.trusted_proxy_hops)
     wait = web.limiter.hit(client)
-    if wait is None:
-        return None
-    log.warning("form rate limit reached by a client; retry in %ss", wait)
+    if wait is not None:
+        log.warning("form rate limit reached by a client; retry in %ss", wait)
+    return wait
+
+
+def _too_many_page(request: Request, lang: str, wait: int) -> Response:
     t = texts(lang)
     return problem_page(
         request,
@@ -425,12 +465,14 @@ async def _subscriber(subscriber_id: int | None) -> Subscriber | None:
 def _bad_link(request: Request, web: WebParts, lang: str, *, manage: bool = False) -> Response:
     """The same answer for forged, damaged, expired and no-longer-useful links (HTTP 400).
 
-    A preferences or unsubscribe link that is merely old gets a hint on how to stop the emails.
+    A preferences or unsubscribe link gets words of its own (not the confirmation link's lifetime),
+    with how to stop the emails anyway; one that is merely old says so.
     """
     t = texts(lang)
-    if manage and _expired(request):
+    if manage:
         contact = web.runtime.settings.mail_reply_to or web.runtime.settings.mail_from_address.addr_spec
-        paragraphs = [t["old_link_text"].format(contact=contact)]
+        key = "old_link_text" if _expired(request) else "bad_manage_link_text"
+        paragraphs = [t[key].format(contact=contact)]
     else:
         paragraphs = [t["bad_link_text"].format(duration=web.link_lifetime(lang)), t["bad_link_next"]]
     return problem_page(request, lang, "bad_link_title", paragraphs, status=400)

@@ -67,11 +67,15 @@ class PageRenderer:
         status: int = 200,
         errors: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        error_values: dict[str, object] | None = None,
     ) -> HTMLResponse:
-        """Render `template` in `lang`. `errors` maps field names to message keys."""
+        """Render `template` in `lang`. `errors` maps field names to message keys, whose
+        `{placeholders}` are filled from `error_values` when it is given."""
         catalogue = texts(lang)
         path = request.scope["path"]
         messages = {name: catalogue[key] for name, key in (errors or {}).items()}
+        if error_values:
+            messages = {name: message.format(**error_values) for name, message in messages.items()}
         values = {
             **self._common,
             "lang": lang,
@@ -82,7 +86,7 @@ class PageRenderer:
             "request_path": path,
             "errors": messages,
             "errors_by_field": FieldMap(messages),
-            "error_anchors": {"csrf": "submit"},
+            "error_anchors": {"csrf": "submit", "too_many": "submit"},
             "noindex": path != "/",
             **(context or {}),
         }

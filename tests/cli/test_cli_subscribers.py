@@ -162,6 +162,40 @@ def test_report_file_lists_every_line(cli: Cli, tmp_path: Path, monkeypatch: pyt
     assert [(r["line"], r["outcome"]) for r in rows] == [(str(n), "rejected") for n in range(2, 7)]
 
 
+@pytest.mark.parametrize("where", ["missing-folder/report.csv", "a-folder"])
+def test_a_report_that_cannot_be_written_stops_the_import_before_it_starts(
+    cli: Cli, people_csv: Path, tmp_path: Path, where: str
+) -> None:
+    """Exit 2 means nothing imported: a bad --report path is found before anything is written."""
+    (tmp_path / "a-folder").mkdir()
+    result = cli("import", str(people_csv), "--consent-source", SOURCE, "--report", str(tmp_path / where))
+    assert result.exit_code == 2
+    if where == "a-folder":  # click itself refuses a folder, before the command runs
+        assert "is a directory" in result.stderr
+    else:
+        assert "can't write the report" in result.stderr and "Nothing was imported." in result.stderr
+        assert "missing-folder does not exist" in result.stderr
+    assert cli.people() == []
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_a_report_that_fails_after_the_import_says_the_import_was_done(
+    cli: Cli, people_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bot.cli.subscribers._write_report", disk_full)
+    report = tmp_path / "report.csv"
+    result = cli("import", str(people_csv), "--consent-source", SOURCE, "--report", str(report))
+    assert result.exit_code == 3
+    assert "Imported 3 new people as active." in result.stdout
+    assert "could not write the report" in result.stderr and "No space left on device" in result.stderr
+    assert "The import itself is done" in result.stderr
+    assert len(cli.people()) == 3
+    assert not report.exists() and not list(tmp_path.glob(".report.csv.*"))
+
+
 def test_import_from_standard_input(cli: Cli) -> None:
     result = cli("import", "-", "--consent-source", SOURCE, input=codecs.BOM_UTF8 + PEOPLE.encode())
     assert result.exit_code == 0, result.output
@@ -284,6 +318,19 @@ def test_export_writes_a_private_file_and_never_overwrites(
 
 
 # erase --------------------------------------------------------------------------------------------
+
+
+def test_erase_deletes_outbox_copies_and_says_how_many(cli: Cli, people_csv: Path, tmp_path: Path) -> None:
+    """Mail the embedded transport wrote as files (DATA_DIR/outbox by default) goes too."""
+    cli("import", str(people_csv), "--consent-source", SOURCE)
+    outbox = tmp_path / "data" / "outbox"
+    outbox.mkdir(parents=True)
+    for n, to in enumerate(["Ana García <ana@example.com>", "ANA@example.com", "Bo Lee <bo@example.com>"]):
+        (outbox / f"{n}.5-abc{n}.eml").write_bytes(f"To: {to}\r\nSubject: Hi\r\n\r\nHello Ana\r\n".encode())
+    done = cli("erase", "ana@example.com", "--yes")
+    assert done.exit_code == 0, done.output
+    assert f"Deleted 2 copies of mail to them from the outbox ({outbox})." in done.stdout
+    assert [path.name for path in outbox.iterdir()] == ["2.5-abc2.eml"]
 
 
 def test_erase_asks_first_then_erases(cli: Cli, people_csv: Path) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
 import pytest
 
 from outreach.models import Campaign, CampaignKind, Delivery, DeliveryState
@@ -140,3 +146,53 @@ async def test_not_an_address(db: str) -> None:
         await erasure.erase("ana at example", actor="cli")
     with pytest.raises(InvalidEmail):
         await erasure.look_up("")
+
+
+def write_outbox(folder: Path, to: str, name: str = "Ana García") -> Path:
+    """A message as the embedded transport leaves it: `<time>-<id>.eml`, headers first."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = "Made in LA <madeinla@example.gov>"
+    message["To"] = Address(display_name=name, addr_spec=to) if "," not in to else to
+    message["Subject"] = "Confirm your Made in LA updates"
+    message.set_content(f"Hello {name}, {to}")
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{len(list(folder.iterdir())):06d}.000000-{uuid.uuid4().hex[:12]}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
+
+
+async def test_erasure_deletes_the_outbox_copies_of_mail_to_them(person: Subscriber, tmp_path: Path) -> None:
+    """The embedded transport keeps every message as a file: erasure must not leave those behind."""
+    outbox = tmp_path / "outbox"
+    theirs = [
+        write_outbox(outbox, "ana@example.com"),
+        write_outbox(outbox, "Ana@EXAMPLE.com", name=""),
+        write_outbox(outbox, '"Ana García" <ana@example.com>, bo@example.com'),
+    ]
+    others = [
+        write_outbox(outbox, "diana@example.com", name="Diana"),  # contains the address as text
+        write_outbox(outbox, "ana@example.com.evil.test", name="Ana"),
+        write_outbox(outbox, "bo@example.com", name="Bo"),
+    ]
+    (outbox / "garbage.eml").write_bytes(b"\xff\xfe not an email \x00")
+    (outbox / "notes.txt").write_text("To: ana@example.com\n")  # not the transport's file
+
+    result = await erasure.erase("ANA@example.com", actor="cli", outbox_dir=outbox)
+
+    assert result.outbox_files == 3
+    assert not any(path.exists() for path in theirs)
+    assert all(path.exists() for path in others)
+    assert (outbox / "garbage.eml").exists() and (outbox / "notes.txt").exists()
+
+
+async def test_outbox_copies_match_whatever_form_the_domain_is_in(db: str, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    write_outbox(outbox, "ana@xn--bcher-kva.de")
+    write_outbox(outbox, "ana@bücher.de")  # written before addresses were stored in ASCII
+    result = await erasure.erase("Ana@Bücher.de", actor="cli", outbox_dir=outbox)
+    assert result.outbox_files == 2 and list(outbox.iterdir()) == []
+
+
+async def test_a_missing_outbox_folder_is_fine(person: Subscriber, tmp_path: Path) -> None:
+    result = await erasure.erase(person.email, actor="cli", outbox_dir=tmp_path / "never-made")
+    assert result.found and result.outbox_files == 0

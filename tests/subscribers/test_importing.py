@@ -86,6 +86,10 @@ BAD_CSV = {
     # single lines
     "bad email": (b"email\nana@@x\n", LineRejected(2, 'email "ana@@x" is not a valid address')),
     "empty email": (b"email,name\n,Ana\n", LineRejected(2, "email is empty")),
+    "accented letters before the @": (
+        "email\njosé@example.com\n".encode(),
+        LineRejected(2, 'email "josé@example.com": The part before the @ can use only unaccented letters'),
+    ),
     "display name in email": (b"email\nAna <ana@example.com>\n", LineRejected(2, "is not a valid address")),
     "overlong email": (
         f"email\n{'a' * 250}@example.com\n".encode(),

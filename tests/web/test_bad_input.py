@@ -14,7 +14,7 @@ from outreach.models import Delivery
 from subscribers.models import AuditEvent, BusinessProfile, Language, Role, Status, Subscriber, Topic
 from subscribers.signup import SignupRequest, sign_up, unsubscribe
 from subscribers.tokens import LinkSigner, Purpose
-from tests.web.support import csrf_token, valid_form
+from tests.web.support import csrf_token, submit_signup, valid_form
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ FORM_CASES = {
     "email-with-space": FormCase({"email": "ana lopez@example.com"}, message="in the correct format"),
     "email-header-injection": FormCase(
         {"email": "ana@example.com\r\nBcc: everyone@example.org"}, message="in the correct format"
+    ),
+    "email-accented-before-the-at": FormCase(
+        {"email": "josé@example.com"}, message="before the @ can use only unaccented letters"
+    ),
+    "email-non-latin-before-the-at": FormCase(
+        {"email": "почта@example.com"}, message="before the @ can use only unaccented letters"
     ),
     "email-overlong": FormCase({"email": "a" * 250 + "@example.com"}, message="254 characters or fewer"),
     "name-crlf": FormCase({"name": "Ana\r\nBcc: x@example.org"}, message="Enter your name on one line"),
@@ -251,6 +257,15 @@ async def test_bad_link_is_refused_clearly_and_changes_nothing(
 
     assert answer.status_code == 400, answer.text[:300]
     assert expected in answer.text
+    if case in ("unsubscribe-forged", "unsubscribe-post-forged", "preferences-forged"):
+        # A damaged preferences or unsubscribe link says what to do about that link, not about
+        # confirmation links (whose lifetime is beside the point here).
+        assert "Some of the link may be missing or changed" in answer.text
+        assert "To stop our emails, you can also write to us at" in answer.text
+    if case.startswith(("unsubscribe-", "preferences-")):
+        assert "Links to confirm" not in answer.text
+    elif case.startswith("confirm-") and expected == "This link does not work":
+        assert "Links to confirm a sign-up work for 3 days" in answer.text
     assert "ana@example.com" not in answer.text  # a link page never shows whose link it was
     if case != "confirm-for-erased-person":
         after = await Subscriber.get(id=person.id)
@@ -270,3 +285,43 @@ async def test_a_link_for_a_person_who_left_cannot_confirm_them_again(client: ht
     page = await client.get(f"/confirm/{token}")
     assert page.status_code == 400 and "This link does not work" in page.text
     assert (await Subscriber.get(id=person.id)).status == Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded; charset=UTF-8; x=y",
+        "application/x-www-form-urlencoded; x=y; charset=utf-8",
+        'Application/X-WWW-Form-URLEncoded;charset="utf-8"',
+        "application/x-www-form-urlencoded ; charset = utf-8",
+    ],
+)
+async def test_content_types_with_any_parameters_are_read(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    """Browsers and libraries add parameters in any order: the charset is found wherever it is."""
+    page = await client.get("/")
+    data = valid_form(csrf_token=csrf_token(page.text))
+    answer = await client.post(
+        "/", content=urlencode(data, doseq=True).encode(), headers={"Content-Type": content_type}
+    )
+    assert answer.status_code == 200 and "Check your email" in answer.text
+    assert await Subscriber.filter(email="ana@example.com").exists()
+
+
+async def test_an_accented_address_gets_its_message_in_spanish_too(client: httpx.AsyncClient) -> None:
+    answer = await submit_signup(client, lang="es", email="josé@example.com")
+    assert answer.status_code == 400
+    assert "antes de la @ solo puede tener letras sin acentos ni eñes" in answer.text
+    assert 'value="josé@example.com"' in answer.text  # kept as typed, to fix
+    assert await Subscriber.all().count() == 0
+
+
+async def test_a_damaged_manage_link_has_its_own_words_in_spanish(client: httpx.AsyncClient, app) -> None:
+    person = await pending_person()
+    token = signer_of(app).sign(Purpose.MANAGE, person.id)
+    for path in (f"/preferences/{token}x?lang=es", f"/unsubscribe/{token[:-2]}?lang=es"):
+        answer = await client.get(path)
+        assert answer.status_code == 400 and "Este enlace no funciona" in answer.text
+        assert "Puede que al enlace le falte una parte" in answer.text
+        assert "confirmar una inscripción" not in answer.text

@@ -255,9 +255,22 @@ async def test_rate_limit_answers_429_in_the_page_language(limited_app) -> None:
             answer = await submit_signup(client, lang="es", email=f"p{number}@example.com")
             statuses.append(answer.status_code)
         assert statuses == [200, 200, 200, 429]
-        assert "Demasiados intentos" in answer.text and '<html lang="es">' in answer.text
-        assert 1 <= int(answer.headers["retry-after"]) <= 60
+        assert '<html lang="es">' in answer.text
+        wait = int(answer.headers["retry-after"])
+        assert 1 <= wait <= 60
+        # The form comes back filled in, with the reason at the top: nothing typed is lost.
+        summary = answer.text[answer.text.index('class="error-summary"') : answer.text.index("</ul>")]
+        assert "Envió este formulario demasiadas veces en poco tiempo" in summary
+        assert f"espere {wait} segundos" in summary and 'href="#submit"' in summary
+        assert 'value="p3@example.com"' in answer.text and "López Uniforms LLC" in answer.text
+        assert 'value="315250"' in answer.text and "Work uniforms" in answer.text
+        assert csrf_token(answer.text)  # ready to send again
         assert await Subscriber.all().count() == 3
+        # A body that can't be read while over the limit gets the plain 429 page.
+        unreadable = await client.post("/?lang=es", content=b"\xff", headers={"Content-Type": "text/plain"})
+        assert unreadable.status_code == 429 and "Demasiados intentos" in unreadable.text
+        english = await submit_signup(client, lang="en", email="p4@example.com")
+        assert english.status_code == 429 and "You have sent this form too many times" in english.text
         # Unsubscribing is never rate limited: mail providers post from shared addresses.
         person = await Subscriber.get(email="p0@example.com")
         token = limited_app.state.runtime.signer.sign(Purpose.MANAGE, person.id)
@@ -318,3 +331,97 @@ async def test_an_active_person_who_signs_up_again_gets_a_notice_with_their_pref
     assert "/confirm/" not in text_of(notice)
     preferences = await client.get(link_in(notice, "preferences"))
     assert preferences.status_code == 200 and "Your email preferences" in preferences.text
+
+
+async def test_mail_to_an_unconfirmed_address_never_carries_the_typed_name(
+    client: httpx.AsyncClient, mail_server: MailServer
+) -> None:
+    """Anyone can make us mail any address from the form: what they typed as a name must not appear
+    in that mail (greeting or To display name), so the County can't be made to send their text."""
+    spam = "Win cash at scam.com today"
+    await submit_signup(client, email="dee@example.com", name=spam, organization="Prize Office")
+    [confirmation] = await wait_for_mail(mail_server, 1)
+    person = await Subscriber.get(email="dee@example.com")
+    await confirm(person.id)
+    # Active now: a re-submission (after the resend window) gets an "already signed up" notice.
+    await Subscriber.filter(id=person.id).update(confirmation_sent_at=None)
+    await submit_signup(client, email="dee@example.com", name=spam)
+    [_, notice] = await wait_for_mail(mail_server, 2)
+    assert await Delivery.filter(template="already_subscribed").count() == 1
+    for message in (confirmation, notice):
+        raw = message.as_string()
+        assert "Win cash" not in raw and "Prize Office" not in raw and "scam" not in raw
+        assert message["To"].addresses[0].display_name == ""
+        assert text_of(message).lstrip().startswith("Hello,")
+
+
+async def test_mail_to_active_people_still_greets_them_by_name(settings: Settings) -> None:
+    """Only the mail an anonymous form post can trigger loses the name; list mail keeps it."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from bot.runtime import build_runtime
+    from outreach.messages import Recipient
+
+    builder = build_runtime(settings).builder
+    ana = Recipient(address="ana@example.com", subscriber_id=7, name="Ana López", language="es")
+
+    def parsed(template: str):
+        data = builder.build(template, ana, list_mail=template == "pilot_update").data
+        return message_from_bytes(data, policy=default)
+
+    update = parsed("pilot_update")
+    assert update["To"].addresses[0].display_name == "Ana López"
+    assert "Hola Ana López:" in text_of(update)
+    for template in ("confirm", "already_subscribed"):
+        message = parsed(template)
+        assert message["To"].addresses[0].display_name == ""
+        assert "Ana" not in message.as_string() and text_of(message).lstrip().startswith("Hola:")
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("PUT", "/", "GET, HEAD, POST"),
+        ("DELETE", "/", "GET, HEAD, POST"),
+        ("PUT", "/unsubscribe/some-token", "GET, HEAD, POST"),
+        ("PATCH", "/confirm/some-token", "GET, HEAD, POST"),
+        ("PUT", "/preferences/some-token", "GET, HEAD, POST"),
+        ("POST", "/privacy", "GET, HEAD"),
+        ("PUT", "/static/site.css", "GET, HEAD"),
+    ],
+)
+async def test_a_wrong_method_gets_a_friendly_page_naming_the_right_ones(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    answer = await client.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "This page cannot do that" in answer.text and '<html lang="en">' in answer.text
+    spanish = await client.request(method, path + "?lang=es")
+    assert spanish.status_code == 405 and "Esta página no puede hacer eso" in spanish.text
+    assert spanish.headers["allow"] == allowed
+
+
+async def test_an_internationalised_domain_is_one_person_in_ascii_everywhere(
+    client: httpx.AsyncClient, mail_server: MailServer
+) -> None:
+    """ana@bücher.de is stored, mailed and matched as ana@xn--bcher-kva.de, however it is typed."""
+    from subscribers import importing
+
+    answer = await submit_signup(client, email="Ana@Bücher.de")
+    assert answer.status_code == 200
+    [message] = await wait_for_mail(mail_server, 1)
+    assert message["To"].addresses[0].addr_spec == "ana@xn--bcher-kva.de"
+    assert "=?utf-8?" not in str(message["To"]) and "xn--bcher-kva.de" in message.as_string()
+    assert mail_server.received[0].rcpt_tos == ["ana@xn--bcher-kva.de"]
+
+    again = await submit_signup(client, email="ANA@XN--BCHER-KVA.DE")
+    assert again.status_code == 200
+    assert [p.email for p in await Subscriber.all()] == ["ana@xn--bcher-kva.de"]
+
+    parsed = importing.read_csv("email\nana@bücher.de\nana@xn--bcher-kva.de\n".encode())
+    report = await importing.import_people(parsed, consent_source="Coalition list")
+    assert report.imported == 0 and len(report.skipped) == 2
+    assert await Subscriber.all().count() == 1

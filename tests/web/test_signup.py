@@ -120,26 +120,68 @@ async def test_resubmitting_an_active_address_sends_a_notice_not_a_confirmation(
 
 
 async def test_an_unsubscribed_address_signs_up_afresh(db: str) -> None:
-    """Unsubscribed (or bounced): pending again with a new consent and a new confirmation."""
+    """Unsubscribed: pending again with a new consent and a new confirmation; the suppression entry
+    and the details the person once confirmed stay until they confirm (anyone can type an address)."""
     created = await sign_up(request(), now=NOW)
     await confirm(created.subscriber_id)
     await unsubscribe(created.subscriber_id)
-    assert await Suppression.filter(email_hash=email_hash("ana@example.com")).exists()
-    again = await sign_up(request(language=Language.EN), now=NOW + dt.timedelta(minutes=1))
+    suppressed = Suppression.filter(email_hash=email_hash("ana@example.com"))
+    assert await suppressed.exists()
+    later = NOW + RESEND_AFTER * 2
+    again = await sign_up(
+        request(language=Language.EN, name="Win cash at scam.example today", organization="Mallory Inc"),
+        now=later,
+    )
     assert again.outcome == Outcome.RESTARTED and again.subscriber_id == created.subscriber_id
     person = await Subscriber.get(id=created.subscriber_id)
-    assert person.status == Status.PENDING and person.consent_at is None and person.language == Language.EN
+    assert person.status == Status.PENDING and person.consent_at is None
+    assert (person.name, person.organization, person.language) == ("Ana", "López Uniforms", Language.ES)
+    assert await suppressed.exists(), "a form post alone must not lift the suppression"
     assert len(await deliveries("confirm")) == 2
+    # Submitting again while pending still changes nothing of theirs.
+    await sign_up(request(name="Mallory"), now=later + dt.timedelta(minutes=1))
+    assert (await Subscriber.get(id=person.id)).name == "Ana"
     assert await confirm(person.id) == ConfirmOutcome.CONFIRMED
     assert (await Subscriber.get(id=person.id)).consent_at is not None
+    assert not await suppressed.exists(), "confirming lifts it"
+
+
+async def test_restarting_a_left_address_is_rate_limited_like_a_pending_one(db: str) -> None:
+    """The form can't be used to flood someone who unsubscribed: one confirmation per RESEND_AFTER."""
+    created = await sign_up(request(), now=NOW)
+    await confirm(created.subscriber_id)
+    await unsubscribe(created.subscriber_id)
+    quiet = await sign_up(request(), now=NOW + dt.timedelta(minutes=1))  # confirmation sent a minute ago
+    assert quiet.outcome == Outcome.LEFT_QUIET and not quiet.queued_mail
+    assert (await Subscriber.get(id=created.subscriber_id)).status == Status.UNSUBSCRIBED
+    later = NOW + RESEND_AFTER + dt.timedelta(seconds=1)
+    outcomes = [(await sign_up(request(), now=later + dt.timedelta(seconds=n))).outcome for n in range(5)]
+    assert outcomes == [Outcome.RESTARTED] + [Outcome.PENDING] * 4
+    assert len(await deliveries("confirm")) == 2
 
 
 async def test_a_bounced_address_signs_up_afresh(db: str) -> None:
     created = await sign_up(request(), now=NOW)
     person = await Subscriber.get(id=created.subscriber_id)
     await change_status(person, Status.BOUNCED, actor="sender")
-    again = await sign_up(request(), now=NOW)
+    again = await sign_up(request(), now=NOW + RESEND_AFTER * 2)
     assert again.outcome == Outcome.RESTARTED and again.queued_mail
+    assert await Suppression.filter(email_hash=email_hash("ana@example.com"), reason="bounced").exists()
+
+
+async def test_a_complained_address_is_never_mailed_from_the_form(db: str) -> None:
+    """They reported our mail as spam: an anonymous form post changes nothing and mails nothing."""
+    created = await sign_up(request(), now=NOW)
+    await confirm(created.subscriber_id)
+    person = await Subscriber.get(id=created.subscriber_id)
+    await change_status(person, Status.COMPLAINED, actor="sender")
+    for n in range(3):
+        result = await sign_up(request(name="Mallory"), now=NOW + RESEND_AFTER * (n + 2))
+        assert result.outcome == Outcome.COMPLAINED and not result.queued_mail
+    person = await Subscriber.get(id=created.subscriber_id)
+    assert (person.status, person.name) == (Status.COMPLAINED, "Ana")
+    assert len(await deliveries("confirm")) == 1
+    assert await Suppression.filter(email_hash=email_hash("ana@example.com"), reason="complained").exists()
 
 
 async def test_an_erased_address_stores_and_sends_nothing(db: str) -> None:
