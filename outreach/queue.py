@@ -15,17 +15,27 @@ Results are recorded in batches (`record_results`): a group of sent messages is 
 (one commit), anything else one transaction with an `executemany` per kind of outcome. Each row is
 guarded by `claimed_by`, so a process whose lease was taken over can't overwrite what the new
 owner recorded.
+
+The sender runs these statements on one connection it holds for a whole pass (`held_connection`):
+on PostgreSQL every statement through the pool costs a second round trip, since asyncpg resets a
+connection (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) each time it goes
+back, and a pass runs thousands. On PostgreSQL the lists a claim looks up and the rows a group of
+outcomes updates travel as array parameters, so each statement is prepared once per connection
+instead of once per length.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import re
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
@@ -87,6 +97,47 @@ def sql(text: str) -> str:
     return _numbered(text) if dialect() == "postgres" else text
 
 
+class QueueConnection:
+    """Where the queue's statements run: a connection held for a while (PostgreSQL), or the
+    database client itself (SQLite has one connection anyway; statements take turns on it)."""
+
+    def __init__(self, client: BaseDBAsyncClient, held: Any = None) -> None:
+        self.client = client
+        self.held = held  # an asyncpg connection, taken from the pool for as long as this lives
+        self.postgres = client.capabilities.dialect == "postgres"
+
+    async def fetch(self, statement: str, values: Sequence[Any]) -> list[Mapping[str, Any]]:
+        if self.held is not None:
+            return await self.held.fetch(statement, *values)  # type: ignore[no-any-return]
+        return await self.client.execute_query_dict(statement, list(values))
+
+    async def execute(self, statement: str, values: Sequence[Any]) -> None:
+        if self.held is not None:
+            await self.held.execute(statement, *values)
+        else:
+            await self.client.execute_query(statement, list(values))
+
+
+def default_connection() -> QueueConnection:
+    """Statements through the pool, one connection each (for callers outside the sender's pass)."""
+    return QueueConnection(get_connection("default"))
+
+
+HOLD_FROM_POOL_SIZE = 3  # one held, one for claims ahead, one for everything else
+
+
+@contextlib.asynccontextmanager
+async def held_connection() -> AsyncIterator[QueueConnection]:
+    """One connection for a whole pass of the sender (see the module docstring for why), unless
+    the pool is too small to spare it."""
+    client = get_connection("default")
+    if client.capabilities.dialect != "postgres" or getattr(client, "pool_maxsize", 0) < HOLD_FROM_POOL_SIZE:
+        yield QueueConnection(client)
+        return
+    async with client.acquire_connection() as held:
+        yield QueueConnection(client, held)
+
+
 async def enqueue_transactional(
     *,
     address: str,
@@ -107,9 +158,9 @@ async def enqueue_transactional(
     )
 
 
-async def sending_campaigns() -> list[int]:
+async def sending_campaigns(conn: QueueConnection | None = None) -> list[int]:
     """Ids of the campaigns whose deliveries may be sent now, oldest first."""
-    rows = await get_connection("default").execute_query_dict(
+    rows = await (conn or default_connection()).fetch(
         sql("SELECT id FROM campaign WHERE status = ? ORDER BY id"), [CampaignStatus.SENDING.value]
     )
     return [row["id"] for row in rows]
@@ -162,16 +213,22 @@ async def claim_due_deliveries(
 
 
 async def claim_lane(
-    worker_id: str, limit: int, *, now: dt.datetime, lease_seconds: float, campaign_id: int | None
+    worker_id: str,
+    limit: int,
+    *,
+    now: dt.datetime,
+    lease_seconds: float,
+    campaign_id: int | None,
+    conn: QueueConnection | None = None,
 ) -> list[ClaimedDelivery]:
     """Claim up to `limit` due deliveries of one campaign (None: transactional mail): rows whose
     lease ran out first (a crashed process's), then retries, then new ones. Nothing is claimed for
     a campaign that isn't `sending`.
     """
-    conn = get_connection("default")
-    postgres = dialect() == "postgres"
+    conn = conn or default_connection()
+    postgres = conn.postgres
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    rows: list[dict[str, Any]] = []
+    rows: list[Mapping[str, Any]] = []
     for state in ("sending", "deferred", "queued"):
         wanted = limit - len(rows)
         if wanted <= 0:
@@ -179,12 +236,12 @@ async def claim_lane(
         statement = sql(_claim_sql(state, transactional=campaign_id is None, postgres=postgres))
         lane = [] if campaign_id is None else [campaign_id]
         values = [lease_until, worker_id, *lane, now, *lane, wanted]
-        rows += await conn.execute_query_dict(statement, values)
+        rows += await conn.fetch(statement, values)
     if not rows:
         return []
-    people = await _people([r["subscriber_id"] for r in rows if r["subscriber_id"] is not None])
+    people = await _people(conn, [r["subscriber_id"] for r in rows if r["subscriber_id"] is not None])
     hashes = {r["address"]: email_hash(r["address"]) for r in rows if r["address"]}
-    suppressed = await _suppressed(list(set(hashes.values())))
+    suppressed = await _suppressed(conn, list(set(hashes.values())))
     claimed = []
     for row in sorted(rows, key=lambda r: r["id"]):
         person = people.get(row["subscriber_id"], {})
@@ -218,27 +275,32 @@ async def claim_lane(
     return claimed
 
 
-async def _people(ids: list[int]) -> dict[int, dict[str, Any]]:
+_PERSON = """
+    SELECT id, name, organization, role, status,
+           topic_pilot_updates, topic_application_invitations, topic_working_group
+    FROM subscriber WHERE
+"""
+
+
+async def _people(conn: QueueConnection, ids: list[int]) -> dict[int, Mapping[str, Any]]:
     if not ids:
         return {}
-    marks = ", ".join("?" for _ in ids)
-    statement = f"""
-        SELECT id, name, organization, role, status,
-               topic_pilot_updates, topic_application_invitations, topic_working_group
-        FROM subscriber WHERE id IN ({marks})
-    """  # noqa: S608 (placeholders only)
-    rows = await get_connection("default").execute_query_dict(sql(statement), ids)
+    if conn.postgres:  # one array parameter: one prepared plan, instead of planning 200 values
+        rows = await conn.fetch(_PERSON + "id = ANY($1::int[])", [ids])
+    else:
+        marks = ", ".join("?" for _ in ids)
+        rows = await conn.fetch(f"{_PERSON} id IN ({marks})", ids)
     return {row["id"]: row for row in rows}
 
 
-async def _suppressed(hashes: list[str]) -> dict[str, str]:
+async def _suppressed(conn: QueueConnection, hashes: list[str]) -> dict[str, str]:
     if not hashes:
         return {}
-    marks = ", ".join("?" for _ in hashes)
-    rows = await get_connection("default").execute_query_dict(
-        sql(f"SELECT email_hash, reason FROM suppression WHERE email_hash IN ({marks})"),  # noqa: S608
-        hashes,
-    )
+    if conn.postgres:
+        statement, values = "email_hash = ANY($1::text[])", [hashes]
+    else:
+        statement, values = f"email_hash IN ({', '.join('?' for _ in hashes)})", hashes
+    rows = await conn.fetch(f"SELECT email_hash, reason FROM suppression WHERE {statement}", values)  # noqa: S608
     return {row["email_hash"]: row["reason"] for row in rows}
 
 
@@ -283,13 +345,15 @@ def _values(update: DeliveryUpdate, worker_id: str) -> list[Any]:
     return [reply, update.id, worker_id]
 
 
-async def record_results(worker_id: str, updates: list[DeliveryUpdate]) -> None:
+async def record_results(
+    worker_id: str, updates: list[DeliveryUpdate], conn: QueueConnection | None = None
+) -> None:
     """Write a batch of outcomes in one transaction (and bounce the people 5xx replies named)."""
     from subscribers.models import Status, Subscriber
     from subscribers.registry import change_status
 
     if all(update.state is DeliveryState.SENT for update in updates):
-        await _record_sent(worker_id, updates)
+        await _record_sent(conn or default_connection(), worker_id, updates)
         return
     by_state: dict[DeliveryState, list[list[Any]]] = {}
     for update in updates:
@@ -302,8 +366,27 @@ async def record_results(worker_id: str, updates: list[DeliveryUpdate]) -> None:
             await change_status(subscriber, Status.BOUNCED, actor="sender")
 
 
-async def _record_sent(worker_id: str, updates: list[DeliveryUpdate]) -> None:
+# PostgreSQL: one statement text for any number of rows (prepared once per connection). Each
+# row finds its values by its position in the id array: a group is at most one row per worker,
+# and this plans in about half the time of a join with `unnest` (PostgreSQL plans it every time,
+# since the generic plan can't know the arrays' lengths): ~60 µs less a commit.
+_RECORD_SENT_POSTGRES = """
+    UPDATE delivery SET state = 'sent', lease_until = NULL, sent_at = $1,
+        last_reply = ($3::text[])[array_position($2::bigint[], id)],
+        message_id = ($4::text[])[array_position($2::bigint[], id)]
+    WHERE id = ANY($2::bigint[]) AND claimed_by = $5 AND state = 'sending'
+"""
+
+
+async def _record_sent(conn: QueueConnection, worker_id: str, updates: list[DeliveryUpdate]) -> None:
     """The common case as one statement: one round trip (one commit) however many rows."""
+    sent_at = max(update.at for update in updates if update.at is not None)
+    if conn.postgres:
+        ids = [update.id for update in updates]
+        replies = [update.reply[:500] for update in updates]
+        message_ids = [update.message_id for update in updates]
+        await conn.execute(_RECORD_SENT_POSTGRES, [sent_at, ids, replies, message_ids, worker_id])
+        return
     cases = " ".join("WHEN ? THEN ?" for _ in updates)
     marks = ", ".join("?" for _ in updates)
     statement = f"""
@@ -311,13 +394,13 @@ async def _record_sent(worker_id: str, updates: list[DeliveryUpdate]) -> None:
             last_reply = CASE id {cases} END, message_id = CASE id {cases} END
         WHERE claimed_by = ? AND state = 'sending' AND id IN ({marks})
     """  # noqa: S608 (placeholders only)
-    values: list[Any] = [max(update.at for update in updates if update.at is not None)]
+    values: list[Any] = [sent_at]
     for update in updates:
         values += [update.id, update.reply[:500]]
     for update in updates:
         values += [update.id, update.message_id]
     values += [worker_id, *(update.id for update in updates)]
-    await get_connection("default").execute_query(sql(statement), values)
+    await conn.execute(statement, values)
 
 
 async def renew_leases(worker_id: str, ids: list[int], *, until: dt.datetime) -> None:

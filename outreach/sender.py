@@ -12,12 +12,17 @@ One pass (`send_due`):
    from a compiled skeleton: outreach.compose), send it, and hand the outcome to the recorder. A
    worker builds its next message before sending the current one, so the next envelope can travel
    with this content (outreach.smtp: one write and one round trip a message).
-3. The recorder writes outcomes in groups (one UPDATE, one commit, for every worker's outcome), and
-   a worker hands the server its next message's content only once the outcome of its previous one
-   is written. So at any moment at most SMTP_POOL_SIZE messages have reached the mail server
-   without their outcome being on disk: after a `kill -9`, those are the only ones that can go out
-   twice (with the same Message-ID, so mail programs show them once).
-4. Meanwhile a watcher renews the leases of what the pass still holds and re-reads the campaigns'
+3. The recorder writes outcomes in groups (one UPDATE, one commit, for every worker's outcome; on
+   PostgreSQL on a connection the pass holds), and a worker hands the server its next message's
+   content only once the outcome of its previous one is written. So at any moment at most
+   SMTP_POOL_SIZE messages have reached the mail server without their outcome being on disk: after
+   a `kill -9`, those are the only ones that can go out twice (with the same Message-ID, so mail
+   programs show them once). On PostgreSQL a worker builds its next message during that commit.
+4. Once half the batch is left, and the server has taken a message since the last claim, the next
+   batch is claimed in the background (budget and transactional mail first, as in 1; what it
+   brings that is transactional goes to the front): the connections never wait for a claim, and
+   the pass goes on until the queue is empty, the budget is spent, or something stops it.
+5. Meanwhile a watcher renews the leases of what the pass still holds and re-reads the campaigns'
    statuses twice a second: a campaign paused mid-pass stops within half a second, and what it
    didn't send goes back to the queue.
 
@@ -56,9 +61,12 @@ from outreach.models import Campaign, CampaignStatus, DeliveryState, Priority
 from outreach.queue import (
     ClaimedDelivery,
     DeliveryUpdate,
+    QueueConnection,
     campaign_statuses,
     campaign_tally,
     claim_lane,
+    default_connection,
+    held_connection,
     record_results,
     renew_leases,
     sending_campaigns,
@@ -148,30 +156,35 @@ class Sender:
                     await _first(self._wake.wait(), stop.wait())
 
     async def send_due(self, stop: asyncio.Event | None = None) -> int:
-        """Send one batch of due deliveries; returns how many were handled."""
+        """Send a batch of due deliveries, and while the mail server keeps taking them, the batches
+        after it (each claimed while the one before is still going out). Returns how many were
+        handled."""
         if time.monotonic() < self._hold_until:
             return 0  # the mail server was unreachable a moment ago: don't churn through the queue
-        now = self.clock()
-        items, reservation = await self._claim(now)
-        if not items:
-            return 0
-        batch = _Pass(self, items, stop)
-        await batch.run()
-        await self.budget.give_back(reservation, batch.not_sent)
-        return len(items)
+        async with held_connection() as conn:
+            items, reservation = await self._claim(conn, self.clock())
+            if not items:
+                return 0
+            batch = _Pass(self, conn, stop)
+            await batch.run(items, reservation)
+        for reservation, unused in batch.unused_budget():
+            await self.budget.give_back(reservation, unused)
+        return batch.claimed
 
-    async def _claim(self, now: dt.datetime) -> tuple[list[ClaimedDelivery], Reservation]:
+    async def _claim(
+        self, conn: QueueConnection, now: dt.datetime
+    ) -> tuple[list[ClaimedDelivery], Reservation]:
         """Transactional mail first, then campaigns in the order they started, within the budget."""
         size, lease = self.settings.send_batch_size, self.settings.send_lease_seconds
         items: list[ClaimedDelivery] = []
         grant = await self.budget.reserve(size, now=now, transactional=True)
         if grant.count:
             items += await claim_lane(
-                self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=None
+                self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=None, conn=conn
             )
             await self.budget.give_back(grant, grant.count - len(items))
         last = grant
-        for campaign_id in await sending_campaigns():
+        for campaign_id in await sending_campaigns(conn):
             room = size - len(items)
             if room <= 0:
                 break
@@ -179,7 +192,12 @@ class Sender:
             if not grant.count:
                 break
             got = await claim_lane(
-                self.worker_id, grant.count, now=now, lease_seconds=lease, campaign_id=campaign_id
+                self.worker_id,
+                grant.count,
+                now=now,
+                lease_seconds=lease,
+                campaign_id=campaign_id,
+                conn=conn,
             )
             await self.budget.give_back(grant, grant.count - len(got))
             items += got
@@ -195,7 +213,7 @@ class Sender:
         lane = Priority.TRANSACTIONAL if item.priority < Priority.BULK else Priority.BULK
         if item.subscriber_id is not None and item.status not in ALLOWED_STATUSES[lane]:
             return f"subscriber is {item.status or 'erased'}"
-        if item.suppressed:
+        if item.suppressed and not _rejoining(item):
             return f"the address is on the suppression list ({item.suppressed})"
         return None
 
@@ -327,13 +345,15 @@ class Sender:
 
 
 class _Pass:
-    """One claimed batch on its way out: workers, the recorder, and the watcher."""
+    """Claimed deliveries on their way out: workers, the recorder, the watcher, and the claim of
+    the next batch while this one is still being sent."""
 
-    def __init__(self, sender: Sender, items: list[ClaimedDelivery], stop: asyncio.Event | None) -> None:
+    def __init__(self, sender: Sender, conn: QueueConnection, stop: asyncio.Event | None) -> None:
         self.sender = sender
-        self.todo = collections.deque(items)
-        self.campaign_of = {item.id: item.campaign_id for item in items}
+        self.conn = conn  # the recorder's; claims ahead, the watcher and rare writes use the pool
         self.stop = stop
+        self.todo: collections.deque[ClaimedDelivery] = collections.deque()
+        self.campaign_of: dict[int, int | None] = {}
         self.in_flight: set[int] = set()
         self.halt: SendResult | None = None  # the server is unreachable or refuses our configuration
         self.campaigns: dict[int, CompiledCampaign] = {}
@@ -341,20 +361,25 @@ class _Pass:
         self.pending: list[tuple[DeliveryUpdate, asyncio.Future[None] | None]] = []
         self.flush = asyncio.Event()
         self.closing = False
-        self.not_sent = 0  # budget to give back
         self.workers = 0  # still running
         self.waiting = 0  # pending outcomes a worker waits for
+        self.taken = asyncio.Event()  # set as the recorder takes the pending outcomes to write
+        self.stopped: Exception | None = None  # why the recorder stopped, if it failed
+        # Budget: each claim's reservation, and how much of it went unused (to give back).
+        self.reservations: list[Reservation] = []
+        self.unused: list[int] = []
+        self.reservation_of: dict[int, int] = {}  # delivery id -> index in `reservations`
+        self.claimed = 0
+        # Claiming ahead: only after a full batch (there is probably more), and only once the
+        # server has taken a message since the last claim (no claiming through an outage).
+        self.more = False
+        self.progress = False
+        self.ahead: asyncio.Task[None] | None = None
+        self.low_water = max(sender.settings.send_batch_size // 2, 2 * sender.transport.concurrency)
 
-    async def run(self) -> None:
+    async def run(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
         sender = self.sender
-        ids = {item.campaign_id for item in self.todo if item.campaign_id is not None}
-        if ids:
-            rows = await Campaign.filter(id__in=list(ids)).values(
-                "id", "status", "template", "subject", "context", "kind"
-            )
-            self.campaigns = {row["id"]: sender.compiled_campaign(row) for row in rows}
-            self.statuses = {row["id"]: str(getattr(row["status"], "value", row["status"])) for row in rows}
-            await sender.read_tallies(ids)
+        await self._take(items, reservation)
         recorder = asyncio.create_task(self._recorder())
         watcher = asyncio.create_task(self._watch())
         try:
@@ -362,13 +387,74 @@ class _Pass:
             async with asyncio.TaskGroup() as workers:
                 for _ in range(self.workers):
                     workers.create_task(self._work())
+            await self._claimed_ahead()  # what it claimed is this pass's to settle
             self._settle_leftovers()
         finally:
+            await self._claimed_ahead()
             watcher.cancel()
             self.closing = True
             self.flush.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await recorder
+
+    def unused_budget(self) -> list[tuple[Reservation, int]]:
+        return list(zip(self.reservations, self.unused, strict=True))
+
+    async def _take(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
+        """Add claimed deliveries to the pass: their campaigns' compiled messages and statuses,
+        transactional mail ahead of what is left."""
+        sender = self.sender
+        ids = {item.campaign_id for item in items if item.campaign_id is not None}
+        if ids:
+            rows = await Campaign.filter(id__in=list(ids)).values(
+                "id", "status", "template", "subject", "context", "kind"
+            )
+            for row in rows:  # the claim just saw them sending; a status read now is the freshest
+                self.campaigns[row["id"]] = sender.compiled_campaign(row)
+                self.statuses[row["id"]] = str(getattr(row["status"], "value", row["status"]))
+            await sender.read_tallies(ids)
+        index = len(self.reservations)
+        self.reservations.append(reservation)
+        self.unused.append(0)
+        for item in items:
+            self.campaign_of[item.id] = item.campaign_id
+            self.reservation_of[item.id] = index
+        self.todo.extend(item for item in items if item.priority >= Priority.BULK)
+        self.todo.extendleft(reversed([item for item in items if item.priority < Priority.BULK]))
+        self.claimed += len(items)
+        self.more = len(items) >= sender.settings.send_batch_size
+        self.progress = False
+
+    def _claim_ahead_if_low(self) -> None:
+        """Claim the next batch once this one runs low, so no connection waits for a claim."""
+        if (
+            self.ahead is None
+            and self.more
+            and self.progress
+            and len(self.todo) <= self.low_water
+            and not self._stopping()
+        ):
+            self.ahead = asyncio.create_task(self._claim_ahead())
+
+    async def _claim_ahead(self) -> None:
+        try:
+            # Through the pool: the held connection is the recorder's, and a claim mustn't hold
+            # up a commit that workers wait for.
+            items, reservation = await self.sender._claim(default_connection(), self.sender.clock())
+            if items:
+                await self._take(items, reservation)
+            else:
+                self.more = False
+        except Exception:  # the pass still sends what it has; the next pass claims again
+            log.exception("claiming the next batch failed")
+            self.more = False
+        finally:
+            self.ahead = None
+
+    async def _claimed_ahead(self) -> None:
+        """Wait for a claim under way: what it claimed belongs to this pass."""
+        if self.ahead is not None:
+            await asyncio.wait([self.ahead])
 
     def _stopping(self) -> bool:
         return self.halt is not None or (self.stop is not None and self.stop.is_set())
@@ -381,11 +467,11 @@ class _Pass:
         sender = self.sender
         previous: asyncio.Future[None] | None = None
         announced: OutgoingMessage | None = None  # the next message, its envelope maybe on its way
-        current = await self._next()
+        current = await self._next(wait=True)
         try:
             while current is not None:
                 item, message = current
-                following = await self._next() if not self._stopping() else None
+                following = await self._next(wait=False) if not self._stopping() else None
                 announced = following[1] if following else None  # withdrawn in `finally` if never sent
                 result = await sender.transport.send(message, ready=previous, then=announced)
                 update = sender.outcome(item, result, message.message_id, sender.clock())
@@ -398,8 +484,17 @@ class _Pass:
                     self.halt = result
                     sender.on_outage()
                 if result.outcome is Outcome.SENT:
+                    taken = self.taken
                     previous = self._record(update, wait=True)
                     previous.add_done_callback(lambda _f, done=item.id: self.in_flight.discard(done))
+                    self.progress = True
+                    self._claim_ahead_if_low()
+                    if self.conn.postgres:
+                        # The commit is the database server's work (and its disk's): build the
+                        # next message while it runs, not before it starts, since it waits for
+                        # every worker's outcome. On SQLite the commit is this process's own CPU:
+                        # waiting would only add a task switch a message.
+                        await taken.wait()
                 else:
                     self._record(update, wait=False)
                     self.in_flight.discard(item.id)
@@ -408,7 +503,7 @@ class _Pass:
                     self.todo.appendleft(following[0])  # settled with the rest of the batch
                     self.in_flight.discard(following[0].id)
                     following = None
-                current = following
+                current = following if following is not None else await self._next(wait=True)
         finally:
             if announced is not None:  # the pass failed between announcing a message and sending it
                 sender.transport.withdraw(announced)
@@ -417,17 +512,25 @@ class _Pass:
             if previous is not None:
                 await previous
 
-    async def _next(self) -> tuple[ClaimedDelivery, OutgoingMessage] | None:
-        """The next delivery to send and its message; what must not be sent is recorded on the way."""
+    async def _next(self, *, wait: bool) -> tuple[ClaimedDelivery, OutgoingMessage] | None:
+        """The next delivery to send and its message; what must not be sent is recorded on the way.
+        With `wait`, an empty queue waits for a claim under way."""
         sender = self.sender
-        while self.todo and not self._stopping():
+        while not self._stopping():
+            if not self.todo:
+                self._claim_ahead_if_low()
+                if not wait or self.ahead is None:
+                    return None
+                await asyncio.wait([self.ahead])
+                continue
             item = self.todo.popleft()
+            self._claim_ahead_if_low()
             if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
                 self._record(self._release(item), wait=False)
                 continue
             reason = sender.unsendable(item)
             if reason:
-                self.not_sent += 1
+                self._unsent(item)
                 self._record(
                     DeliveryUpdate(item.id, DeliveryState.SUPPRESSED, f"not sent: {reason}"), wait=False
                 )
@@ -438,6 +541,7 @@ class _Pass:
                 )
             except TemplateError as exc:
                 if item.campaign_id is None:
+                    self._unsent(item)
                     self._record(DeliveryUpdate(item.id, DeliveryState.FAILED, str(exc)), wait=False)
                     continue
                 if self.statuses.get(item.campaign_id) == SENDING:
@@ -445,12 +549,24 @@ class _Pass:
                     await pause_campaign(item.campaign_id, reason=f"template problem: {exc}", actor="sender")
                 self._record(self._release(item), wait=False)
                 continue
+            except ValueError as exc:
+                # This one person's message can't be built (an address the email package refuses,
+                # stored before the form refused such addresses): fail it, not the whole pass.
+                log.warning("delivery %s: could not build the message: %s", item.id, type(exc).__name__)
+                self._unsent(item)
+                reason = f"could not build the message: {type(exc).__name__}"
+                self._record(DeliveryUpdate(item.id, DeliveryState.FAILED, reason), wait=False)
+                continue
             self.in_flight.add(item.id)
             return item, message
         return None
 
+    def _unsent(self, item: ClaimedDelivery) -> None:
+        """Its budget goes back: the relay never saw it."""
+        self.unused[self.reservation_of[item.id]] += 1
+
     def _release(self, item: ClaimedDelivery) -> DeliveryUpdate:
-        self.not_sent += 1
+        self._unsent(item)
         return DeliveryUpdate(item.id, DeliveryState.QUEUED, at=self.sender.clock())
 
     def _settle_leftovers(self) -> None:
@@ -462,12 +578,12 @@ class _Pass:
             if halt is not None and halt.outcome is Outcome.CONFIG:
                 if item.campaign_id is None:
                     update = sender.config_deferral(item, halt.reply, now)
-                    self.not_sent += 1
+                    self._unsent(item)
                 else:
                     update = self._release(item)
             elif halt is not None:  # unreachable: as if each had been tried, without trying each
                 update = sender.retry(item, halt.reply, now)
-                self.not_sent += 1
+                self._unsent(item)
             else:
                 update = self._release(item)
             self.pending.append((update, None))
@@ -482,6 +598,8 @@ class _Pass:
     def _record(self, update: DeliveryUpdate, *, wait: bool) -> asyncio.Future[None] | None:
         """Queue an outcome for the recorder; with `wait`, get a future that is done once it's written."""
         written = asyncio.get_running_loop().create_future() if wait else None
+        if written is not None and self.stopped is not None:
+            written.set_exception(self.stopped)
         self.pending.append((update, written))
         self.waiting += wait
         self.flush.set()
@@ -490,27 +608,35 @@ class _Pass:
     async def _recorder(self) -> None:
         """Group commit: write whatever outcomes are waiting, in one transaction, as often as it can."""
         sender = self.sender
-        while True:
-            if not self.pending:
-                if self.closing:
-                    return
-                await self.flush.wait()
-                self.flush.clear()
-                continue
-            if self.waiting < self.workers and not self.closing:
-                await self._gather_more()
-            batch, self.pending, self.waiting = self.pending, [], 0
-            try:
-                await record_results(sender.worker_id, [update for update, _ in batch])
-            except Exception as exc:
+        batch: list[tuple[DeliveryUpdate, asyncio.Future[None] | None]] = []
+        try:
+            while True:
+                if not self.pending:
+                    if self.closing:
+                        return
+                    await self.flush.wait()
+                    self.flush.clear()
+                    continue
+                if self.waiting < self.workers and not self.closing:
+                    await self._gather_more()
+                batch, self.pending, self.waiting = self.pending, [], 0
+                self.taken.set()
+                self.taken = asyncio.Event()
+                updates = [update for update, _ in batch]
+                await record_results(sender.worker_id, updates, self.conn)
                 for _, written in batch:
                     if written is not None and not written.done():
-                        written.set_exception(exc)
-                raise
-            for _, written in batch:
+                        written.set_result(None)
+                batch = []
+                await self._count(updates)
+        except BaseException as exc:
+            # No worker may wait for a write that won't happen: it would hold the pass forever.
+            self.stopped = exc if isinstance(exc, Exception) else ConnectionError("the recorder stopped")
+            self.taken.set()
+            for _, written in (*batch, *self.pending):
                 if written is not None and not written.done():
-                    written.set_result(None)
-            await self._count([update for update, _ in batch])
+                    written.set_exception(self.stopped)
+            raise
 
     async def _gather_more(self) -> None:
         """Wait (a millisecond at most) for the other workers' outcomes to join this write: one
@@ -559,3 +685,17 @@ async def _first(*aws: object) -> None:
     finally:
         for task in tasks:
             task.cancel()
+
+
+# Someone who unsubscribed or bounced and asked on the form to come back stays on the suppression
+# list until they confirm (subscribers.signup): their confirmation is the one mail that may reach them.
+REJOIN_SUPPRESSIONS = frozenset({"unsubscribed", "bounced"})
+
+
+def _rejoining(item: ClaimedDelivery) -> bool:
+    return (
+        item.campaign_id is None
+        and item.template == "confirm"
+        and item.status == Status.PENDING.value
+        and item.suppressed in REJOIN_SUPPRESSIONS
+    )

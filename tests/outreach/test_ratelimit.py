@@ -133,3 +133,22 @@ async def test_transactional_mail_gets_through_when_a_campaign_used_its_share(
         await sender.transport.close()
     assert mail_server.received[-1].rcpt_tos == ["new@example.com"]
     assert (await SendCounter.get(window=windows_at(T0)[0])).sent == 19
+
+
+async def test_a_pass_that_claims_ahead_counts_only_what_it_sent(
+    db: str, smtp_settings: Settings, mail_server: MailServer
+) -> None:
+    """A pass claims batch after batch, each with its own reservation; what it claimed but didn't
+    send (people who left) goes back to the budget, so the counter is what the relay saw."""
+    everyone = await people(30)
+    await started_campaign(smtp_settings, now=T0 - dt.timedelta(minutes=1))
+    for left in everyone[5::6]:  # one in each batch of ten, and two in the last
+        await Subscriber.filter(id=left.id).update(status=Status.UNSUBSCRIBED)
+    limited = smtp_settings.model_copy(update={"send_rate_per_minute": 1000, "send_batch_size": 10})
+    sender = make_sender(limited, clock=lambda: T0)
+    try:
+        assert await sender.send_due() == 30  # one pass, three claims
+    finally:
+        await sender.transport.close()
+    assert len(mail_server.received) == 25
+    assert (await SendCounter.get(window=windows_at(T0)[0])).sent == 25

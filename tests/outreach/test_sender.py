@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from outreach.campaigns import complete_finished_campaigns, pause_campaign, resume_campaign
@@ -14,6 +16,7 @@ from outreach.queue import (
     DeliveryUpdate,
     claim_due_deliveries,
     enqueue_transactional,
+    held_connection,
     record_results,
     utcnow,
 )
@@ -55,6 +58,28 @@ async def test_confirmation_is_sent_and_recorded(
     assert row.message_id == message["Message-ID"] == runtime.builder.delivery_message_id(delivery.id)
     assert "accepted" in row.last_reply.lower()
     assert row.sent_at is not None
+
+
+async def test_a_message_that_cannot_be_built_fails_alone(
+    db: str, smtp_settings: Settings, mail_server: MailServer
+) -> None:
+    """An address stored before the form refused accented letters before the @ (the email package
+    can't put it in a header) fails its own delivery; the pass goes on with everyone else."""
+    stored = await Subscriber.create(email="josé@example.com", status=Status.PENDING)
+    fine = await Subscriber.create(email="ana@example.com", status=Status.PENDING)
+    broken = await enqueue_transactional(
+        address=stored.email, template="confirm", language="en", subscriber_id=stored.id
+    )
+    await enqueue_transactional(address=fine.email, template="confirm", language="en", subscriber_id=fine.id)
+    runtime = build_runtime(smtp_settings)
+    try:
+        await runtime.sender.send_due()
+    finally:
+        await runtime.transport.close()
+    assert [received.rcpt_tos for received in mail_server.received] == [["ana@example.com"]]
+    row = await Delivery.get(id=broken.id)
+    assert row.state == DeliveryState.FAILED
+    assert row.last_reply == "could not build the message: NonASCIILocalPartDefect"
 
 
 async def test_temporary_failure_is_deferred_then_sent(
@@ -184,21 +209,36 @@ async def test_people_who_left_after_the_start_are_skipped(
 async def test_transactional_mail_goes_ahead_of_a_campaign(
     db: str, smtp_settings: Settings, mail_server: MailServer
 ) -> None:
-    """A confirmation queued after a big campaign started is sent in the very next pass, first."""
+    """A confirmation queued while a campaign of several batches is going out is sent with the
+    next batch the pass claims, ahead of what is left of the campaign."""
     await people(30)
     await started_campaign(smtp_settings)
+    pending = await Subscriber.create(email="new@example.com", status=Status.PENDING)
+
+    class SignupMidCampaign(SmtpTransport):
+        sent = 0
+
+        async def send(self, message: OutgoingMessage, **kwargs: object) -> SendResult:
+            result = await super().send(message, **kwargs)  # type: ignore[arg-type]
+            SignupMidCampaign.sent += 1
+            if SignupMidCampaign.sent == 3:  # someone signs up while the first batch goes out
+                await enqueue_transactional(
+                    address=pending.email, template="confirm", language="en", subscriber_id=pending.id
+                )
+            return result
+
     settings = smtp_settings.model_copy(update={"send_batch_size": 10})
-    sender = make_sender(settings)
+    sender = make_sender(settings, transport=SignupMidCampaign(settings))
     try:
-        assert await sender.send_due() == 10
-        pending = await Subscriber.create(email="new@example.com", status=Status.PENDING)
-        await enqueue_transactional(
-            address=pending.email, template="confirm", language="en", subscriber_id=pending.id
-        )
-        assert await sender.send_due() == 10
+        assert await sender.send_due() == 31  # one pass: each batch claimed while the last went out
+        assert await sender.send_due() == 0
     finally:
         await sender.transport.close()
-    assert mail_server.received[10].rcpt_tos == ["new@example.com"]
+    recipients = [message.rcpt_tos[0] for message in mail_server.received]
+    assert len(recipients) == len(set(recipients)) == 31
+    # Claimed with the second or third batch, and sent before every campaign message claimed with
+    # it (appended behind them, it would be the 30th or 31st).
+    assert recipients.index("new@example.com") <= 20
 
 
 async def test_a_campaign_paused_mid_pass_stops_and_resumes_where_it_was(
@@ -279,9 +319,67 @@ async def test_a_process_that_lost_its_claim_cannot_overwrite_the_new_owners_rec
     assert (row.state, row.last_reply, row.message_id) == (DeliveryState.SENT, "250 ok", "<m@x>")
 
 
+async def test_a_group_of_sent_outcomes_gives_each_row_its_own_reply_and_message_id(db: str) -> None:
+    """One statement writes a whole group (on PostgreSQL, values matched to rows by position in
+    arrays; through the pool and on a held connection alike)."""
+    deliveries = []
+    for i in range(5):
+        subscriber = await person(f"g{i}@example.com")
+        deliveries.append(
+            await enqueue_transactional(
+                address=subscriber.email, template="confirm", language="en", subscriber_id=subscriber.id
+            )
+        )
+    now = utcnow()
+    claimed = await claim_due_deliveries("w", 5, now=now, lease_seconds=60)
+    assert len(claimed) == 5
+    updates = [
+        DeliveryUpdate(d.id, DeliveryState.SENT, f"250 ok {d.id}", f"<{d.id}@x>", at=now) for d in deliveries
+    ]
+    await record_results("w", updates[:2])
+    async with held_connection() as conn:
+        await record_results("w", list(reversed(updates[2:])), conn)
+    for row in await Delivery.filter(id__in=[d.id for d in deliveries]):
+        assert (row.state, row.last_reply, row.message_id) == (
+            DeliveryState.SENT,
+            f"250 ok {row.id}",
+            f"<{row.id}@x>",
+        )
+
+
 async def test_campaign_status_is_checked_in_the_claim(db: str, smtp_settings: Settings) -> None:
     """Deliveries of a paused campaign are not claimed at all."""
     await people(3)
     campaign = await started_campaign(smtp_settings)
     await Campaign.filter(id=campaign.id).update(status=CampaignStatus.PAUSED)
     assert await claim_due_deliveries("w", 10, now=utcnow(), lease_seconds=60) == []
+
+
+async def test_a_pass_whose_outcomes_cant_be_written_stops_instead_of_sending_on(
+    db: str, smtp_settings: Settings, mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails under the recorder: the pass fails (no worker waits forever), and no
+    connection sends another message once its last one's outcome can't be written."""
+    await people(40)
+    await started_campaign(smtp_settings)
+    written = 0
+
+    async def failing_record(*args: object, **kwargs: object) -> None:
+        nonlocal written
+        written += 1
+        if written > 2:
+            raise ConnectionResetError("the database went away")
+        await record_results(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("outreach.sender.record_results", failing_record)
+    sender = make_sender(smtp_settings)
+    try:
+        with pytest.raises(ConnectionResetError):
+            async with asyncio.timeout(10):
+                await sender.send_due()
+    finally:
+        await sender.transport.close()
+    recorded = await Delivery.filter(state=DeliveryState.SENT).count()
+    assert recorded >= 1
+    # Sent without a written outcome: at most one message per connection.
+    assert len(mail_server.received) - recorded <= smtp_settings.smtp_pool_size
