@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -54,6 +55,7 @@ def create_app(
             if run_sender:
                 tasks.append(asyncio.create_task(runtime.sender.run(stop), name="sender"))
             background = await _start_optional(runtime, run_scheduler=run_scheduler)
+            _freeze_startup_objects()
             try:
                 yield
             finally:
@@ -70,6 +72,21 @@ def create_app(
     app = Starlette(routes=_routes(), lifespan=lifespan, exception_handlers=exception_handlers())
     app.state.settings = settings
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, ORM metadata, templates, ZIP tables: ~100,000 objects
+    that live as long as the process) out of every later garbage collection.
+
+    Under load, objects that are alive for one request's length get promoted and trigger a full
+    collection every few seconds; each one walked the whole heap and stalled every request for
+    60-80 ms, which set the form's p99. Frozen objects are still freed as usual when nothing
+    refers to them; only cycles among them would stay, and start-up objects are not garbage.
+    A process serves one app; only the first start-up freezes (tests start many apps in one process).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Callable[[], Awaitable[None]]]:

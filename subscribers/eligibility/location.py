@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from subscribers.eligibility.verdict import FAIL, PASS, UNKNOWN, CheckResult, Result
@@ -122,6 +122,15 @@ def county_check(zip5: str | None, *, check_id: str, citation: str, subject: str
 
 def county_outcome(zip5: str | None, *, subject: str, key: str) -> tuple[Result, str, str | None]:
     """`county_check` as (result, reason, next step), for the pilot table, whose rows add the rest."""
+    return _county_outcome(zip5, subject, key)
+
+
+# The answer for a ZIP is as fixed as the shipped tables, so each (ZIP, wording) is worked out once,
+# like `_placed_zips`: two lookups a screening, each a match over the placement and an f-string.
+# `subject` and `key` come from our own code; the ZIPs are checked 5-digit strings, so the cache
+# stays small and bounded.
+@lru_cache(maxsize=4096)
+def _county_outcome(zip5: str | None, subject: str, key: str) -> tuple[Result, str, str | None]:
     if zip5 is None:
         return (
             UNKNOWN,
