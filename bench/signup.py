@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.cpu import cpu_seconds  # noqa: E402 (after the path is set)
+
 PYTHON = sys.executable
 
 BARE_APP = """
@@ -194,15 +198,6 @@ async def client(port: int, name: str, run: Run, warm_until: float, stop_at: flo
                 run.failed += 1
     finally:
         await conn.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux); NaN elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(

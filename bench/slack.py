@@ -48,6 +48,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.cpu import cpu_seconds  # noqa: E402 (after the path is set)
+
 PYTHON = sys.executable
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 (a throwaway for loopback)
 BOT_TOKEN = "xoxb-bench"  # noqa: S105
@@ -235,15 +239,6 @@ async def client(port: int, requests: list[bytes], offset: int, run: Run, expect
         await writer.wait_closed()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux); NaN elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(
     pid: int, port: int, requests: list[bytes], expected: bytes, clients: int, seconds: float
 ) -> Run:
@@ -317,7 +312,6 @@ def command_texts(bodies: list[bytes]) -> list[str]:
 
 def typical_reply(bodies: list[bytes]) -> str:
     """The real app's reply to the first command (all replies are within a few percent of its size)."""
-    sys.path.insert(0, str(ROOT))
     from bot.slack.commands import eligibility_reply, pilot_today
 
     return eligibility_reply(command_texts(bodies)[0], pilot_today()).text
@@ -325,7 +319,6 @@ def typical_reply(bodies: list[bytes]) -> str:
 
 def reply_cost_microseconds(bodies: list[bytes], count: int = 3000) -> float:
     """What the listener itself adds per command (screen + render + escape), in this process."""
-    sys.path.insert(0, str(ROOT))
     from bot.slack.commands import eligibility_reply, pilot_today
 
     texts = command_texts(bodies)
