@@ -90,6 +90,7 @@ MAX_BACKOFF_SECONDS = 6 * 3600
 MAX_CONFIG_BACKOFF_SECONDS = 300
 MAX_HOLD_SECONDS = 60  # during an outage, look again at least this often
 SENDING = CampaignStatus.SENDING.value
+CANCELLED = CampaignStatus.CANCELLED.value
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 GROUP_COMMIT_SECONDS = 0.001  # how long the recorder waits for every worker's outcome to be in
 
@@ -166,10 +167,25 @@ class Sender:
             if not items:
                 return 0
             batch = _Pass(self, conn, stop)
-            await batch.run(items, reservation)
-        for reservation, unused in batch.unused_budget():
-            await self.budget.give_back(reservation, unused)
+            try:
+                await batch.run(items, reservation)
+            finally:
+                await self._give_back(batch)
         return batch.claimed
+
+    async def _give_back(self, batch: _Pass) -> None:
+        """Budget the relay never used goes back, also when a pass fails or is cancelled: then what
+        is still in its queue was never sent (it stays leased and a later pass claims it anew).
+        What the workers had in hand (two messages each at most) stays counted: erring on the
+        side of sending less."""
+        for item in batch.todo:
+            batch._unsent(item)
+        batch.todo.clear()
+        try:
+            for reservation, unused in batch.unused_budget():
+                await self.budget.give_back(reservation, unused)
+        except Exception:  # the budget only errs on the side of sending less; never fail for it
+            log.warning("could not give back unused sending budget", exc_info=True)
 
     async def _claim(
         self, conn: QueueConnection, now: dt.datetime
@@ -442,7 +458,11 @@ class _Pass:
             # up a commit that workers wait for.
             items, reservation = await self.sender._claim(default_connection(), self.sender.clock())
             if items:
-                await self._take(items, reservation)
+                try:
+                    await self._take(items, reservation)
+                except Exception:  # claimed but not taken: the rows wait out their lease, unsent
+                    await self.sender.budget.give_back(reservation, len(items))
+                    raise
             else:
                 self.more = False
         except Exception:  # the pass still sends what it has; the next pass claims again
@@ -526,7 +546,7 @@ class _Pass:
             item = self.todo.popleft()
             self._claim_ahead_if_low()
             if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
-                self._record(self._release(item), wait=False)
+                self._record(self._set_aside(item), wait=False)
                 continue
             reason = sender.unsendable(item)
             if reason:
@@ -569,6 +589,15 @@ class _Pass:
         self._unsent(item)
         return DeliveryUpdate(item.id, DeliveryState.QUEUED, at=self.sender.clock())
 
+    def _set_aside(self, item: ClaimedDelivery) -> DeliveryUpdate:
+        """A campaign delivery this pass won't send: back to the queue for when the campaign
+        resumes, or, if it was cancelled meanwhile, withdrawn as `cancel_campaign` withdraws the
+        rows it can see (nothing would ever claim a queued row of a cancelled campaign)."""
+        if self.statuses.get(item.campaign_id or 0) == CANCELLED:
+            self._unsent(item)
+            return DeliveryUpdate(item.id, DeliveryState.SUPPRESSED, "not sent: campaign cancelled")
+        return self._release(item)
+
     def _settle_leftovers(self) -> None:
         """What the pass didn't get to: deferred like the failure that stopped it, else released."""
         sender, now = self.sender, self.sender.clock()
@@ -584,6 +613,8 @@ class _Pass:
             elif halt is not None:  # unreachable: as if each had been tried, without trying each
                 update = sender.retry(item, halt.reply, now)
                 self._unsent(item)
+            elif item.campaign_id is not None:
+                update = self._set_aside(item)
             else:
                 update = self._release(item)
             self.pending.append((update, None))

@@ -63,8 +63,9 @@ async def erase(email: str, *, actor: str, outbox_dir: Path | None = None) -> Er
     """Erase whoever has this address, and suppress it. Safe to repeat; one transaction.
 
     `outbox_dir` is the embedded transport's folder (`OUTBOX_DIR`): after the database is done,
-    the `.eml` files addressed to them there are deleted (files can't be part of the transaction,
-    and their mail is cancelled by then, so no new copy is written).
+    the `.eml` files addressed to them there are deleted (files can't be part of the transaction).
+    Their queued mail is cancelled by then; a message a running sender had already claimed may
+    still be written after this, so erasing again later (it is safe to repeat) removes that too.
     """
     address = normalise_email(email)
     async with in_transaction():

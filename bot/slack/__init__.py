@@ -58,7 +58,12 @@ async def slack_events(request: Request) -> Response:
     # there and become our apology with a 200. Slack always sends whole seconds and a signature;
     # Bolt itself answers Slack's certificate check (ssl_check=1, which runs nothing).
     timestamp = request.headers.get("x-slack-request-timestamp", "")
-    signed = timestamp.isascii() and timestamp.isdigit() and bool(request.headers.get("x-slack-signature"))
+    signed = (
+        timestamp.isascii()
+        and timestamp.isdigit()
+        and len(timestamp) <= 12  # seconds; int() of thousands of digits raises, as `abc` does
+        and bool(request.headers.get("x-slack-signature"))
+    )
     if not signed and not _is_ssl_check(body):
         log.info(REFUSED)
         return JSONResponse({"error": "invalid request"}, status_code=401)

@@ -9,9 +9,9 @@ import pytest
 
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from outreach.campaigns import complete_finished_campaigns, pause_campaign, resume_campaign
+from outreach.campaigns import cancel_campaign, complete_finished_campaigns, pause_campaign, resume_campaign
 from outreach.mailer import OutgoingMessage, SendResult, SmtpTransport
-from outreach.models import Campaign, CampaignStatus, Delivery, DeliveryState
+from outreach.models import Campaign, CampaignStatus, Delivery, DeliveryState, SendCounter
 from outreach.queue import (
     DeliveryUpdate,
     claim_due_deliveries,
@@ -277,6 +277,41 @@ async def test_a_campaign_paused_mid_pass_stops_and_resumes_where_it_was(
     assert len(counts) == 40 and set(counts.values()) == {1}
 
 
+async def test_a_campaign_cancelled_mid_pass_leaves_nothing_waiting(
+    db: str, smtp_settings: Settings, mail_server: MailServer
+) -> None:
+    """What the pass held when the campaign was cancelled is withdrawn too, not put back in a
+    queue nothing will ever claim from again; and its unused sending budget goes back."""
+    await people(40)
+    campaign = await started_campaign(smtp_settings)
+
+    class CancellingTransport(SmtpTransport):
+        sent = 0
+
+        async def send(self, message: OutgoingMessage, **kwargs: object) -> SendResult:
+            result = await super().send(message, **kwargs)  # type: ignore[arg-type]
+            CancellingTransport.sent += 1
+            if CancellingTransport.sent == 5:
+                await cancel_campaign(campaign.id, actor="test")
+                await asyncio.sleep(0.8)  # the pass re-reads campaign statuses twice a second
+            return result
+
+    settings = smtp_settings.model_copy(update={"smtp_pool_size": 1, "send_rate_per_hour": 1000})
+    sender = make_sender(settings, transport=CancellingTransport(settings))
+    try:
+        await sender.send_due()
+    finally:
+        await sender.transport.close()
+    sent = len(mail_server.received)
+    assert 5 <= sent < 10
+    rows = Delivery.filter(campaign_id=campaign.id)
+    assert await rows.filter(state__in=[DeliveryState.QUEUED, DeliveryState.SENDING]).count() == 0
+    withdrawn = rows.filter(state=DeliveryState.SUPPRESSED, last_reply="not sent: campaign cancelled")
+    assert await withdrawn.count() == 40 - sent
+    # Budget: only what reached the relay stays counted (the rest was reserved, then given back).
+    assert sum(await SendCounter.filter(window__startswith="h:").values_list("sent", flat=True)) == sent
+
+
 async def test_rows_left_sending_by_a_dead_process_are_taken_over_after_their_lease(
     db: str, smtp_settings: Settings, mail_server: MailServer
 ) -> None:
@@ -372,7 +407,8 @@ async def test_a_pass_whose_outcomes_cant_be_written_stops_instead_of_sending_on
         await record_results(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr("outreach.sender.record_results", failing_record)
-    sender = make_sender(smtp_settings)
+    settings = smtp_settings.model_copy(update={"send_rate_per_hour": 1000})
+    sender = make_sender(settings)
     try:
         with pytest.raises(ConnectionResetError):
             async with asyncio.timeout(10):
@@ -383,3 +419,7 @@ async def test_a_pass_whose_outcomes_cant_be_written_stops_instead_of_sending_on
     assert recorded >= 1
     # Sent without a written outcome: at most one message per connection.
     assert len(mail_server.received) - recorded <= smtp_settings.smtp_pool_size
+    # What the failed pass still had queued goes back to the hour's budget (it will be claimed
+    # again). Only what the workers had in hand stays counted: a message and the next one each.
+    counted = sum(await SendCounter.filter(window__startswith="h:").values_list("sent", flat=True))
+    assert 0 <= counted - len(mail_server.received) <= 2 * smtp_settings.smtp_pool_size

@@ -56,7 +56,9 @@ async def test_unsigned_request_is_refused(slack: SignedSlack, fake_slack: FakeS
     assert fake_slack.calls == []
 
 
-@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-1", " 1700000000", "1700000000.5", "0x10"])
+@pytest.mark.parametrize(
+    "timestamp", ["abc", "", "1e9", "-1", " 1700000000", "1700000000.5", "0x10", "1" * 5000]
+)
 @pytest.mark.parametrize("signed", [True, False])
 async def test_malformed_timestamp_is_refused_not_an_apology(
     slack: SignedSlack, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, timestamp: str, signed: bool
