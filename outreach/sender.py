@@ -682,11 +682,13 @@ class _Pass:
     async def _count(self, updates: list[DeliveryUpdate]) -> None:
         by_campaign: dict[int, list[int]] = {}
         for update in updates:
-            if update.state in (DeliveryState.SENT, DeliveryState.FAILED):
-                campaign_id = self.campaign_of.get(update.id)
-                if campaign_id is not None:
-                    counts = by_campaign.setdefault(campaign_id, [0, 0])
-                    counts[update.state is DeliveryState.FAILED] += 1
+            # Written: the pass is done with this delivery (a long pass would otherwise keep an
+            # entry per recipient of the campaign).
+            campaign_id = self.campaign_of.pop(update.id, None)
+            self.reservation_of.pop(update.id, None)
+            if campaign_id is not None and update.state in (DeliveryState.SENT, DeliveryState.FAILED):
+                counts = by_campaign.setdefault(campaign_id, [0, 0])
+                counts[update.state is DeliveryState.FAILED] += 1
         for campaign_id, (sent, failed) in by_campaign.items():
             if await self.sender.count(campaign_id, sent=sent, failed=failed):
                 self.statuses[campaign_id] = "paused"
