@@ -425,9 +425,11 @@ class _Pass:
             rows = await Campaign.filter(id__in=list(ids)).values(
                 "id", "status", "template", "subject", "context", "kind"
             )
-            for row in rows:  # the claim just saw them sending; a status read now is the freshest
+            for row in rows:
                 self.campaigns[row["id"]] = sender.compiled_campaign(row)
-                self.statuses[row["id"]] = str(getattr(row["status"], "value", row["status"]))
+                # A status this pass already holds wins: it may be a pause the pass made itself
+                # while this read was under way (the watcher re-reads every status soon anyway).
+                self.statuses.setdefault(row["id"], str(getattr(row["status"], "value", row["status"])))
             await sender.read_tallies(ids)
         index = len(self.reservations)
         self.reservations.append(reservation)
