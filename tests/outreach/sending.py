@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from outreach.campaigns import create_campaign, start_campaign
-from outreach.mailer import MailTransport, build_transport
+from outreach.mailer import MailTransport, OutgoingMessage, SendResult, SmtpTransport, build_transport
 from outreach.models import Campaign, Delivery, DeliveryState
 from outreach.queue import utcnow
 from outreach.sender import Sender
@@ -34,6 +34,26 @@ def make_sender(
 ) -> Sender:
     runtime = build_runtime(settings, transport=transport or build_transport(settings))
     return Sender(settings, runtime.transport, runtime.builder, clock=clock, worker_id=worker_id)
+
+
+def transport_acting_after(
+    settings: Settings, count: int, action: Callable[[], Awaitable[object]]
+) -> SmtpTransport:
+    """A real SMTP transport that runs `action` (pause, cancel...) once it has sent `count`
+    messages, then gives the pass time to notice (it re-reads campaign statuses twice a second)."""
+
+    class ActingTransport(SmtpTransport):
+        sent = 0
+
+        async def send(self, message: OutgoingMessage, **kwargs: object) -> SendResult:
+            result = await super().send(message, **kwargs)  # type: ignore[arg-type]
+            self.sent += 1
+            if self.sent == count:
+                await action()
+                await asyncio.sleep(0.8)
+            return result
+
+    return ActingTransport(settings)
 
 
 async def people(count: int, *, prefix: str = "p", **kwargs: object) -> list[Subscriber]:

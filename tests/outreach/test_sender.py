@@ -26,7 +26,13 @@ from subscribers.registry import change_status, suppress
 from subscribers.tokens import LinkSigner, Purpose
 from tests.mailserver import MailServer
 from tests.outreach.people import person
-from tests.outreach.sending import make_sender, people, send_until_settled, started_campaign
+from tests.outreach.sending import (
+    make_sender,
+    people,
+    send_until_settled,
+    started_campaign,
+    transport_acting_after,
+)
 
 # Transactional mail -------------------------------------------------------------------------------
 
@@ -248,19 +254,11 @@ async def test_a_campaign_paused_mid_pass_stops_and_resumes_where_it_was(
     await people(40)
     campaign = await started_campaign(smtp_settings)
 
-    class PausingTransport(SmtpTransport):
-        sent = 0
-
-        async def send(self, message: OutgoingMessage, **kwargs: object) -> SendResult:
-            result = await super().send(message, **kwargs)  # type: ignore[arg-type]
-            PausingTransport.sent += 1
-            if PausingTransport.sent == 5:
-                await pause_campaign(campaign.id, reason="staff asked", actor="test")
-                await asyncio.sleep(0.8)  # the pass re-reads campaign statuses twice a second
-            return result
-
     settings = smtp_settings.model_copy(update={"smtp_pool_size": 1})
-    sender = make_sender(settings, transport=PausingTransport(settings))
+    pause = transport_acting_after(
+        settings, 5, lambda: pause_campaign(campaign.id, reason="staff asked", actor="test")
+    )
+    sender = make_sender(settings, transport=pause)
     try:
         await sender.send_due()
         assert await sender.send_due() == 0  # nothing is claimed while paused
@@ -285,19 +283,9 @@ async def test_a_campaign_cancelled_mid_pass_leaves_nothing_waiting(
     await people(40)
     campaign = await started_campaign(smtp_settings)
 
-    class CancellingTransport(SmtpTransport):
-        sent = 0
-
-        async def send(self, message: OutgoingMessage, **kwargs: object) -> SendResult:
-            result = await super().send(message, **kwargs)  # type: ignore[arg-type]
-            CancellingTransport.sent += 1
-            if CancellingTransport.sent == 5:
-                await cancel_campaign(campaign.id, actor="test")
-                await asyncio.sleep(0.8)  # the pass re-reads campaign statuses twice a second
-            return result
-
     settings = smtp_settings.model_copy(update={"smtp_pool_size": 1, "send_rate_per_hour": 1000})
-    sender = make_sender(settings, transport=CancellingTransport(settings))
+    cancel = transport_acting_after(settings, 5, lambda: cancel_campaign(campaign.id, actor="test"))
+    sender = make_sender(settings, transport=cancel)
     try:
         await sender.send_due()
     finally:
