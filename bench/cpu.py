@@ -1,8 +1,9 @@
-"""CPU time of a server process, for benchmarks that report it next to the rates."""
+"""CPU time of the processes a benchmark measures, reported next to the rates."""
 
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 
@@ -13,3 +14,9 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

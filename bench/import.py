@@ -29,7 +29,6 @@ import csv
 import datetime as dt
 import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +39,10 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cpu import children_cpu_seconds
 
 MADEINLA = Path(sys.executable).with_name("madeinla")
 TARGET_ROWS, TARGET_SECONDS = 100_000, 15.0
@@ -152,11 +155,11 @@ def run_import(dbs: Databases, path: Path, rows: int, *, active: bool, label: st
     args = [str(MADEINLA), "subscribers", "import", str(path)]
     if active:
         args += ["--consent-source", SOURCE]
-    cpu_before = _children_cpu()
+    cpu_before = children_cpu_seconds()
     started = time.perf_counter()
     done = subprocess.run(args, env=env, cwd=dbs.workdir, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    cpu = _children_cpu() - cpu_before
+    cpu = children_cpu_seconds() - cpu_before
     if done.returncode != 0:
         sys.exit(f"the import failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     expected = {
@@ -168,11 +171,6 @@ def run_import(dbs: Databases, path: Path, rows: int, *, active: bool, label: st
     if found != expected:
         sys.exit(f"the database holds {found}, expected {expected}")
     return elapsed, cpu
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 BASELINE_COLUMNS = (

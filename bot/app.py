@@ -42,12 +42,14 @@ def create_app(
     transport: MailTransport | None = None,
     run_sender: bool = True,
     run_scheduler: bool = True,
+    migrate: bool = True,
 ) -> Starlette:
-    """Build the app. Tests pass their own transport, or turn the background loops off."""
+    """Build the app. Tests pass their own transport, or turn the background loops off;
+    `madeinla serve` migrates before it starts the server, so its app doesn't again."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with database(settings.database_url, migrate=True):
+        async with database(settings.database_url, migrate=migrate):
             runtime = build_runtime(settings, transport=transport)
             app.state.runtime = runtime
             stop = asyncio.Event()

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
-from itsdangerous.encoding import base64_encode, int_to_bytes
+from itsdangerous.encoding import int_to_bytes
 from markupsafe import escape
 
 from outreach.mailer import OutgoingMessage
@@ -75,7 +75,7 @@ class TokenMinter:
     def __call__(self, object_id: int) -> str:
         now = int(time.time())
         if now != self._second:
-            self._second, self._stamp = now, base64_encode(int_to_bytes(now))
+            self._second, self._stamp = now, _urlsafe_b64(int_to_bytes(now))
         # The payload is the compact JSON of an int (its digits), never worth compressing.
         value = _urlsafe_b64(b"%d" % object_id) + self._sep + self._stamp
         mac = self._mac.copy()

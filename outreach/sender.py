@@ -178,9 +178,6 @@ class Sender:
         is still in its queue was never sent (it stays leased and a later pass claims it anew).
         What the workers had in hand (two messages each at most) stays counted: erring on the
         side of sending less."""
-        for item in batch.todo:
-            batch._unsent(item)
-        batch.todo.clear()
         try:
             for reservation, unused in batch.unused_budget():
                 await self.budget.give_back(reservation, unused)
@@ -414,7 +411,12 @@ class _Pass:
                 await recorder
 
     def unused_budget(self) -> list[tuple[Reservation, int]]:
-        return list(zip(self.reservations, self.unused, strict=True))
+        """Each claim's reservation and how much of it the relay never used; what is still queued
+        (the pass failed or was cancelled) never reached it either."""
+        unused = list(self.unused)
+        for item in self.todo:
+            unused[self.reservation_of[item.id]] += 1
+        return list(zip(self.reservations, unused, strict=True))
 
     async def _take(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
         """Add claimed deliveries to the pass: their campaigns' compiled messages and statuses,
@@ -493,7 +495,7 @@ class _Pass:
         try:
             while current is not None:
                 item, message = current
-                following = await self._next(wait=False) if not self._stopping() else None
+                following = await self._next(wait=False)  # None once the pass is stopping
                 announced = following[1] if following else None  # withdrawn in `finally` if never sent
                 result = await sender.transport.send(message, ready=previous, then=announced)
                 update = sender.outcome(item, result, message.message_id, sender.clock())
@@ -548,7 +550,7 @@ class _Pass:
             item = self.todo.popleft()
             self._claim_ahead_if_low()
             if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
-                self._record(self._set_aside(item), wait=False)
+                self._record(self._release(item), wait=False)
                 continue
             reason = sender.unsendable(item)
             if reason:
@@ -588,17 +590,13 @@ class _Pass:
         self.unused[self.reservation_of[item.id]] += 1
 
     def _release(self, item: ClaimedDelivery) -> DeliveryUpdate:
+        """A delivery this pass won't send: back to the queue, or, if its campaign was cancelled
+        meanwhile, withdrawn as `cancel_campaign` withdraws the rows it can see (nothing would
+        ever claim a queued row of a cancelled campaign)."""
         self._unsent(item)
-        return DeliveryUpdate(item.id, DeliveryState.QUEUED, at=self.sender.clock())
-
-    def _set_aside(self, item: ClaimedDelivery) -> DeliveryUpdate:
-        """A campaign delivery this pass won't send: back to the queue for when the campaign
-        resumes, or, if it was cancelled meanwhile, withdrawn as `cancel_campaign` withdraws the
-        rows it can see (nothing would ever claim a queued row of a cancelled campaign)."""
-        if self.statuses.get(item.campaign_id or 0) == CANCELLED:
-            self._unsent(item)
+        if item.campaign_id is not None and self.statuses.get(item.campaign_id) == CANCELLED:
             return DeliveryUpdate(item.id, DeliveryState.SUPPRESSED, "not sent: campaign cancelled")
-        return self._release(item)
+        return DeliveryUpdate(item.id, DeliveryState.QUEUED, at=self.sender.clock())
 
     def _settle_leftovers(self) -> None:
         """What the pass didn't get to: deferred like the failure that stopped it, else released."""
@@ -615,8 +613,6 @@ class _Pass:
             elif halt is not None:  # unreachable: as if each had been tried, without trying each
                 update = sender.retry(item, halt.reply, now)
                 self._unsent(item)
-            elif item.campaign_id is not None:
-                update = self._set_aside(item)
             else:
                 update = self._release(item)
             self.pending.append((update, None))

@@ -32,7 +32,7 @@ def serve(host: str, port: int) -> None:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     migrate_database(settings)  # here too, so a database that can't be opened is one line, not a traceback
-    app = create_app(settings)
+    app = create_app(settings, migrate=False)
     where = "SMTP " + settings.smtp_host if settings.smtp_host else f"the outbox folder {settings.outbox_dir}"
     click.echo(f"Made in LA Outreach on http://{host}:{port}/ — mail goes to {where}")
     # Access logs would record tokens from emailed links (and client addresses): keep them off.

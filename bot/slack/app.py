@@ -45,7 +45,7 @@ from bot.slack.commands import (
     pilot_today,
     run_command,
 )
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape, unescape
 from bot.slack.views import ELIGIBILITY_CALLBACK, answer_errors, private_metadata, submitted_answers
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.eligibility import parse_screening_inputs as screening_inputs
@@ -69,10 +69,6 @@ _BOLT_ENVIRONMENT = (
     "SLACK_SIGNING_SECRET",
     "SLACK_BOT_TOKEN",
 )
-
-
-# Entities Slack puts in slash-command text for what the person typed as &, < and >.
-_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
 
 
 class SlackNotConfigured(RuntimeError):
@@ -164,22 +160,13 @@ def _hidden(names: tuple[str, ...]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def unescape_command_text(text: str) -> str:
-    """Slash-command text as the person typed it: Slack sends &, < and > as &amp;, &lt; and &gt;,
-    and the replies escape them again, so without this `<100` would come back as `&amp;lt;100`."""
-    if "&" in text:  # rare, and `in` is far cheaper than three replaces
-        for entity, character in _SLACK_ENTITIES:
-            text = text.replace(entity, character)
-    return text
-
-
 def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> None:
     staff = settings.staff_slack_user_ids
     pilot_start = settings.pilot_start_date
 
     @bolt.command(COMMAND)
     async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        parsed = parse_command(unescape_command_text(command.get("text") or ""))
+        parsed = parse_command(unescape(command.get("text") or ""))
         if isinstance(parsed, Eligible) and parsed.arguments:
             # The common case answers straight from the ack: no database, no Slack call.
             await _send(ack, eligibility_reply(parsed.arguments, pilot_today()))

@@ -20,6 +20,19 @@ def escape(text: str) -> str:
     return text
 
 
+# Entities Slack puts in slash-command text for what the person typed as &, < and >.
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
+
+
+def unescape(text: str) -> str:
+    """Slash-command text as the person typed it: Slack sends &, < and > as &amp;, &lt; and &gt;,
+    and replies `escape` them again, so without this `<100` would come back as `&amp;lt;100`."""
+    if "&" in text:  # rare, and `in` is far cheaper than three replaces
+        for entity, character in _ENTITIES:
+            text = text.replace(entity, character)
+    return text
+
+
 def code(text: str) -> str:
     """Inline code for something the person typed (backticks inside would end it early)."""
     cleaned = escape(text).replace("`", "'").replace("\n", " ")

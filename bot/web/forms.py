@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
@@ -48,10 +49,11 @@ async def read_form(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> For
     Starlette's own parser would turn raw bytes into Latin-1 and bad percent-escapes into U+FFFD and
     carry on; here a body that is not valid UTF-8 is refused, so mojibake never reaches the database.
     """
-    content_type, params = content_type_of(request.headers.get("content-type", ""))
-    if content_type != "application/x-www-form-urlencoded":
+    # Parameters in any order, quoted or not (browsers and HTTP libraries differ in what they add).
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"application/x-www-form-urlencoded":
         raise UnreadableForm(wrong_type=True)
-    if params.get("charset", "").lower() not in ("", "utf-8", "utf8", "us-ascii"):
+    if params.get(b"charset", b"").lower() not in (b"", b"utf-8", b"utf8", b"us-ascii"):
         raise UnreadableForm()
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -69,22 +71,6 @@ async def read_form(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> For
     except (UnicodeDecodeError, ValueError):
         raise UnreadableForm() from None
     return FormData(pairs)
-
-
-_PARAMETER = re.compile(r';\s*([^\s;=]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-
-
-def content_type_of(header: str) -> tuple[str, dict[str, str]]:
-    """A Content-Type header's media type (lower case) and parameters (names lower case), in any
-    order and with quoted values (RFC 9110 section 8.3): browsers and HTTP libraries differ in
-    which parameters they add, e.g. `...; charset=UTF-8`. Malformed parameters are ignored."""
-    media_type, _, rest = header.partition(";")
-    params = {}
-    for name, value in _PARAMETER.findall(";" + rest):
-        if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        params.setdefault(name.lower(), value.strip())
-    return media_type.strip().lower(), params
 
 
 @dataclass

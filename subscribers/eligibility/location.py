@@ -75,18 +75,6 @@ def _other_california() -> dict[str, tuple[str, str]]:
 
 def lookup_zip(zip5: str) -> ZipLocation:
     """Where a 5-digit ZIP is, as far as the shipped data can tell."""
-    known = _placed_zips().get(zip5)
-    return known if known is not None else _place(zip5)
-
-
-@cache
-def _placed_zips() -> dict[str, ZipLocation]:
-    """Every ZIP in the tables, placed once: screening looks up two ZIPs per request."""
-    listed = {**_other_california(), **la_county_zips(), **border_zips()}
-    return {zip5: _place(zip5) for zip5 in listed}
-
-
-def _place(zip5: str) -> ZipLocation:
     la = la_county_zips().get(zip5)
     city = la.city if la else None
     border_reason = border_zips().get(zip5)
@@ -125,9 +113,10 @@ def county_outcome(zip5: str | None, *, subject: str, key: str) -> tuple[Result,
     return _county_outcome(zip5, subject, key)
 
 
-# The answer for a ZIP is as fixed as the shipped tables, so each (ZIP, wording) is worked out once,
-# like `_placed_zips`: two lookups a screening, each a match over the placement and an f-string.
-# `subject` and `key` come from our own code; the ZIPs are checked 5-digit strings, so the cache
+# The answer for a ZIP is as fixed as the shipped tables, so each (ZIP, wording) is worked out once
+# (a screening looks up two ZIPs; each is a lookup, a match over the placement and an f-string).
+# The wrapper above keeps keyword arguments for callers and a positional key for the cache;
+# `subject` and `key` come from our own code and ZIPs are checked 5-digit strings, so the cache
 # stays small and bounded.
 @lru_cache(maxsize=4096)
 def _county_outcome(zip5: str | None, subject: str, key: str) -> tuple[Result, str, str | None]:
