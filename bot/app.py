@@ -33,7 +33,7 @@ def _routes() -> list[BaseRoute]:
     from bot.web import routes as web_routes
 
     # Slack's requests are the busiest, so they match first.
-    return [Route("/healthz", healthz, methods=["GET"]), *slack_routes(), *web_routes()]
+    return [*slack_routes(), Route("/healthz", healthz, methods=["GET"]), *web_routes()]
 
 
 def create_app(

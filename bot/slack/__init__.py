@@ -51,18 +51,22 @@ async def slack_events(request: Request) -> Response:
     bolt = runtime.extras.get("slack") if runtime else None
     if not isinstance(bolt, AsyncApp) or not runtime.settings.slack_signing_secret.get_secret_value():
         return JSONResponse({"error": NOT_CONFIGURED}, status_code=503)
-    body = await _read_body(request)
+    # One plain dict of the headers, for our checks and for Bolt (which would otherwise copy
+    # Starlette's Headers item by item). ASGI names are lower-case; a repeated header keeps its
+    # last value, as Bolt itself would keep it.
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
+    body = await _read_body(request, headers.get("content-length", ""))
     if body is None:
         return JSONResponse({"error": "request body too large"}, status_code=413)
     # slack_sdk's verifier runs int() on the timestamp inside Bolt, so `abc` or `1e9` would raise
     # there and become our apology with a 200. Slack always sends whole seconds and a signature;
     # Bolt itself answers Slack's certificate check (ssl_check=1, which runs nothing).
-    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    timestamp = headers.get("x-slack-request-timestamp", "")
     signed = (
         timestamp.isascii()
         and timestamp.isdigit()
         and len(timestamp) <= 12  # seconds; int() of thousands of digits raises, as `abc` does
-        and bool(request.headers.get("x-slack-signature"))
+        and bool(headers.get("x-slack-signature"))
     )
     if not signed and not _is_ssl_check(body):
         log.info(REFUSED)
@@ -71,7 +75,7 @@ async def slack_events(request: Request) -> Response:
     bolt_request = AsyncBoltRequest(
         body=body.decode("utf-8", errors="replace"),
         query=request.scope["query_string"].decode("latin-1"),
-        headers=request.headers,
+        headers=headers,
     )
     answer = await bolt.async_dispatch(bolt_request)
     if answer.status == 401:
@@ -83,8 +87,7 @@ def _is_ssl_check(body: bytes) -> bool:
     return urllib.parse.parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
 
 
-async def _read_body(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length", "")
+async def _read_body(request: Request, declared: str) -> bytes | None:
     if declared.isdigit():  # what Slack sends: the length is known, so one read suffices
         if int(declared) > MAX_BODY_BYTES:
             return None

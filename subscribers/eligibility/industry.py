@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from subscribers.eligibility.inputs import ScreeningInputs
+from typing import Protocol
+
+
+class IndustryAnswers(Protocol):
+    """What these helpers read: the screening inputs, or the pilot's facts."""
+
+    @property
+    def manufacturer(self) -> bool | None: ...
+    @property
+    def naics(self) -> str | None: ...
+    @property
+    def garment(self) -> bool | None: ...
+
 
 # NAICS 313 textile mills, 314 textile products, 315 apparel, 316 leather: where garment work is.
 GARMENT_NAICS_PREFIXES = ("313", "314", "315", "316")
@@ -13,7 +25,7 @@ def is_manufacturing_naics(naics: str) -> bool:
     return naics[:2] in ("31", "32", "33")
 
 
-def makes_goods(inputs: ScreeningInputs) -> bool | None:
+def makes_goods(inputs: IndustryAnswers) -> bool | None:
     """`manufacturer` if given, else what the NAICS code says, else unknown."""
     if inputs.manufacturer is not None:
         return inputs.manufacturer
@@ -22,7 +34,7 @@ def makes_goods(inputs: ScreeningInputs) -> bool | None:
     return None
 
 
-def does_garment_work(inputs: ScreeningInputs) -> bool | None:
+def does_garment_work(inputs: IndustryAnswers) -> bool | None:
     """`garment` if given; a NAICS code outside textiles/apparel means no; otherwise unknown."""
     if inputs.garment is not None:
         return inputs.garment

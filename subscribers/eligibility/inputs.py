@@ -330,8 +330,18 @@ _PURCHASE_ALIASES = {
 }
 
 
+# The parsers below first try what nearly everyone types, plain ASCII digits, without a regular
+# expression; anything else takes the general path, which gives the same value or the error.
+
+
+def _plain_digits(text: str) -> bool:
+    return text.isdigit() and text.isascii()  # isdigit alone also accepts "²" and "٤"
+
+
 def parse_zip(text: str, key: str = "zip") -> str:
     """A 5-digit ZIP (ZIP+4 accepted, the +4 dropped)."""
+    if len(text) == 5 and _plain_digits(text):
+        return text
     match = _ZIP.match(text.strip())
     if match is None:
         raise _one(f"{key} {text!r} is not a ZIP code (5 digits, like 90021 or 90021-1234)")
@@ -350,6 +360,8 @@ def parse_bool(text: str, key: str) -> bool:
 def parse_count(text: str, key: str) -> Decimal:
     """A non-negative number such as 42, 1,200 or 2.5."""
     cleaned = text.strip()
+    if len(cleaned) <= 15 and _plain_digits(cleaned):  # under _MAX_NUMBER
+        return Decimal(cleaned)
     if _is_negative(cleaned, _NUMBER):
         raise _one(f"{key} {text!r} can't be negative")
     if not _NUMBER.match(cleaned):
@@ -384,6 +396,8 @@ def _is_negative(cleaned: str, pattern: re.Pattern[str]) -> bool:
 
 def parse_since(text: str, key: str = "since") -> PartialDate:
     """A year, year-month or full date: 2019, 2019-03, 2019-03-15 (/ or . also work)."""
+    if len(text) == 4 and _plain_digits(text) and 1850 <= int(text) <= 2200:
+        return PartialDate(int(text))
     match = _DATE.match(text.strip())
     if match is not None:
         year = int(match[1])

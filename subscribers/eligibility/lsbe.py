@@ -11,8 +11,10 @@ them is a fail, within them is "unknown: get certified".
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
 
-from subscribers.eligibility.formatting import money, number, years
+from subscribers.eligibility.formatting import day, money, number, years
 from subscribers.eligibility.industry import makes_goods
 from subscribers.eligibility.inputs import ScreeningInputs
 from subscribers.eligibility.location import county_check
@@ -94,7 +96,7 @@ def screen_lsbe(inputs: ScreeningInputs, as_of: date) -> ProgramVerdict:
             _time_in_county(inputs, as_of, CITE_D3_TENURE if other_agency_path else CITE_D1),
             employees,
             revenue,
-            _certification(inputs, size_fails),
+            _certification(inputs.ca_sb, inputs.other_cert, size_fails),
         )
         notes = [*revenue_notes, NOTE_USEFUL_FUNCTION]
     verdict = combine(checks)
@@ -138,10 +140,10 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date, citation: str) -> Chec
         return CheckResult(
             "time_in_county",
             UNKNOWN,
-            f"In Los Angeles County since {since}: that is after the date of this screening, {as_of}.",
+            f"In Los Angeles County since {since}: that is after the date of this screening, {day(as_of)}.",
             citation,
             f"Check the date it moved to the County: since= is when the principal place of business "
-            f"started there, on or before {as_of}.",
+            f"started there, on or before {day(as_of)}.",
         )
     if since is not None:
         # A business in the County today arrived on or before today, whatever `since` rounds to.
@@ -150,16 +152,20 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date, citation: str) -> Chec
             return CheckResult(
                 "time_in_county",
                 PASS,
-                f"In Los Angeles County since {since}: at least one year by {as_of}.",
+                f"In Los Angeles County since {since}: at least one year by {day(as_of)}.",
                 citation,
             )
         first_possible = one_year_after(since.earliest)
         if as_of < first_possible:
-            when = f"on {certain}" if since.is_exact else f"between {first_possible} and {certain}"
+            when = (
+                f"on {day(certain)}"
+                if since.is_exact
+                else f"between {day(first_possible)} and {day(certain)}"
+            )
             return CheckResult(
                 "time_in_county",
                 FAIL,
-                f"In Los Angeles County since {since}: less than one year on {as_of}. "
+                f"In Los Angeles County since {since}: less than one year on {day(as_of)}. "
                 f"It reaches one year {when}.",
                 citation,
                 f"Screen again once it reaches one year ({when}).",
@@ -167,8 +173,8 @@ def _time_in_county(inputs: ScreeningInputs, as_of: date, citation: str) -> Chec
         return CheckResult(
             "time_in_county",
             UNKNOWN,
-            f"In Los Angeles County since {since}: it reaches one year between {first_possible} "
-            f"and {certain}.",
+            f"In Los Angeles County since {since}: it reaches one year between {day(first_possible)} "
+            f"and {day(certain)}.",
             citation,
             "Give the exact date it moved to the County: since=YYYY-MM-DD.",
         )
@@ -261,21 +267,13 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
                 CITE_REVENUE,
             ), []
         cap = REVENUE_CAP.on(as_of)
-        limit = f" (the cap is {money(cap.value)} unless it is a manufacturer)" if cap else ""
-        return CheckResult(
-            "revenue",
-            UNKNOWN,
-            f"Average yearly gross receipts not given{limit}.",
-            CITE_REVENUE,
-            "Add revenue=: the average of the last three years' gross receipts, including affiliates "
-            "(like 4.1M).",
-        ), []
+        return _revenue_not_given(cap.value if cap else None), []
     cap = REVENUE_CAP.on(as_of)
     if cap is None:
         return CheckResult(
             "revenue",
             UNKNOWN,
-            f"We have no State revenue cap on file for {as_of}.",
+            f"We have no State revenue cap on file for {day(as_of)}.",
             CITE_REVENUE,
             "Check the State revenue cap that applied on that date.",
         ), []
@@ -336,6 +334,19 @@ def _revenue(inputs: ScreeningInputs, as_of: date, certified: bool) -> tuple[Che
     return CheckResult("revenue", FAIL, f"{over}.", CITE_REVENUE), notes
 
 
+@cache  # one answer per row of the cap table, and one for a day before the table
+def _revenue_not_given(cap: Decimal | None) -> CheckResult:
+    limit = f" (the cap is {money(cap)} unless it is a manufacturer)" if cap is not None else ""
+    return CheckResult(
+        "revenue",
+        UNKNOWN,
+        f"Average yearly gross receipts not given{limit}.",
+        CITE_REVENUE,
+        "Add revenue=: the average of the last three years' gross receipts, including affiliates "
+        "(like 4.1M).",
+    )
+
+
 def _cap_notes(cap: DatedValue, as_of: date) -> list[str]:
     """A stale cap gets a note. An unconfirmed start date needs none: the check itself turns
     unknown whenever the receipts fall between that cap and its neighbour."""
@@ -347,15 +358,16 @@ def _cap_notes(cap: DatedValue, as_of: date) -> list[str]:
     return []
 
 
-def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:
-    if inputs.ca_sb is True:
+@cache  # three yes/no facts: at most 18 answers, each worked out once and shared
+def _certification(ca_sb: bool | None, other_cert: bool | None, size_fails: bool) -> CheckResult:
+    if ca_sb is True:
         return CheckResult(
             "certification",
             PASS,
             "Certified as a small business by the State of California.",
             CITE_CERT,
         )
-    if inputs.other_cert is True:
+    if other_cert is True:
         return CheckResult(
             "certification",
             PASS,
@@ -371,7 +383,7 @@ def _certification(inputs: ScreeningInputs, size_fails: bool) -> CheckResult:
             "can't get one.",
             CITE_CERT,
         )
-    told = inputs.ca_sb is False
+    told = ca_sb is False
     reason = (
         "No State small business certification yet (it is required)."
         if told

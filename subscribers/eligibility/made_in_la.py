@@ -3,8 +3,13 @@
 The Board's motion of 2026-05-05 (item 1.b) asks ISD to define which businesses qualify: local
 manufacturers with responsible labor practices. Until ISD reports back this is our proposal,
 kept as ONE table, `PILOT_RULES`: switch a rule off with `enabled=False`, change a citation
-or the wording in its row, or add a row. Each rule reads the inputs and returns a result, a
-plain-language reason and (when not a pass) the next step; the table adds id and citation.
+or the wording in its row, or add a row. Each rule reads the `PilotFacts` and returns a result,
+a plain-language reason and (when not a pass) the next step; the table adds id and citation.
+
+The pilot asks about no counts, amounts or dates, only a ZIP, a NAICS code and yes/no answers,
+so the same facts come back again and again: each set of facts is screened once a day and the
+verdict kept. A rule sees only the facts (not the whole inputs), so none can depend on
+something the kept verdicts don't.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import NamedTuple
 
 from subscribers.eligibility.industry import does_garment_work, is_manufacturing_naics
 from subscribers.eligibility.inputs import ScreeningInputs
@@ -42,23 +49,52 @@ NOTE_NO_RULES = "No pilot rules are switched on, so there is nothing to screen."
 Outcome = tuple[Result, str, str | None]
 
 
-@dataclass(frozen=True, slots=True)
+class PilotFacts(NamedTuple):
+    """Everything the pilot's rules may read."""
+
+    manufacturer: bool | None
+    naics: str | None
+    zip: str | None
+    production_zip: str | None
+    wage_violations: bool | None
+    debarred: bool | None
+    garment: bool | None
+    garment_registration: bool | None
+    piece_rate: bool | None
+
+    @classmethod
+    def of(cls, inputs: ScreeningInputs) -> PilotFacts:
+        return cls(
+            inputs.manufacturer,
+            inputs.naics,
+            inputs.zip,
+            inputs.production_zip,
+            inputs.wage_violations,
+            inputs.debarred,
+            inputs.garment,
+            inputs.garment_registration,
+            inputs.piece_rate,
+        )
+
+
+# eq=False: a row is itself alone, so a table hashes by identity (cheap) as part of the cache key.
+@dataclass(frozen=True, slots=True, eq=False)
 class PilotRule:
     """One row of the pilot definition."""
 
     id: str
     title: str
     citation: str
-    evaluate: Callable[[ScreeningInputs, date], Outcome]
+    evaluate: Callable[[PilotFacts, date], Outcome]
     enabled: bool = True
 
 
-def _makes_goods(inputs: ScreeningInputs, as_of: date) -> Outcome:
-    naics = inputs.naics
+def _makes_goods(facts: PilotFacts, as_of: date) -> Outcome:
+    naics = facts.naics
     manufacturing_code = naics is not None and is_manufacturing_naics(naics)
-    if inputs.manufacturer is True:
+    if facts.manufacturer is True:
         return PASS, "Makes new products from materials.", None
-    if inputs.manufacturer is False:
+    if facts.manufacturer is False:
         if manufacturing_code:
             return (
                 UNKNOWN,
@@ -81,21 +117,22 @@ def _makes_goods(inputs: ScreeningInputs, as_of: date) -> Outcome:
     )
 
 
-def _made_in_county(inputs: ScreeningInputs, as_of: date) -> Outcome:
+def _made_in_county(facts: PilotFacts, as_of: date) -> Outcome:
     subject = "place where the goods are made"
-    result, reason, step = county_outcome(inputs.goods_zip, subject=subject, key="production_zip")
-    if inputs.production_zip is None and inputs.zip is not None:
+    goods_zip = facts.production_zip or facts.zip
+    result, reason, step = county_outcome(goods_zip, subject=subject, key="production_zip")
+    if facts.production_zip is None and facts.zip is not None:
         reason += " (No production_zip given, so this uses the business ZIP.)"
     return result, reason, step
 
 
 def _yes_no_rule(
     *, key: str, bad: str, good: str, unknown: str, step: str
-) -> Callable[[ScreeningInputs, date], Outcome]:
+) -> Callable[[PilotFacts, date], Outcome]:
     """A rule that fails on `key=yes`, passes on `key=no`, and asks when not told."""
 
-    def evaluate(inputs: ScreeningInputs, as_of: date) -> Outcome:
-        value = getattr(inputs, key)
+    def evaluate(facts: PilotFacts, as_of: date) -> Outcome:
+        value = getattr(facts, key)
         if value is True:
             return FAIL, bad, None
         if value is False:
@@ -105,8 +142,8 @@ def _yes_no_rule(
     return evaluate
 
 
-def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
-    garment = does_garment_work(inputs)
+def _garment_registration(facts: PilotFacts, as_of: date) -> Outcome:
+    garment = does_garment_work(facts)
     if garment is False:
         return PASS, "No garment work, so no garment registration is needed.", None
     if garment is None:
@@ -115,9 +152,9 @@ def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
             "Not told whether the business does garment work (sewing, cutting, dyeing, finishing, labeling).",
             "Add garment=yes or no.",
         )
-    if inputs.garment_registration is True:
+    if facts.garment_registration is True:
         return PASS, "Garment work with a current Labor Commissioner registration.", None
-    if inputs.garment_registration is False:
+    if facts.garment_registration is False:
         return (
             FAIL,
             "Garment work without a current Labor Commissioner registration, which the law requires.",
@@ -130,8 +167,8 @@ def _garment_registration(inputs: ScreeningInputs, as_of: date) -> Outcome:
     )
 
 
-def _no_piece_rate(inputs: ScreeningInputs, as_of: date) -> Outcome:
-    garment = does_garment_work(inputs)
+def _no_piece_rate(facts: PilotFacts, as_of: date) -> Outcome:
+    garment = does_garment_work(facts)
     if garment is False:
         return PASS, "No garment work, so the garment piece-rate ban does not apply.", None
     if garment is None:
@@ -140,9 +177,9 @@ def _no_piece_rate(inputs: ScreeningInputs, as_of: date) -> Outcome:
             "Not told whether the business does garment work, where piece-rate pay is banned.",
             "Add garment=yes or no.",
         )
-    if inputs.piece_rate is False:
+    if facts.piece_rate is False:
         return PASS, "Garment workers are not paid by the piece.", None
-    if inputs.piece_rate is True:
+    if facts.piece_rate is True:
         if as_of >= PIECE_RATE_BANNED_FROM:
             return (
                 FAIL,
@@ -212,10 +249,16 @@ def screen_made_in_la(
     inputs: ScreeningInputs, as_of: date, rules: Iterable[PilotRule] = PILOT_RULES
 ) -> ProgramVerdict:
     """The pilot verdict from the enabled rules."""
+    return _pilot_verdict(PilotFacts.of(inputs), as_of, tuple(rules))
+
+
+# Bounded: the facts are a ZIP or two, a NAICS code and yes/no answers; the day changes daily.
+@lru_cache(maxsize=4096)
+def _pilot_verdict(facts: PilotFacts, as_of: date, rules: tuple[PilotRule, ...]) -> ProgramVerdict:
     checks = []
     for rule in rules:
         if rule.enabled:
-            result, reason, step = rule.evaluate(inputs, as_of)
+            result, reason, step = rule.evaluate(facts, as_of)
             checks.append(CheckResult(rule.id, result, reason, rule.citation, step))
     if not checks:  # nothing switched on: say so rather than "looks eligible" on no evidence
         return ProgramVerdict("made_in_la", TITLE, NEEDS_REVIEW, (), (), (NOTE_NO_RULES,))

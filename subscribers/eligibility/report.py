@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from subscribers.eligibility.formatting import money, percent, to_json_number
+from subscribers.eligibility.formatting import day, money, percent, to_json_number
 from subscribers.eligibility.inputs import ContractType
 from subscribers.eligibility.parameters import REVENUE_CAP
 from subscribers.eligibility.preference import PreferenceResult
@@ -20,6 +20,7 @@ PREFERENCE_DISCLAIMER = "This is an estimate, not a County determination."
 # The footer's date, written once: the table is fixed while we run (formatting a date costs more
 # than one might think, ~1 µs).
 CAP_VERIFIED = str(REVENUE_CAP.last_verified)
+FOOTER_END = f"revenue cap last verified {CAP_VERIFIED} · {DISCLAIMER}"
 
 
 def render_program_text(program: ProgramVerdict) -> str:
@@ -37,7 +38,7 @@ def render_screening_text(screening: Screening) -> str:
     """The whole reply: each program, then the footer with the rules date and the disclaimer."""
     blocks = [render_program_text(program) for program in screening.programs.values()]
     blocks += list(screening.notes)
-    blocks.append(f"Rules as of {screening.as_of} · revenue cap last verified {CAP_VERIFIED} · {DISCLAIMER}")
+    blocks.append(f"Rules as of {day(screening.as_of)} · {FOOTER_END}")
     return "\n\n".join(blocks)
 
 

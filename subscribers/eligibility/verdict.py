@@ -3,7 +3,9 @@
 Kept separate from the rules so the Slack bot, the CLI and the tests can share them without
 pulling in any rule logic. They are slotted dataclasses but not frozen: on Python 3.11 a frozen
 dataclass sets each field through `object.__setattr__`, which made building a screening's dozen
-results a fifth of the Slack reply's cost. Nothing changes them once built.
+results a fifth of the Slack reply's cost (a named tuple costs twice a plain object to build,
+too). Nothing may change them once built: a pilot verdict is worked out once for the same facts
+and the same object handed to every screening that asks (made_in_la.py).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ class Verdict(StrEnum):
     NEEDS_REVIEW = "needs_review"
     NOT_ELIGIBLE = "not_eligible"
 
-    @property
-    def words(self) -> str:
-        return self.replace("_", " ")  # the member is its value; `.value` is a slow descriptor
+    words: str  # "looks eligible": read on every reply, so a plain attribute set once
+
+    def __init__(self, value: str) -> None:
+        self.words = value.replace("_", " ")
 
 
 # The members again under plain names, for the rules. On Python 3.11 every `Result.PASS` goes

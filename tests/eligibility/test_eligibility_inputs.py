@@ -143,6 +143,13 @@ def test_values_are_typed(text: str, field: str, expected: object) -> None:
         ("zip=900210", "is not a ZIP code"),
         ("zip=\uff19\uff10\uff10\uff12\uff11", "is not a ZIP code"),  # full-width digits
         ("employees=many", "is not a number"),
+        # digits to str.isdigit, not to us: the plain-digits fast paths must not take them
+        ("employees=\u00b2", "is not a number"),  # superscript two
+        ("employees=\u0664\u0662", "is not a number"),  # Arabic-Indic 42
+        ("since=\uff12\uff10\uff11\uff19", "is not a date"),  # full-width 2019
+        ("since=1849", "is not a date"),
+        ("since=2201", "is not a date"),
+        ("employees=1000000000000001", "is too large"),
         ("employees=-3", "employees '-3' can't be negative"),
         ("years=-1", "years '-1' can't be negative"),
         ("revenue=-$5M", "can't be negative"),

@@ -12,6 +12,7 @@ import pytest
 
 from subscribers.eligibility import (
     PILOT_RULES,
+    PilotRule,
     Result,
     Verdict,
     parse_pairs,
@@ -26,6 +27,7 @@ from subscribers.eligibility import (
 )
 from subscribers.eligibility.formatting import money
 from subscribers.eligibility.lsbe import one_year_after
+from subscribers.eligibility.made_in_la import PilotFacts
 from subscribers.eligibility.parameters import REVENUE_CAP, STALE_AFTER_DAYS
 
 # ---- dated parameters -------------------------------------------------------------------------
@@ -110,6 +112,29 @@ def test_an_edited_rule_row_changes_the_citation() -> None:
     )
     screening = screen(parse_screening_inputs({}), as_of=date(2026, 5, 20), pilot_rules=edited)
     assert screening.programs["made_in_la"].check("makes_goods").citation == "ISD report 2026-09"
+
+
+def test_pilot_rules_see_only_the_pilot_facts() -> None:
+    """Pilot verdicts are kept per set of facts and day, which is right only because a rule
+    can't read anything else: a row that tries gets an AttributeError, not a stale answer."""
+
+    def by_size(facts: PilotFacts, as_of: date) -> tuple[Result, str, None]:
+        return Result.PASS, f"{facts.employees} employees", None  # type: ignore[attr-defined]
+
+    table = (*PILOT_RULES, PilotRule("size", "Small enough", "test", by_size))
+    with pytest.raises(AttributeError):
+        screen(parse_screening_inputs(parse_pairs("employees=5")), as_of=date(2026, 5, 20), pilot_rules=table)
+
+
+def test_kept_pilot_verdicts_follow_the_facts_and_the_day() -> None:
+    text = "zip=90021 manufacturer=yes garment=yes garment_registration=yes piece_rate=yes"
+    before_ban = screen_text(text, as_of=date(2021, 12, 31)).programs["made_in_la"]
+    after_ban = screen_text(text, as_of=date(2022, 1, 1)).programs["made_in_la"]
+    assert before_ban.check("no_piece_rate").result is Result.PASS
+    assert after_ban.check("no_piece_rate").result is Result.FAIL
+    elsewhere = screen_text(text.replace("90021", "94105"), as_of=date(2022, 1, 1)).programs["made_in_la"]
+    assert elsewhere.check("made_in_county").result is Result.FAIL
+    assert screen_text(text, as_of=date(2022, 1, 1)).programs["made_in_la"] == after_ban
 
 
 def test_switching_an_unknown_rule_is_an_error() -> None:
