@@ -4,8 +4,8 @@ Kept separate from the rules so the Slack bot, the CLI and the tests can share t
 pulling in any rule logic. They are slotted dataclasses but not frozen: on Python 3.11 a frozen
 dataclass sets each field through `object.__setattr__`, which made building a screening's dozen
 results a fifth of the Slack reply's cost (a named tuple costs twice a plain object to build,
-too). Nothing may change them once built: a pilot verdict is worked out once for the same facts
-and the same object handed to every screening that asks (made_in_la.py).
+too). Nothing may change them once built: answers that depend only on yes/no facts (the pilot's
+verdict, some LSBE checks) are worked out once and the same object is handed out again.
 """
 
 from __future__ import annotations
