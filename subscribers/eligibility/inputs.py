@@ -256,11 +256,6 @@ class ScreeningInputs:
     wage_violations: bool | None = None
     debarred: bool | None = None
 
-    @property
-    def goods_zip(self) -> str | None:
-        """Where the goods are made: `production_zip`, else the principal place of business."""
-        return self.production_zip or self.zip
-
 
 class ContractType(StrEnum):
     PRICE = "price"  # award to the lowest bid (2.204.060 B, C)

@@ -76,6 +76,11 @@ class PilotFacts(NamedTuple):
             inputs.piece_rate,
         )
 
+    @property
+    def goods_zip(self) -> str | None:
+        """Where the goods are made: `production_zip`, else the principal place of business."""
+        return self.production_zip or self.zip
+
 
 # eq=False: a row is itself alone, so a table hashes by identity (cheap) as part of the cache key.
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,8 +124,7 @@ def _makes_goods(facts: PilotFacts, as_of: date) -> Outcome:
 
 def _made_in_county(facts: PilotFacts, as_of: date) -> Outcome:
     subject = "place where the goods are made"
-    goods_zip = facts.production_zip or facts.zip
-    result, reason, step = county_outcome(goods_zip, subject=subject, key="production_zip")
+    result, reason, step = county_outcome(facts.goods_zip, subject=subject, key="production_zip")
     if facts.production_zip is None and facts.zip is not None:
         reason += " (No production_zip given, so this uses the business ZIP.)"
     return result, reason, step
