@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from starlette.requests import Request
@@ -72,7 +73,7 @@ class PageRenderer:
         """Render `template` in `lang`. `errors` maps field names to message keys, whose
         `{placeholders}` are filled from `error_values` when it is given."""
         catalogue = texts(lang)
-        path = request.scope["path"]
+        path = local_path(request.scope["path"])
         messages = {name: catalogue[key] for name, key in (errors or {}).items()}
         if error_values:
             messages = {name: message.format(**error_values) for name, message in messages.items()}
@@ -97,7 +98,24 @@ class PageRenderer:
         return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 
 
-class FieldMap(dict):
+# What may stay unencoded in a path we print: RFC 3986's unreserved characters and "/". Everything
+# else, a backslash, "?", "#", "%", a tab, is percent-encoded.
+_PATH_SAFE = "/-._~"
+
+
+def local_path(path: str) -> str:
+    """A link to `path` on this site, whatever the request held.
+
+    The path of a request is the client's choice (`/%2F%2Fevil.example` arrives as
+    `//evil.example`), and a link that starts with two slashes, or a slash and a backslash, leads
+    to another host. So the path is percent-encoded again (backslashes, tabs and newlines, which
+    browsers treat as slashes or drop, become harmless `%5C`, `%09`, `%0A`) and begins with exactly
+    one slash. Every link or redirect built from a request goes through here.
+    """
+    return "/" + quote(path, safe=_PATH_SAFE).lstrip("/")
+
+
+class FieldMap(dict[str, Any]):
     """Values or errors by field name, where a field without one reads as None (not undefined)."""
 
     def __getattr__(self, name: str) -> str | None:
