@@ -327,6 +327,15 @@ class SignupBatcher:
                 results = await sign_up_many(
                     [r for r, _ in batch], confirm_link_hours=self.confirm_link_hours
                 )
+            except IntegrityError:
+                # Expected now and then with several processes: another one created one of these
+                # addresses since the batch looked. One by one, that sign-up is a re-submission.
+                log.info(
+                    "a batch of %d sign-ups met an address added meanwhile; writing them one by one",
+                    len(batch),
+                )
+                await self._one_by_one(batch)
+                continue
             except Exception:
                 log.warning(
                     "a batch of %d sign-ups failed; writing them one by one", len(batch), exc_info=True

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from bot.runtime import Runtime
@@ -76,6 +76,11 @@ def page(handler: Handler) -> Handler:
     async def wrapped(request: Request) -> Response:
         try:
             return await handler(request)
+        except ClientDisconnect:
+            # The client hung up before sending the whole form: nothing was saved and nobody is
+            # left to answer. Worth a line (a flaky network shows up), never a traceback.
+            log.info("page %s: the client disconnected before sending the whole form", handler.__name__)
+            return Response(status_code=400)
         except Exception:
             log.exception("page %s failed", handler.__name__)  # not the path: it may hold a token
             return server_error_page(request)
