@@ -98,7 +98,7 @@ class MessageBuilder:
             "topics": recipient.topics,
             "links": links,
             "reason": REASONS.get(recipient.language, REASONS["en"]),
-            "postal_address": self.settings.postal_address,
+            "postal_address": self.settings.postal_address_for(recipient.language),
         }
         context.update(extra or {})
         return context

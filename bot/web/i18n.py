@@ -169,7 +169,7 @@ EN: dict[str, str] = {
     "err_topics_missing": "Select at least one topic",
     "err_preferences_topics_missing": "Select at least one topic, or unsubscribe to stop all emails",
     "err_language_missing": "Select the language we should write to you in",
-    "err_consent_missing": "Tick the box to agree that we can email you",
+    "err_consent_missing": "Check the box to agree that we can email you",
     "err_legal_name_too_long": "The legal name must be 200 characters or fewer",
     "err_legal_name_characters": (
         "Enter the legal name on one line, without web addresses or special characters"
@@ -219,7 +219,7 @@ ES: dict[str, str] = {
     "name_label": "Su nombre",
     "organization_label": "Su negocio u organización",
     "role_legend": "¿Qué opción le describe mejor?",
-    "role_manufacturer": "Soy dueño o trabajo en un negocio que fabrica productos (un fabricante)",
+    "role_manufacturer": "Tengo un negocio que fabrica productos, o trabajo en uno (un fabricante)",
     "role_working_group": "Soy miembro del grupo de trabajo del programa piloto",
     "role_county_staff": "Trabajo para el Condado de Los Ángeles",
     "role_other": "Otra cosa, por ejemplo una asociación de empresas o de trabajadores",
@@ -270,7 +270,7 @@ ES: dict[str, str] = {
         "Seleccione el botón para empezar a recibir correos sobre el programa piloto Made in Los Angeles."
     ),
     "confirm_button": "Confirmar mi inscripción",
-    "confirmed_title": "Ya está inscrito",
+    "confirmed_title": "Su inscripción está confirmada",
     "confirmed_text": "Gracias. Le enviaremos correos sobre los temas que eligió.",
     "manage_link": "Cambiar mis temas o mi idioma",
     "preferences_title": "Sus preferencias de correo",
@@ -278,7 +278,7 @@ ES: dict[str, str] = {
     "preferences_saved": "Guardamos sus preferencias.",
     "preferences_button": "Guardar mis preferencias",
     "preferences_unsubscribe_hint": "¿No quiere recibir ningún correo nuestro?",
-    "preferences_inactive": "En este momento usted no está inscrito para recibir correos.",
+    "preferences_inactive": "En este momento no tiene una inscripción activa para recibir correos.",
     "preferences_pending": (
         "Todavía no ha confirmado su inscripción. Busque nuestro correo y seleccione el enlace."
     ),

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from bot.runtime import Runtime
 from bot.web import csrf
 from bot.web.forms import UnreadableForm, parse_preferences, parse_signup, read_form
-from bot.web.i18n import LANGUAGE_NAMES, duration, page_language, texts
+from bot.web.i18n import LANGUAGE_NAMES, LANGUAGES, duration, page_language, texts
 from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.templating import FieldMap, PageRenderer
 from subscribers.models import Role, Status, Subscriber, Topic
@@ -55,7 +55,9 @@ class WebParts:
             settings = runtime.settings
             parts = runtime.extras["web"] = cls(
                 runtime=runtime,
-                renderer=PageRenderer(postal_address=settings.postal_address),
+                renderer=PageRenderer(
+                    postal_addresses={lang: settings.postal_address_for(lang) for lang in LANGUAGES}
+                ),
                 csrf=csrf.CsrfGuard(
                     settings.secret(), secure_cookie=settings.public_base_url.startswith("https://")
                 ),

@@ -45,7 +45,7 @@ def _asset_version() -> str:
 
 
 class PageRenderer:
-    def __init__(self, *, postal_address: str, directory: Path = TEMPLATES_DIR) -> None:
+    def __init__(self, *, postal_addresses: dict[str, str], directory: Path = TEMPLATES_DIR) -> None:
         # Templates are read once: the service doesn't edit its own pages while running.
         self._env = Environment(
             loader=FileSystemLoader(directory),
@@ -55,7 +55,8 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._common = {"postal_address": postal_address, "asset_version": _asset_version()}
+        self._postal_addresses = postal_addresses  # by language: the footer's address
+        self._common = {"asset_version": _asset_version()}
         self._templates: dict[str, Template] = {}
 
     def render(
@@ -79,6 +80,7 @@ class PageRenderer:
             messages = {name: message.format(**error_values) for name, message in messages.items()}
         values = {
             **self._common,
+            "postal_address": self._postal_addresses[lang],
             "lang": lang,
             "t": _NAMESPACES[lang],
             "other_lang": other_language(lang),

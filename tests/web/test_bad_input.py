@@ -71,8 +71,8 @@ FORM_CASES = {
     "language-unsupported": FormCase(
         {"language": "fr"}, message="Select the language we should write to you in"
     ),
-    "consent-missing": FormCase({"consent": None}, message="Tick the box to agree that we can email you"),
-    "consent-not-yes": FormCase({"consent": "no"}, message="Tick the box to agree"),
+    "consent-missing": FormCase({"consent": None}, message="Check the box to agree that we can email you"),
+    "consent-not-yes": FormCase({"consent": "no"}, message="Check the box to agree"),
     "zip-too-short": FormCase({"principal_zip": "9002"}, message="main place of business as 5 digits"),
     "zip-letters": FormCase({"production_zip": "ABCDE"}, message="where you make your goods as 5 digits"),
     "naics-too-short": FormCase({"naics": "3"}, message="NAICS code of 2 to 6 digits"),
