@@ -17,7 +17,7 @@ then posts complete sign-ups with new addresses as fast as it is answered. The l
 small asyncio HTTP client (httpx would spend more CPU than the servers). Besides requests per second
 and latency, it reports the server's CPU time per request (from /proc), which a busy neighbour
 doesn't change. At the end the database must hold exactly one pending person and one queued
-confirmation for every sign-up the server answered with its "check your email" page.
+confirmation for every sign-up the server answered with its redirect to "check your email".
 """
 
 from __future__ import annotations
@@ -186,8 +186,11 @@ async def client(port: int, name: str, run: Run, warm_until: float, stop_at: flo
         while (started := time.perf_counter()) < stop_at:
             email = f"bench-{name}-{sent}@example.com"
             sent += 1
-            status, _, page = await conn.request("POST", signup_body(token, email))
-            ok = status == 200 and b"Check your email" in page
+            status, headers, page = await conn.request("POST", signup_body(token, email))
+            if signups:  # the form redirects to its "check your email" page (Post/Redirect/Get)
+                ok = status == 303 and b"location: /check-email" in headers.lower()
+            else:
+                ok = status == 200 and b"Check your email" in page
             if ok:
                 run.emails.append(email)
             if started >= warm_until:

@@ -20,6 +20,7 @@ def routes() -> list[BaseRoute]:
     found: list[BaseRoute] = [
         Route("/", _by_method(pages.landing, pages.submit_signup), methods=["GET", "POST"]),
         Route("/privacy", pages.privacy, methods=["GET"]),
+        Route("/check-email", pages.check_email, methods=["GET"]),
         Route(
             "/confirm/{token}", _by_method(pages.confirm_page, pages.submit_confirm), methods=["GET", "POST"]
         ),

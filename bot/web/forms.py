@@ -14,7 +14,7 @@ from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from subscribers.addresses import InvalidEmail, normalise_email
@@ -70,7 +70,7 @@ async def read_form(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> For
         )
     except (UnicodeDecodeError, ValueError):
         raise UnreadableForm() from None
-    return FormData(pairs)
+    return FormData(list[tuple[str, str | UploadFile]](pairs))
 
 
 @dataclass

@@ -72,6 +72,7 @@ EN: dict[str, str] = {
     # Check your email
     "check_title": "Check your email",
     "check_sent_to": "We have sent an email to",
+    "check_sent_to_yours": "We have sent an email to the address you gave us.",
     "check_next": "Open the email and select the link to confirm that you want updates.",
     "check_spam": (
         "If the email has not arrived in 10 minutes, look in your spam or junk folder. "
@@ -258,6 +259,7 @@ ES: dict[str, str] = {
     "submit_signup": "Inscribirme",
     "check_title": "Revise su correo",
     "check_sent_to": "Le enviamos un correo a",
+    "check_sent_to_yours": "Le enviamos un correo a la dirección que nos dio.",
     "check_next": "Abra el correo y seleccione el enlace para confirmar que quiere recibir noticias.",
     "check_spam": (
         "Si el correo no ha llegado en 10 minutos, busque en su carpeta de correo no deseado (spam). "
@@ -414,8 +416,8 @@ def page_language(request: Request, preferred: str | None = None) -> str:
     asked = request.query_params.get("lang", "")
     if asked in LANGUAGES:
         return asked
-    if preferred in LANGUAGES:
-        return preferred  # type: ignore[return-value]
+    if preferred is not None and preferred in LANGUAGES:
+        return preferred
     return from_accept_language(request.headers.get("accept-language", ""))
 
 

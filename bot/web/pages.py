@@ -13,14 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from bot.runtime import Runtime
 from bot.web import csrf
 from bot.web.forms import UnreadableForm, parse_preferences, parse_signup, read_form
 from bot.web.i18n import LANGUAGE_NAMES, LANGUAGES, duration, page_language, texts
 from bot.web.ratelimit import RateLimiter, client_address
-from bot.web.templating import FieldMap, PageRenderer
+from bot.web.readback import ReadBack
+from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
 from subscribers.models import Role, Status, Subscriber, Topic
 from subscribers.signup import (
     CONSENT_WORDING,
@@ -46,6 +47,7 @@ class WebParts:
     csrf: csrf.CsrfGuard
     limiter: RateLimiter
     signups: SignupBatcher
+    readback: ReadBack
 
     @classmethod
     def of(cls, request: Request) -> WebParts:
@@ -53,16 +55,16 @@ class WebParts:
         parts = runtime.extras.get("web")
         if parts is None:
             settings = runtime.settings
+            secure_cookies = settings.public_base_url.startswith("https://")
             parts = runtime.extras["web"] = cls(
                 runtime=runtime,
                 renderer=PageRenderer(
                     postal_addresses={lang: settings.postal_address_for(lang) for lang in LANGUAGES}
                 ),
-                csrf=csrf.CsrfGuard(
-                    settings.secret(), secure_cookie=settings.public_base_url.startswith("https://")
-                ),
+                csrf=csrf.CsrfGuard(settings.secret(), secure_cookie=secure_cookies),
                 limiter=RateLimiter(settings.form_rate_limit_per_minute),
                 signups=SignupBatcher(confirm_link_hours=int(settings.confirm_token_max_age_hours)),
+                readback=ReadBack(settings.secret(), secure_cookie=secure_cookies),
             )
         return parts  # type: ignore[return-value]
 
@@ -127,14 +129,14 @@ async def submit_signup(request: Request) -> Response:
     if form.get("website"):
         # The honeypot: only a bot fills a field people can't see. It gets the page a person would.
         log.info("sign-up dropped: honeypot filled")
-        return _check_email_page(request, web, lang, checked.values.get("email", ""))
+        return _to_check_email(web, lang, checked.values.get("email", ""))
     if checked.request is None:
         return _form_page(request, lang, checked.values, checked.errors, status=400)
     result = await web.signups.sign_up(checked.request)
     if result.queued_mail:
         web.runtime.sender.wake()
     log.info("sign-up: %s (subscriber %s)", result.outcome.value, result.subscriber_id)
-    return _check_email_page(request, web, lang, checked.values.get("email", ""))
+    return _to_check_email(web, lang, checked.values.get("email", ""))
 
 
 def _form_page(
@@ -178,10 +180,26 @@ def _topic_options(lang: str) -> list[tuple[str, str]]:
     return [(topic.value, t[f"topic_{topic.value}"]) for topic in Topic]
 
 
-def _check_email_page(request: Request, web: WebParts, lang: str, email: object) -> Response:
-    return web.renderer.render(
-        request, "check_email.html", lang, {"email": email, "link_lifetime": web.link_lifetime(lang)}
-    )
+def _to_check_email(web: WebParts, lang: str, email: object) -> Response:
+    """Whatever became of the address: the same redirect, the typed address carried to be read back."""
+    response = see_other(f"/check-email?lang={lang}")
+    web.readback.set(response, str(email), path="/check-email")
+    return response
+
+
+@page
+async def check_email(request: Request) -> Response:
+    """After a sign-up: where to look next. Reloading it is harmless (it only reads a cookie)."""
+    web = WebParts.of(request)
+    lang = page_language(request)
+    context = {"email": web.readback.get(request), "link_lifetime": web.link_lifetime(lang)}
+    return web.renderer.render(request, "check_email.html", lang, context)
+
+
+def see_other(location: str) -> Response:
+    """The answer to a form that worked (Post/Redirect/Get): a reload repeats the GET, not the POST.
+    `location` is a path on this site (built by us, or through `local_path`)."""
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
 
 
 # Confirmation (double opt-in) -----------------------------------------------------------------------
@@ -219,7 +237,8 @@ async def submit_confirm(request: Request) -> Response:
     log.info("confirmation: %s (subscriber %s)", outcome.value, subscriber_id)
     if outcome == ConfirmOutcome.GONE:
         return _bad_link(request, web, lang)
-    return _confirmed_page(request, web, lang, subscriber_id)
+    # The link's own page now says "confirmed".
+    return see_other(f"{local_path(request.scope['path'])}?lang={lang}")
 
 
 def _confirm_form(
@@ -249,8 +268,13 @@ async def preferences_page(request: Request) -> Response:
     web, _subscriber_id, person, lang = await _linked_person(request, Purpose.MANAGE)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
-    values = {"name": person.name, "topics": person.topics, "language": person.language.value}
-    return _preferences_form(request, web, lang, person, values)
+    values: dict[str, object] = {
+        "name": person.name,
+        "topics": person.topics,
+        "language": person.language.value,
+    }
+    saved = request.query_params.get("saved") == "1"
+    return _preferences_form(request, web, lang, person, values, saved=saved)
 
 
 @page
@@ -280,8 +304,8 @@ async def submit_preferences(request: Request) -> Response:
     )
     if updated is None:
         return _bad_link(request, web, lang, manage=True)
-    values = {"name": updated.name, "topics": updated.topics, "language": updated.language.value}
-    return _preferences_form(request, web, lang, updated, values, saved=True)
+    # In the language just chosen: saving English from the Spanish page leads to English.
+    return see_other(f"{local_path(request.scope['path'])}?lang={updated.language.value}&saved=1")
 
 
 def _preferences_form(

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -55,6 +56,7 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._env.filters["breakable_address"] = breakable_address
         self._postal_addresses = postal_addresses  # by language: the footer's address
         self._common = {"asset_version": _asset_version()}
         self._templates: dict[str, Template] = {}
@@ -98,6 +100,14 @@ class PageRenderer:
             compiled = self._templates[template] = self._env.get_template(template)
         body = compiled.render(values)
         return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def breakable_address(address: str) -> Markup:
+    """An email address that wraps where a reader expects: after the @ and before each dot (a
+    line-break opportunity, `<wbr>`), not mid-word. A part longer than the line still wraps
+    (`overflow-wrap: anywhere` in the stylesheet), rather than run off a phone's screen."""
+    escaped = str(escape(address))
+    return Markup(escaped.replace("@", "@<wbr>").replace(".", "<wbr>."))  # noqa: S704 (escaped above)
 
 
 # What may stay unencoded in a path we print: RFC 3986's unreserved characters and "/". Everything

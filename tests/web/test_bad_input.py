@@ -303,7 +303,10 @@ async def test_content_types_with_any_parameters_are_read(
     page = await client.get("/")
     data = valid_form(csrf_token=csrf_token(page.text))
     answer = await client.post(
-        "/", content=urlencode(data, doseq=True).encode(), headers={"Content-Type": content_type}
+        "/",
+        content=urlencode(data, doseq=True).encode(),
+        headers={"Content-Type": content_type},
+        follow_redirects=True,
     )
     assert answer.status_code == 200 and "Check your email" in answer.text
     assert await Subscriber.filter(email="ana@example.com").exists()
