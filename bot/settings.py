@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     form_rate_limit_per_minute: int = Field(default=10, ge=0)  # 0 turns the limit off (benchmarks)
     confirm_token_max_age_hours: float = Field(default=72, gt=0)
     trusted_proxy_hops: int = Field(default=0, ge=0)  # X-Forwarded-For hops to trust for the client IP
+    # Mail the form may send one inbox (plus-tags folded) and one domain; 0 turns a limit off.
+    confirmations_per_mailbox_per_day: int = Field(default=5, ge=0)
+    confirmations_per_domain_per_hour: int = Field(default=100, ge=0)
 
     # Pilot
     pilot_start_date: dt.date | None = None

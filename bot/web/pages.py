@@ -22,6 +22,7 @@ from bot.web.i18n import LANGUAGE_NAMES, LANGUAGES, duration, page_language, tex
 from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.readback import ReadBack
 from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
+from subscribers.confirmation_limits import ConfirmationLimits
 from subscribers.models import Role, Status, Subscriber, Topic
 from subscribers.signup import (
     CONSENT_WORDING,
@@ -63,7 +64,13 @@ class WebParts:
                 ),
                 csrf=csrf.CsrfGuard(settings.secret(), secure_cookie=secure_cookies),
                 limiter=RateLimiter(settings.form_rate_limit_per_minute),
-                signups=SignupBatcher(confirm_link_hours=int(settings.confirm_token_max_age_hours)),
+                signups=SignupBatcher(
+                    confirm_link_hours=int(settings.confirm_token_max_age_hours),
+                    limits=ConfirmationLimits(
+                        per_mailbox_per_day=settings.confirmations_per_mailbox_per_day,
+                        per_domain_per_hour=settings.confirmations_per_domain_per_hour,
+                    ),
+                ),
                 readback=ReadBack(settings.secret(), secure_cookie=secure_cookies),
             )
         return parts  # type: ignore[return-value]
