@@ -21,6 +21,7 @@ from typing import Any
 from bot.settings import Settings
 from outreach.mailer import OutgoingMessage, new_message_id
 from outreach.rendering import EmailTemplates, RenderedEmail, one_line
+from outreach.timeline import Timeline, pilot_today, template_values
 from subscribers.tokens import LinkSigner, Purpose
 
 REASONS = {
@@ -99,6 +100,10 @@ class MessageBuilder:
             "links": links,
             "reason": REASONS.get(recipient.language, REASONS["en"]),
             "postal_address": self.settings.postal_address_for(recipient.language),
+            # Where the pilot stands on the day the message is built, not the day it was written.
+            "pilot": template_values(
+                Timeline(pilot_today(), self.settings.pilot_start_date), recipient.language
+            ),
         }
         context.update(extra or {})
         return context
