@@ -37,6 +37,7 @@ from subscribers.models import (
     Subscriber,
     Topic,
 )
+from subscribers.profile_corrections import ProfileCorrection, correct_profile
 from subscribers.registry import change_status, record, suppression_reason, utcnow
 
 log = logging.getLogger(__name__)
@@ -565,9 +566,16 @@ async def confirm(subscriber_id: int) -> ConfirmOutcome:
 
 
 async def update_preferences(
-    subscriber_id: int, *, topics: frozenset[Topic], language: Language, name: str
+    subscriber_id: int,
+    *,
+    topics: frozenset[Topic],
+    language: Language,
+    name: str,
+    organization: str | None = None,
+    profile: ProfileCorrection | None = None,
 ) -> Subscriber | None:
-    """Save what a person chose on their preferences page; audits topic and language changes."""
+    """Save what a person chose on their preferences page; audits topic and language changes, and
+    which business details a manufacturer corrected (`profile`; ignored for other roles)."""
     async with in_transaction():
         person = await Subscriber.filter(id=subscriber_id).select_for_update().first()
         if person is None:
@@ -576,12 +584,19 @@ async def update_preferences(
         person.topics = {topic.value for topic in topics}
         person.language = language
         person.name = name
+        if organization is not None:
+            person.organization = organization
         await person.save(
-            update_fields=[f"topic_{t.value}" for t in Topic] + ["language", "name", "updated_at"]
+            update_fields=[f"topic_{t.value}" for t in Topic]
+            + ["language", "name", "organization", "updated_at"]
         )
         new = describe_preferences(person)
         if new != old:
             await record(person.id, "preferences", old, new, ACTOR)
+        if profile is not None and person.role == Role.MANUFACTURER:
+            corrected = await correct_profile(person, profile)
+            if corrected:
+                await record(person.id, "profile", "", " ".join(corrected), ACTOR)
         return person
 
 

@@ -52,8 +52,9 @@ class LinkSigner:
     def __init__(self, secret: str, *, confirm_max_age_seconds: float | None = None) -> None:
         self._serializers = {p: URLSafeTimedSerializer(secret, salt=f"madeinla.{p.value}") for p in Purpose}
         self._max_age = dict(MAX_AGE_SECONDS)
-        if confirm_max_age_seconds is not None:
+        if confirm_max_age_seconds is not None:  # both links confirm an address
             self._max_age[Purpose.CONFIRM] = int(confirm_max_age_seconds)
+            self._max_age[Purpose.EMAIL_CHANGE] = int(confirm_max_age_seconds)
 
     def sign(self, purpose: Purpose, object_id: int) -> str:
         return self._serializers[purpose].dumps(object_id)

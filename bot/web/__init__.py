@@ -30,6 +30,11 @@ def routes() -> list[BaseRoute]:
             methods=["GET", "POST"],
         ),
         Route(
+            "/email/{token}",
+            _by_method(pages.email_change_page, pages.submit_email_change),
+            methods=["GET", "POST"],
+        ),
+        Route(
             "/unsubscribe/{token}",
             _by_method(pages.unsubscribe_page, pages.submit_unsubscribe),
             methods=["GET", "POST"],

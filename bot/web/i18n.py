@@ -89,13 +89,47 @@ EN: dict[str, str] = {
     "manage_link": "Change your topics or language",
     # Preferences
     "preferences_title": "Your email preferences",
-    "preferences_intro": "Choose what we email you about, and in which language.",
+    "preferences_intro": "Change your details, what we email you about, and in which language.",
     "preferences_saved": "Your preferences are saved.",
     "preferences_button": "Save my preferences",
     "preferences_unsubscribe_hint": "Do not want any emails from us?",
     "preferences_inactive": "You are not signed up for emails at the moment.",
     "preferences_pending": (
         "You have not confirmed your sign-up yet. Look for our email and select the link in it."
+    ),
+    "preferences_business_legend": "About your business",
+    "preferences_business_hint": (
+        "County buyers see your ZIP code and what you make when they look for local manufacturers."
+    ),
+    "preferences_email_legend": "Your email address",
+    "preferences_email_now": "We send your emails to",
+    "new_email_label": "New email address",
+    "new_email_hint": (
+        "Only if you want our emails at another address. We will send a link to it, and your emails "
+        "keep going to the address above until you open that link."
+    ),
+    "email_sent_to": (
+        "We have sent a link to {address}. Open it to get our emails there. Until then, we keep "
+        "sending them to {current}. The link works for {duration}."
+    ),
+    "email_sent_to_yours": (
+        "We have sent a link to your new address. Open it to get our emails there. Until then, we "
+        "keep sending them to {current}. The link works for {duration}."
+    ),
+    "email_changed": "Your email address is changed. We now send your emails to {current}.",
+    # A new email address
+    "email_change_title": "Confirm your new email address",
+    "email_change_text": "Select the button and we will send our emails to",
+    "email_change_button": "Use this email address",
+    "email_taken_title": "This email address already gets our emails",
+    "email_taken_text": (
+        "This address is already signed up for our emails, so we did not move another sign-up to it. "
+        "Your emails keep going where they did. To stop getting them twice, unsubscribe from one of "
+        "them with the link in its emails."
+    ),
+    "bad_email_link_text": (
+        "The link may be too old, or you may have asked for another address since. Links to confirm "
+        "a new address work for {duration}. To try again, open your preferences from one of our emails."
     ),
     # Unsubscribe
     "unsubscribe_title": "Unsubscribe from Made in Los Angeles emails",
@@ -276,13 +310,47 @@ ES: dict[str, str] = {
     "confirmed_text": "Gracias. Le enviaremos correos sobre los temas que eligió.",
     "manage_link": "Cambiar mis temas o mi idioma",
     "preferences_title": "Sus preferencias de correo",
-    "preferences_intro": "Elija sobre qué le escribimos y en qué idioma.",
+    "preferences_intro": "Cambie sus datos, sobre qué le escribimos y en qué idioma.",
     "preferences_saved": "Guardamos sus preferencias.",
     "preferences_button": "Guardar mis preferencias",
     "preferences_unsubscribe_hint": "¿No quiere recibir ningún correo nuestro?",
     "preferences_inactive": "En este momento no tiene una inscripción activa para recibir correos.",
     "preferences_pending": (
         "Todavía no ha confirmado su inscripción. Busque nuestro correo y seleccione el enlace."
+    ),
+    "preferences_business_legend": "Sobre su negocio",
+    "preferences_business_hint": (
+        "Los compradores del Condado ven su código postal y lo que fabrica cuando buscan fabricantes locales."
+    ),
+    "preferences_email_legend": "Su correo electrónico",
+    "preferences_email_now": "Le enviamos sus correos a",
+    "new_email_label": "Nuevo correo electrónico",
+    "new_email_hint": (
+        "Solo si quiere recibir nuestros correos en otra dirección. Le enviaremos un enlace a esa "
+        "dirección, y sus correos seguirán llegando a la dirección de arriba hasta que abra el enlace."
+    ),
+    "email_sent_to": (
+        "Le enviamos un enlace a {address}. Ábralo para recibir nuestros correos allí. Mientras tanto, "
+        "se los seguiremos enviando a {current}. El enlace funciona durante {duration}."
+    ),
+    "email_sent_to_yours": (
+        "Le enviamos un enlace a su nueva dirección. Ábralo para recibir nuestros correos allí. "
+        "Mientras tanto, se los seguiremos enviando a {current}. El enlace funciona durante {duration}."
+    ),
+    "email_changed": "Cambiamos su correo electrónico. Ahora le enviamos sus correos a {current}.",
+    "email_change_title": "Confirme su nuevo correo electrónico",
+    "email_change_text": "Seleccione el botón y le enviaremos nuestros correos a",
+    "email_change_button": "Usar este correo electrónico",
+    "email_taken_title": "Este correo electrónico ya recibe nuestros correos",
+    "email_taken_text": (
+        "Esta dirección ya tiene una inscripción para recibir nuestros correos, así que no le pasamos "
+        "otra inscripción. Sus correos siguen llegando como antes. Para no recibirlos dos veces, "
+        "cancele una de las suscripciones con el enlace que aparece en sus correos."
+    ),
+    "bad_email_link_text": (
+        "Puede que el enlace sea muy antiguo o que haya pedido otra dirección después. Los enlaces para "
+        "confirmar una nueva dirección funcionan durante {duration}. Para intentarlo otra vez, abra sus "
+        "preferencias desde uno de nuestros correos."
     ),
     "unsubscribe_title": "Cancelar los correos de Made in Los Angeles",
     "unsubscribe_text": "Seleccione el botón y dejaremos de enviarle correos sobre el programa piloto.",

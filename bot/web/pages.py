@@ -22,8 +22,11 @@ from bot.web.i18n import LANGUAGE_NAMES, LANGUAGES, duration, page_language, tex
 from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.readback import ReadBack
 from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
+from outreach.address_change import confirm_address_change, request_address_change
 from subscribers.confirmation_limits import ConfirmationLimits
-from subscribers.models import Role, Status, Subscriber, Topic
+from subscribers.email_change import ChangeOutcome
+from subscribers.email_change_models import EmailChange
+from subscribers.models import BusinessProfile, Role, Status, Subscriber, Topic
 from subscribers.signup import (
     CONSENT_WORDING,
     ConfirmOutcome,
@@ -268,6 +271,10 @@ def _confirmed_page(request: Request, web: WebParts, lang: str, subscriber_id: i
 
 
 # Preferences ----------------------------------------------------------------------------------------
+#
+# Everyone changes their name, organization, topics and language; a manufacturer also corrects the
+# business details County buyers search; an active person can move their emails to a new address,
+# which only becomes theirs from the link we send to it (`outreach.address_change`).
 
 
 @page
@@ -277,11 +284,22 @@ async def preferences_page(request: Request) -> Response:
         return _bad_link(request, web, lang, manage=True)
     values: dict[str, object] = {
         "name": person.name,
+        "organization": person.organization,
         "topics": person.topics,
         "language": person.language.value,
     }
-    saved = request.query_params.get("saved") == "1"
-    return _preferences_form(request, web, lang, person, values, saved=saved)
+    if _shows_business(person):
+        profile = await BusinessProfile.get_or_none(subscriber_id=person.id)
+        for name in ("principal_zip", "production_zip", "products"):
+            values[name] = getattr(profile, name) if profile else ""
+    saved = request.query_params.get("saved", "")
+    notices = {
+        "saved": saved in ("1", "email"),
+        "email_sent": saved == "email",
+        "email_sent_to": web.readback.get(request) if saved == "email" else None,
+        "email_changed": request.query_params.get("changed") == "1",
+    }
+    return _preferences_form(request, web, lang, person, values, notices=notices)
 
 
 @page
@@ -298,7 +316,7 @@ async def submit_preferences(request: Request) -> Response:
     person = await _subscriber(subscriber_id)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
-    checked = parse_preferences(form)
+    checked = parse_preferences(form, business=_shows_business(person), email=_can_move(person))
     errors = dict(checked.errors)
     if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
         errors = {"csrf": "err_csrf", **errors}
@@ -307,12 +325,42 @@ async def submit_preferences(request: Request) -> Response:
     if errors:
         return _preferences_form(request, web, lang, person, checked.values, errors=errors, status=400)
     updated = await update_preferences(
-        person.id, topics=checked.topics, language=checked.language, name=checked.name
+        person.id,
+        topics=checked.topics,
+        language=checked.language,
+        name=checked.name,
+        organization=checked.organization,
+        profile=checked.profile if _shows_business(person) else None,
     )
     if updated is None:
         return _bad_link(request, web, lang, manage=True)
     # In the language just chosen: saving English from the Spanish page leads to English.
-    return see_other(f"{local_path(request.scope['path'])}?lang={updated.language.value}&saved=1")
+    location = f"{local_path(request.scope['path'])}?lang={updated.language.value}&saved="
+    if not checked.new_email or checked.new_email == updated.email:
+        return see_other(location + "1")
+    # Whatever becomes of the new address (free, someone else's, one we must not mail), the page
+    # says the same: a link is on its way to the address typed.
+    queued = await request_address_change(
+        updated.id,
+        checked.new_email,
+        link_hours=int(web.runtime.settings.confirm_token_max_age_hours),
+        limits=web.signups.limits,
+    )
+    if queued:
+        web.runtime.sender.wake()
+    log.info("email change asked for: subscriber %s (%s)", updated.id, "link sent" if queued else "no link")
+    response = see_other(location + "email")
+    web.readback.set(response, str(checked.values.get("new_email", "")), path="/preferences")
+    return response
+
+
+def _shows_business(person: Subscriber) -> bool:
+    return person.role == Role.MANUFACTURER
+
+
+def _can_move(person: Subscriber) -> bool:
+    """Only a confirmed address can be moved: a pending person signs up again with the right one."""
+    return person.status == Status.ACTIVE
 
 
 def _preferences_form(
@@ -324,7 +372,7 @@ def _preferences_form(
     *,
     errors: dict[str, str] | None = None,
     status: int = 200,
-    saved: bool = False,
+    notices: dict[str, object] | None = None,
 ) -> Response:
     token, new_cookie = web.csrf.token_for(request)
     manage = request.path_params["token"]
@@ -335,13 +383,102 @@ def _preferences_form(
         {
             "values": FieldMap(values),
             "csrf_token": token,
-            "saved": saved,
+            "notices": FieldMap(notices or {}),
             "pending": person.status == Status.PENDING,
             "inactive": person.status not in (Status.PENDING, Status.ACTIVE),
+            "business": _shows_business(person),
+            "current_email": person.email if _can_move(person) else None,
             "topic_options": _topic_options(lang),
             "language_options": list(LANGUAGE_NAMES.items()),
-            "unsubscribe_url": f"/unsubscribe/{manage}?lang={lang}",
+            "unsubscribe_url": f"{local_path('/unsubscribe/' + manage)}?lang={lang}",
+            "link_lifetime": web.link_lifetime(lang),
         },
+        errors=errors,
+        status=status,
+    )
+    if new_cookie:
+        web.csrf.set_cookie(response, new_cookie)
+    return response
+
+
+# A new email address, confirmed at that address ----------------------------------------------------
+#
+# Like the sign-up's confirmation, the emailed link opens a page with a button; only the POST moves
+# the address (mail scanners open every link).
+
+
+@page
+async def email_change_page(request: Request) -> Response:
+    web = WebParts.of(request)
+    change = await _linked_change(request, web)
+    lang = page_language(request, change.subscriber.language.value if change else None)
+    if change is None:
+        return _bad_email_link(request, web, lang)
+    return _email_change_form(request, web, lang, change.new_email)
+
+
+@page
+async def submit_email_change(request: Request) -> Response:
+    web = WebParts.of(request)
+    change_id = _unsign(web, Purpose.EMAIL_CHANGE, request)
+    lang = page_language(request)
+    if (refused := _over_limit(request, web, lang)) is not None:
+        return refused
+    try:
+        form = await read_form(request)
+    except UnreadableForm as exc:
+        return _unreadable(request, web, lang, exc)
+    change = await _linked_change(request, web)
+    if change_id is None or change is None:
+        return _bad_email_link(request, web, lang)
+    if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
+        return _email_change_form(
+            request, web, lang, change.new_email, errors={"csrf": "err_csrf"}, status=400
+        )
+    outcome = await confirm_address_change(
+        change_id, link_hours=web.runtime.settings.confirm_token_max_age_hours
+    )
+    log.info("email change: %s (subscriber %s)", outcome.value, change.subscriber.id)
+    if outcome == ChangeOutcome.TAKEN:
+        # Whoever follows the link reads that inbox: telling them it is on our list reveals nothing.
+        t = texts(lang)
+        return problem_page(request, lang, "email_taken_title", [t["email_taken_text"]], status=409)
+    if outcome != ChangeOutcome.CHANGED:
+        return _bad_email_link(request, web, lang)
+    web.runtime.sender.wake()
+    manage = web.runtime.signer.sign(Purpose.MANAGE, change.subscriber.id)
+    return see_other(f"/preferences/{manage}?lang={lang}&changed=1")
+
+
+def _bad_email_link(request: Request, web: WebParts, lang: str) -> Response:
+    """A link to confirm a new address that is damaged, too old, used, or replaced by a newer one."""
+    t = texts(lang)
+    text = t["bad_email_link_text"].format(duration=web.link_lifetime(lang))
+    return problem_page(request, lang, "bad_link_title", [text], status=400)
+
+
+async def _linked_change(request: Request, web: WebParts) -> EmailChange | None:
+    change_id = _unsign(web, Purpose.EMAIL_CHANGE, request)
+    if change_id is None:
+        return None
+    return await EmailChange.get_or_none(id=change_id).prefetch_related("subscriber")
+
+
+def _email_change_form(
+    request: Request,
+    web: WebParts,
+    lang: str,
+    new_email: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    token, new_cookie = web.csrf.token_for(request)
+    response = web.renderer.render(
+        request,
+        "email_change.html",
+        lang,
+        {"csrf_token": token, "new_email": new_email},
         errors=errors,
         status=status,
     )

@@ -57,6 +57,7 @@ class PageRenderer:
             lstrip_blocks=True,
         )
         self._env.filters["breakable_address"] = breakable_address
+        self._env.filters["fill"] = fill
         self._postal_addresses = postal_addresses  # by language: the footer's address
         self._common = {"asset_version": _asset_version()}
         self._templates: dict[str, Template] = {}
@@ -108,6 +109,12 @@ def breakable_address(address: str) -> Markup:
     (`overflow-wrap: anywhere` in the stylesheet), rather than run off a phone's screen."""
     escaped = str(escape(address))
     return Markup(escaped.replace("@", "@<wbr>").replace(".", "<wbr>."))  # noqa: S704 (escaped above)
+
+
+def fill(text: str, **values: object) -> Markup:
+    """A text with `{placeholders}`, escaped, filled with `values` (escaped too, unless they are
+    markup already, like a `breakable_address`)."""
+    return escape(text).format(**values)
 
 
 # What may stay unencoded in a path we print: RFC 3986's unreserved characters and "/". Everything

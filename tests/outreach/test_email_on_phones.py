@@ -29,8 +29,8 @@ MEETING_LINK = "https://lacounty.zoom.us/j/98765432101?pwd=" + "Ab12Cd34Ef56Gh78
 VALUES: dict[str, dict[str, object]] = {
     "confirm": {"link_valid_hours": 72},
     "already_subscribed": {},
-    "email_change": {"new_email_masked": "a***@example.org", "link_valid_hours": 72},
-    "email_changed": {},
+    "email_change": {"change_id": 2**31 - 1, "link_valid_hours": 72},
+    "email_changed": {"new_email_masked": "m***@example.org"},
     "pilot_update": {"message": f"See {MEETING_LINK} for the slides. " * 3},
     "application_invitation": {"message": f"Questions? {MEETING_LINK}", "deadline": "January 15"},
     "working_group_notice": {

@@ -20,6 +20,8 @@ SIGNED_ROUTES = [
     ("GET", "/unsubscribe/", Purpose.MANAGE),
     ("POST", "/unsubscribe/", Purpose.MANAGE),
     ("GET", "/apply/", Purpose.INVITATION),
+    ("GET", "/email/", Purpose.EMAIL_CHANGE),
+    ("POST", "/email/", Purpose.EMAIL_CHANGE),
 ]
 
 
