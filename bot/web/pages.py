@@ -23,6 +23,7 @@ from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.readback import ReadBack
 from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
 from outreach.address_change import confirm_address_change, request_address_change
+from outreach.timeline import Timeline, pilot_today, template_values
 from subscribers.confirmation_limits import ConfirmationLimits
 from subscribers.email_change import ChangeOutcome
 from subscribers.email_change_models import EmailChange
@@ -174,6 +175,8 @@ def _form_page(
             "language_options": list(LANGUAGE_NAMES.items()),
             "yes_no_options": [("yes", t["yes"]), ("no", t["no"])],
             "consent_wording": CONSENT_WORDING[lang],
+            # What the page says about the pilot follows its calendar (`outreach.timeline`).
+            "pilot": template_values(Timeline(pilot_today(), web.runtime.settings.pilot_start_date), lang),
         },
         status=status,
         errors=errors,
@@ -293,7 +296,7 @@ async def preferences_page(request: Request) -> Response:
         for name in ("principal_zip", "production_zip", "products"):
             values[name] = getattr(profile, name) if profile else ""
     saved = request.query_params.get("saved", "")
-    notices = {
+    notices: dict[str, object] = {
         "saved": saved in ("1", "email"),
         "email_sent": saved == "email",
         "email_sent_to": web.readback.get(request) if saved == "email" else None,

@@ -103,3 +103,22 @@ def test_the_reported_spanish_texts_are_worded_for_everyone(key: str) -> None:
 
 def test_the_consent_error_is_american() -> None:
     assert "Tick" not in EN["err_consent_missing"] and "box" in EN["err_consent_missing"]
+
+
+async def test_the_landing_page_follows_the_pilots_calendar(smtp_settings) -> None:  # type: ignore[no-untyped-def]
+    """Once the pilot runs, the page no longer says the County is still deciding."""
+    import datetime as dt
+
+    from bot.app import create_app
+    from outreach.timeline import long_date, pilot_today
+
+    start = pilot_today() - dt.timedelta(days=30)
+    app = create_app(smtp_settings.model_copy(update={"pilot_start_date": start}), run_scheduler=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            english = (await client.get("/?lang=en")).text
+            spanish = (await client.get("/?lang=es")).text
+    assert f"The pilot started on {long_date(start, 'en')}" in english
+    assert "still deciding" not in english
+    assert f"El programa piloto empezó el {long_date(start, 'es')}" in spanish
