@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-MODEL_MODULES = ["subscribers.models", "outreach.models"]
+MODEL_MODULES = ["subscribers.models", "subscribers.staff_models", "outreach.models"]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
