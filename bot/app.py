@@ -29,11 +29,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def _routes() -> list[BaseRoute]:
+    from bot.console import routes as console_routes
     from bot.slack import routes as slack_routes
     from bot.web import routes as web_routes
 
     # Slack's requests are the busiest, so they match first.
-    return [*slack_routes(), Route("/healthz", healthz, methods=["GET"]), *web_routes()]
+    return [*slack_routes(), Route("/healthz", healthz, methods=["GET"]), *web_routes(), *console_routes()]
 
 
 def create_app(

@@ -16,6 +16,7 @@ from tortoise.connection import get_connection
 
 MODEL_MODULES = [
     "subscribers.models",
+    "subscribers.staff_models",
     "outreach.models",
     "subscribers.confirmation_limit_models",
     "subscribers.email_change_models",

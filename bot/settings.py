@@ -92,6 +92,23 @@ class Settings(BaseSettings):
     slack_notify_channel: str = ""
     staff_slack_user_ids: Annotated[frozenset[str], NoDecode] = frozenset()
 
+    # Staff console
+    staff_session_idle_minutes: int = Field(default=60, ge=1, le=12 * 60)  # signed out after this idle
+    staff_oidc_issuer: str = ""  # empty: sign-in by emailed link only
+    staff_oidc_client_id: str = ""
+    staff_oidc_client_secret: SecretStr = SecretStr("")
+
+    @field_validator("staff_oidc_issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "STAFF_OIDC_ISSUER").rstrip("/")
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError(
+                "must be the identity provider's https:// address, like "
+                "https://login.microsoftonline.com/<tenant id>/v2.0"
+            )
+        return value
+
     @field_validator("staff_slack_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -157,9 +174,15 @@ class Settings(BaseSettings):
                 if self.postal_address == DEFAULT_POSTAL_ADDRESS
                 else self.postal_address
             )
+        if self.staff_oidc_issuer and not self.staff_oidc_client_id:
+            raise ValueError("STAFF_OIDC_CLIENT_ID must be set when STAFF_OIDC_ISSUER is")
         return self
 
     # Derived values -------------------------------------------------------------------------------
+
+    @property
+    def staff_sso_enabled(self) -> bool:
+        return bool(self.staff_oidc_issuer)
 
     @property
     def is_postgres(self) -> bool:

@@ -723,7 +723,14 @@ async def _first(*aws: object) -> None:
 REJOIN_SUPPRESSIONS = frozenset({"unsubscribed", "bounced"})
 
 
+# Mail a person asked for themselves, about something other than our lists: a staff member's
+# sign-in link reaches them even if they once unsubscribed from the updates at that address.
+SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in"})
+
+
 def _rejoining(item: ClaimedDelivery) -> bool:
+    if item.campaign_id is None and item.subscriber_id is None and item.template in SELF_REQUESTED_TEMPLATES:
+        return True
     return (
         item.campaign_id is None
         and item.template == "confirm"

@@ -14,6 +14,7 @@ COMMANDS = {
     "makemigrations": "bot.cli.service:makemigrations",
     "subscribers": "bot.cli.subscribers:subscribers",
     "campaigns": "bot.cli.campaigns:campaigns",
+    "staff": "bot.cli.staff:staff",
     "check": "bot.cli.eligibility:check",
     "preference": "bot.cli.eligibility:preference",
 }
@@ -25,6 +26,7 @@ SHORT_HELP = {
     "makemigrations": "Write a migration for model changes (developers).",
     "subscribers": "Import, list, export and erase subscribers.",
     "campaigns": "Create, watch and control outreach campaigns.",
+    "staff": "Add, list and remove staff console accounts; change roles.",
     "check": "Does a business look eligible? (LSBE and Made in LA pilot)",
     "preference": "Work out the LSBE bid preference for a solicitation.",
 }

@@ -61,11 +61,12 @@ def _by_method(get: Handler, post: Handler) -> Handler:
 async def not_found(request: Request, exc: Exception) -> Response:
     from bot.web.pages import not_found_page
 
-    return _without_trailing_slash(request) or not_found_page(request)
+    return _other_slash(request) or not_found_page(request)
 
 
-def _without_trailing_slash(request: Request) -> Response | None:
-    """`/privacy/` for `/privacy`: a redirect to the page without the slash, when there is one.
+def _other_slash(request: Request) -> Response | None:
+    """`/privacy/` for `/privacy`, `/staff` for `/staff/`: a redirect to the page the address names
+    with or without its trailing slash, when there is one.
 
     Starlette's own `redirect_slashes` (turned off in `bot.app`) builds an absolute Location from
     the Host header, which the client chooses; this one is a path on our own site (`local_path`).
@@ -73,14 +74,14 @@ def _without_trailing_slash(request: Request) -> Response | None:
     from bot.web.templating import local_path
 
     path = request.scope["path"]
-    if request.method not in ("GET", "HEAD") or path == "/" or not path.endswith("/"):
+    if request.method not in ("GET", "HEAD") or path == "/":
         return None
-    stripped = path.rstrip("/")
-    scope = {**request.scope, "path": stripped}
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
     if not any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
         return None
     query = quote(request.scope.get("query_string", b"").decode("latin-1"), safe="=&;+%/?:@!$'()*,-._~")
-    return RedirectResponse(local_path(stripped) + (f"?{query}" if query else ""), status_code=308)
+    return RedirectResponse(local_path(other) + (f"?{query}" if query else ""), status_code=308)
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -25,8 +25,10 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         max_clients: int = MAX_CLIENTS,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
-        self.per_minute = per_minute
+        self.per_minute = per_minute  # requests per window (a minute unless `window_seconds` says)
+        self._window = window_seconds
         self._clock = clock
         self._max_clients = max_clients
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
@@ -47,10 +49,10 @@ class RateLimiter:
                 self._hits.popitem(last=False)
         else:
             self._hits.move_to_end(client)
-        while hits and hits[0] <= now - WINDOW_SECONDS:
+        while hits and hits[0] <= now - self._window:
             hits.popleft()
         if len(hits) >= self.per_minute:
-            return max(1, math.ceil(hits[0] + WINDOW_SECONDS - now))
+            return max(1, math.ceil(hits[0] + self._window - now))
         hits.append(now)
         return None
 

@@ -76,6 +76,8 @@ async def test_a_trailing_slash_redirects_to_the_page_on_our_own_host(client: ht
     assert answer.status_code == 308
     assert answer.headers["location"] == "/privacy?lang=es"
     assert (await client.get("/no-such-page/")).status_code == 404
+    staff = await client.get("/staff", headers={"Host": "evil.example"})  # and the other way round
+    assert (staff.status_code, staff.headers["location"]) == (308, "/staff/")
 
 
 async def test_pages_behind_emailed_links_post_to_their_own_path(client: httpx.AsyncClient, app) -> None:

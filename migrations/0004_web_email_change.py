@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_web_confirmation_window')]
+    dependencies = [('models', '0003_web_confirmation_window')]
 
     initial = False
 
