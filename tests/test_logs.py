@@ -128,8 +128,12 @@ async def test_a_sign_up_race_between_processes_is_quiet_and_right(db: str, serv
     assert "race1@example.com" not in written
 
 
-async def test_a_client_that_hangs_up_mid_body_is_one_quiet_line(app, service_log: io.StringIO) -> None:
-    """The body stops half way and the client is gone: nothing to answer, nobody to tell; one line."""
+@pytest.mark.parametrize("path", ["/", "/staff/sign-in"])
+async def test_a_client_that_hangs_up_mid_body_is_one_quiet_line(
+    app, service_log: io.StringIO, path: str
+) -> None:
+    """The body stops half way and the client is gone: nothing to answer, nobody to tell; one line.
+    The public form and the console's forms alike (wherever a body is read)."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         await c.get("/")  # the app is up
     messages = iter(
@@ -152,8 +156,8 @@ async def test_a_client_that_hangs_up_mid_body_is_one_quiet_line(app, service_lo
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
+        "path": path,
+        "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
         "headers": [

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 def routes() -> list[BaseRoute]:
@@ -91,12 +94,20 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return method_not_allowed_page(request, sorted(m.strip() for m in allowed.split(",") if m.strip()))
 
 
+async def client_disconnected(request: Request, exc: Exception) -> Response:
+    """A client that hung up before sending its whole body, wherever the body was read (a form of
+    ours, the console's, Slack's): nobody is left to answer, and it is no error of ours. One line."""
+    log.info("%s %s: the client disconnected before sending the whole body", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     from bot.web.pages import server_error_page
 
     return server_error_page(request)
 
 
-def exception_handlers() -> dict[int, object]:
-    """Friendly 404, 405 and 500 pages for the whole app: `Starlette(exception_handlers=...)`."""
-    return {404: not_found, 405: method_not_allowed, 500: server_error}
+def exception_handlers() -> dict[Any, object]:
+    """Friendly 404, 405 and 500 pages for the whole app, and one quiet line for a client that hung
+    up mid-request: `Starlette(exception_handlers=...)`."""
+    return {404: not_found, 405: method_not_allowed, 500: server_error, ClientDisconnect: client_disconnected}
