@@ -168,7 +168,8 @@ async def test_a_campaign_reaches_everyone_once_with_list_headers_and_footer(
         assert message["Content-Language"] == subscriber.language.value
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
-        assert smtp_settings.postal_address in text and smtp_settings.postal_address in html
+        postal_address = smtp_settings.postal_address_for(subscriber.language.value)
+        assert postal_address in text and postal_address in html
         assert link in text and link in html
         assert ("Hola" in text) == (subscriber.language.value == "es")
         message_ids.add(message["Message-ID"])
