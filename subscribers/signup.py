@@ -388,7 +388,7 @@ class SignupBatcher:
 
 
 async def _sign_up(
-    request: SignupRequest, now: dt.datetime, confirm_context: dict, limits: ConfirmationLimits
+    request: SignupRequest, now: dt.datetime, confirm_context: dict[str, Any], limits: ConfirmationLimits
 ) -> SignupResult:
     person = await Subscriber.filter(email=request.email).select_for_update().first()
     if person is None:

@@ -31,6 +31,11 @@ VALUES: dict[str, dict[str, object]] = {
     "already_subscribed": {},
     "email_change": {"change_id": 2**31 - 1, "link_valid_hours": 72},
     "email_changed": {"new_email_masked": "m***@example.org"},
+    "staff_sign_in": {
+        "staff_name": f"Guadalupe {LONG_WORD}",
+        "sign_in_link": "https://madeinla.lacounty.gov/staff/sign-in/" + "Ab12Cd34Ef56Gh78Ij90" * 4,
+        "link_minutes": 15,
+    },
     "pilot_update": {"message": f"See {MEETING_LINK} for the slides. " * 3},
     "application_invitation": {"message": f"Questions? {MEETING_LINK}", "deadline": "January 15"},
     "working_group_notice": {

@@ -11,6 +11,7 @@ import pytest
 
 from bot.web.apply import TEXT as APPLY_TEXT
 from bot.web.i18n import EN, ES
+from outreach.campaigns import REASONS as CAMPAIGN_REASONS
 from outreach.messages import REASONS
 from subscribers.signup import CONSENT_WORDING
 from tests.mailserver import MailServer
@@ -26,6 +27,7 @@ def words_in(language: str) -> dict[str, str]:
     found |= {f"apply:{key}": value for key, value in APPLY_TEXT[language].items()}
     found["consent"] = CONSENT_WORDING[language]
     found["email reason"] = REASONS[language]
+    found |= {f"campaign reason:{kind}": texts[language] for kind, texts in CAMPAIGN_REASONS.items()}
     for path in sorted((TEMPLATES / "web" / "content" / language).glob("*.html")):
         found[str(path.relative_to(ROOT))] = path.read_text()
     for path in sorted(TEMPLATES.glob(f"email/*/{language}/*")):
