@@ -30,7 +30,7 @@ async def test_two_workers_share_a_campaign_without_sending_anything_twice(
                 assert worker.poll() is None, log.read_text()[-3000:]
             return (await Campaign.get(id=campaign.id)).status == CampaignStatus.FINISHED
 
-        await wait_until(finished, within=90, what="the campaign is finished")
+        await wait_until(finished, within=240, what="the campaign is finished")
     finally:
         for worker in workers:
             stop(worker)
