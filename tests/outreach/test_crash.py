@@ -2,7 +2,7 @@
 
 The service runs as a user runs it (a subprocess, on PostgreSQL, mail to aiosmtpd in this process).
 It is killed three times while sending and restarted each time. In the end everyone has the
-campaign, and each crash caused at most SMTP_POOL_SIZE duplicates: only messages the server had
+campaign, and the crashes caused at most SMTP_POOL_SIZE duplicates each: only messages the server had
 taken whose outcome wasn't written yet can go twice, and a worker writes its last outcome before
 it hands the server its next message.
 """
