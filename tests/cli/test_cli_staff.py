@@ -90,3 +90,43 @@ def test_bad_input_is_one_clear_line(env: str) -> None:
     code, out = run("staff", "add", "a@lacounty.gov", "--role", "viewer", "--as", "ghost@lacounty.gov")
     assert code == 2 and "--as ghost@lacounty.gov" in out
     assert _db(env, lambda: StaffMember.all().count()) == 0
+
+
+def test_other_commands_record_who_acted(env: str, tmp_path: Path) -> None:
+    """`--as EMAIL` names the staff account in the audit log; without it, the operating-system user."""
+    assert run("staff", "add", "rosa@lacounty.gov", "--role", "admin")[0] == 0
+    people = tmp_path / "people.csv"
+    people.write_text("email\nana@example.com\n")
+    code, out = run(
+        "subscribers", "import", str(people), "--consent-source", "list", "--as", "rosa@lacounty.gov"
+    )
+    assert code == 0, out
+    assert run("subscribers", "erase", "ana@example.com", "--yes")[0] == 0
+    code, out = run(
+        "campaigns",
+        "create",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--send-at",
+        "2099-01-01T09:00",
+        "--as",
+        "rosa@lacounty.gov",
+    )
+    assert code == 0, out
+    assert run("campaigns", "pause", "1", "--reason", "wrong date", "--as", "rosa@lacounty.gov")[0] == 0
+    assert run("campaigns", "cancel", "1")[0] == 0
+
+    async def log() -> list[tuple[str, str, int | None]]:
+        rows = await StaffAction.filter(action__not="staff.add").order_by("id")
+        return [(a.action, a.actor, a.campaign_id) for a in rows]
+
+    me = f"cli:{getpass.getuser()}"
+    assert _db(env, log) == [
+        ("people.import", "rosa@lacounty.gov", None),
+        ("person.erase", me, None),
+        ("campaign.create", "rosa@lacounty.gov", 1),
+        ("campaign.pause", "rosa@lacounty.gov", 1),
+        ("campaign.cancel", me, 1),
+    ]
