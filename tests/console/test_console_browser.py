@@ -20,6 +20,7 @@ from tests.conftest import ON_POSTGRES
 from tests.console.conftest import running_oidc_provider
 from tests.console.support import make_staff, sign_in_path
 from tests.mailserver import MailServer, free_port
+from tests.console.test_campaigns import sending_campaign
 from tests.outreach.people import person
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, check_accessibility
 
@@ -198,6 +199,17 @@ async def test_sign_in_by_emailed_link_and_every_page_accessible(
         await page.click("text=Import 1 people")
         await page.wait_for_selector("text=Imported 1 people")  # htmx replaced the progress
         await check_accessibility(page, "import done")
+
+        # Campaigns: the list, a campaign's page (counts, controls, recipients), pausing it.
+        campaign = await sending_campaign(5)
+        await page.click("nav >> text=Campaigns")
+        await check_accessibility(page, "campaigns")
+        await page.click(f"a[href='/staff/campaigns/{campaign.id}']")
+        await check_accessibility(page, "a campaign")
+        await page.fill("#field-reason", "checking the numbers")
+        await page.click("main button:has-text('Pause')")
+        assert "paused" in await page.inner_text("[role=status]")
+        await check_accessibility(page, "a paused campaign")
 
         await page.click("text=Sign out")
         assert "You are signed out" in await page.inner_text("h1")
