@@ -16,8 +16,9 @@ after a warm-up) on both:
   recipients `recipients.campaign_recipients(campaign)` at its 100th page, and filtered by state
 
 The two are measured in turns for --rounds rounds, keeping each query's best median (the
-machine is shared). It prints the absolute times and the ratio full/baseline; the target is at most 1.5 (keyset pages
-and indexes: the work per page does not grow with the table). Exit status 1 if a ratio is above it.
+machine is shared). It prints the absolute times and the ratio full/baseline; the target is at
+most 1.5 (keyset pages and indexes: the work per page does not grow with the table). Exit status
+1 if a ratio is above it.
 On PostgreSQL each database is created on the given server and dropped at the end.
 """
 

@@ -54,8 +54,13 @@ async def campaign_page(request: Request) -> Response:
     try:
         summary = await service.campaign_summary(await service.get_campaign(campaign_id))
     except service.CampaignError:
-        return problem(request, "Not found", [f"There is no campaign #{campaign_id}."], 404,
-                       link=("Campaigns", "/staff/campaigns"))  # fmt: skip
+        return problem(
+            request,
+            "Not found",
+            [f"There is no campaign #{campaign_id}."],
+            404,
+            link=("Campaigns", "/staff/campaigns"),
+        )
     if request.headers.get("hx-request") == "true" and request.query_params.get("part") == "counts":
         return render(request, "campaign_counts.html", {"summary": summary, "count_keys": COUNT_KEYS})
     state = _state(request)
@@ -99,8 +104,11 @@ async def control(request: Request) -> Response:
     else:
         return problem(request, "Not found", ["There is no such action."], 404)
     if not done:
-        return redirect(request, f"/staff/campaigns/{campaign_id}",
-                        notice=f"The campaign could not be {verb}d in its present state: nothing changed.")  # fmt: skip
+        return redirect(
+            request,
+            f"/staff/campaigns/{campaign_id}",
+            notice=f"The campaign could not be {verb}d in its present state: nothing changed.",
+        )
     await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=reason)
     return redirect(request, f"/staff/campaigns/{campaign_id}", notice=f"The campaign is {verb}d.")
 
@@ -108,22 +116,47 @@ async def control(request: Request) -> Response:
 async def export_recipients(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     state = _state(request)
-    await record_action(_actor(request), "campaign.export", campaign_id=campaign_id,
-                        detail=f"recipients{' ' + state.value if state else ''}")  # fmt: skip
+    await record_action(
+        _actor(request),
+        "campaign.export",
+        campaign_id=campaign_id,
+        detail=f"recipients{' ' + state.value if state else ''}",
+    )
 
     async def rows() -> AsyncIterator[bytes]:
         yield "\ufeff".encode()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["delivery", "person", "email", "language", "state", "attempts", "sent_at", "clicked_at",
-                         "server_reply"])  # fmt: skip
+        writer.writerow(
+            [
+                "delivery",
+                "person",
+                "email",
+                "language",
+                "state",
+                "attempts",
+                "sent_at",
+                "clicked_at",
+                "server_reply",
+            ]
+        )
         after = 0
         while True:
             page = await campaign_recipients(campaign_id, state=state, after=after, limit=1000)
             for r in page.recipients:
-                writer.writerow([r.delivery_id, r.subscriber_id or "", r.address, r.language, r.state, r.attempts,
-                                 r.sent_at.isoformat() if r.sent_at else "",
-                                 r.clicked_at.isoformat() if r.clicked_at else "", r.last_reply])  # fmt: skip
+                writer.writerow(
+                    [
+                        r.delivery_id,
+                        r.subscriber_id or "",
+                        r.address,
+                        r.language,
+                        r.state,
+                        r.attempts,
+                        r.sent_at.isoformat() if r.sent_at else "",
+                        r.clicked_at.isoformat() if r.clicked_at else "",
+                        r.last_reply,
+                    ]
+                )
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
@@ -137,7 +170,7 @@ async def export_recipients(request: Request) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="campaign-{campaign_id}-recipients.csv"',
             "Cache-Control": "no-store",
-        },  # fmt: skip
+        },
     )
 
 

@@ -19,8 +19,8 @@ from subscribers.staff_models import StaffAction, StaffSession
 from tests.conftest import ON_POSTGRES
 from tests.console.conftest import running_oidc_provider
 from tests.console.support import make_staff, sign_in_path
-from tests.mailserver import MailServer, free_port
 from tests.console.test_campaigns import sending_campaign
+from tests.mailserver import MailServer, free_port
 from tests.outreach.people import person
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, check_accessibility
 
