@@ -1,7 +1,7 @@
 """Sign-ups per second through the real HTTP server, next to a bare Starlette endpoint.
 
     .venv/bin/python bench/signup.py [--clients 50] [--rounds 3] [--seconds 5] [--sender off|on]
-                                     [--database-url postgres://...]
+                                     [--limits on|off] [--database-url postgres://...]
 
 Both servers are uvicorn subprocesses with the same options, started once and loaded in turn
 (bare, sign-up, bare, sign-up, ...) so that a neighbour's load on a shared machine hits both alike.
@@ -9,15 +9,17 @@ The sign-up server is the real app (`bot.app.create_app`, as `madeinla serve` bu
 data directory with FORM_RATE_LIMIT_PER_MINUTE=0. By default its background sender is off while
 we measure: a request only queues the confirmation (`madeinla worker`, or the sender afterwards,
 sends it), and building MIME messages is the sender's cost, not the form's; `--sender on` measures
-the single process with both. The baseline is a Starlette app with one POST route that parses the
-same form and answers a small HTML page.
+the single process with both. The confirmation limits (`subscribers.confirmation_limits`) are
+counted as in production, with the per-domain allowance set out of reach (every address here is at
+example.com); `--limits off` turns them off, to see what counting costs. The baseline is a
+Starlette app with one POST route that parses the same form and answers a small HTML page.
 
 Each of the N clients keeps one HTTP/1.1 connection, opens the form once (CSRF cookie and token),
 then posts complete sign-ups with new addresses as fast as it is answered. The load generator is a
 small asyncio HTTP client (httpx would spend more CPU than the servers). Besides requests per second
 and latency, it reports the server's CPU time per request (from /proc), which a busy neighbour
 doesn't change. At the end the database must hold exactly one pending person and one queued
-confirmation for every sign-up the server answered with its "check your email" page.
+confirmation for every sign-up the server answered with its redirect to "check your email".
 """
 
 from __future__ import annotations
@@ -186,8 +188,11 @@ async def client(port: int, name: str, run: Run, warm_until: float, stop_at: flo
         while (started := time.perf_counter()) < stop_at:
             email = f"bench-{name}-{sent}@example.com"
             sent += 1
-            status, _, page = await conn.request("POST", signup_body(token, email))
-            ok = status == 200 and b"Check your email" in page
+            status, headers, page = await conn.request("POST", signup_body(token, email))
+            if signups:  # the form redirects to its "check your email" page (Post/Redirect/Get)
+                ok = status == 303 and b"location: /check-email" in headers.lower()
+            else:
+                ok = status == 200 and b"Check your email" in page
             if ok:
                 run.emails.append(email)
             if started >= warm_until:
@@ -337,6 +342,12 @@ def main() -> None:
         help="run the background sender in the server process during the measurement (default off: "
         "confirmations queue up and are sent afterwards, or by `madeinla worker`)",
     )
+    parser.add_argument(
+        "--limits",
+        choices=("on", "off"),
+        default="on",
+        help="count the confirmation limits per mailbox and domain (default on, as in production)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="madeinla-bench-") as tmp:
@@ -352,10 +363,14 @@ def main() -> None:
             "FORM_RATE_LIMIT_PER_MINUTE": "0",
             "SMTP_HOST": "",
             "BENCH_SENDER": args.sender,
+            # Counted, never reached: every bench address is at one domain.
+            "CONFIRMATIONS_PER_MAILBOX_PER_DAY": "5" if args.limits == "on" else "0",
+            "CONFIRMATIONS_PER_DOMAIN_PER_HOUR": "1000000000" if args.limits == "on" else "0",
         }
         print(
             f"{args.clients} clients, {args.rounds} rounds of {args.seconds:.0f} s, {os.cpu_count()} CPUs, "
-            f"database {database_url.split('://')[0]}, sender in the server process: {args.sender}"
+            f"database {database_url.split('://')[0]}, sender in the server process: {args.sender}, "
+            f"confirmation limits: {args.limits}"
         )
 
         bare_port, signup_port = free_port(), free_port()

@@ -73,6 +73,9 @@ def create_app(
     from bot.web import exception_handlers
 
     app = Starlette(routes=_routes(), lifespan=lifespan, exception_handlers=exception_handlers())
+    # Starlette's redirect for a trailing slash builds its Location from the Host header, which the
+    # client chooses: `bot.web` answers those with a path on our own site instead.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     return app
 

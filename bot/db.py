@@ -14,7 +14,13 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-MODEL_MODULES = ["subscribers.models", "subscribers.staff_models", "outreach.models"]
+MODEL_MODULES = [
+    "subscribers.models",
+    "subscribers.staff_models",
+    "outreach.models",
+    "subscribers.confirmation_limit_models",
+    "subscribers.email_change_models",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

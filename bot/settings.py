@@ -27,6 +27,15 @@ def _no_line_breaks(value: str, name: str) -> str:
     return value
 
 
+DEFAULT_POSTAL_ADDRESS = (
+    "Los Angeles County Department of Economic Opportunity, 510 S. Vermont Ave., Los Angeles, CA 90020"
+)
+DEFAULT_POSTAL_ADDRESS_ES = (
+    "Departamento de Oportunidades Económicas del Condado de Los Ángeles, "
+    "510 S. Vermont Ave., Los Angeles, CA 90020"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -39,9 +48,9 @@ class Settings(BaseSettings):
     # Mail
     mail_from: str = "Made in LA Outreach <made-in-la@localhost>"
     mail_reply_to: str = ""
-    postal_address: str = (
-        "Los Angeles County Department of Economic Opportunity, 510 S. Vermont Ave., Los Angeles, CA 90020"
-    )
+    postal_address: str = DEFAULT_POSTAL_ADDRESS
+    # Spanish pages and emails; empty: the Spanish form of the default, or POSTAL_ADDRESS once set.
+    postal_address_es: str = ""
     smtp_host: str = ""  # empty: write .eml files to OUTBOX_DIR instead of sending
     smtp_port: int = Field(default=0, ge=0, le=65535)  # 0: the usual port for SMTP_TLS
     smtp_username: str = ""
@@ -67,6 +76,9 @@ class Settings(BaseSettings):
     form_rate_limit_per_minute: int = Field(default=10, ge=0)  # 0 turns the limit off (benchmarks)
     confirm_token_max_age_hours: float = Field(default=72, gt=0)
     trusted_proxy_hops: int = Field(default=0, ge=0)  # X-Forwarded-For hops to trust for the client IP
+    # Mail the form may send one inbox (plus-tags folded) and one domain; 0 turns a limit off.
+    confirmations_per_mailbox_per_day: int = Field(default=5, ge=0)
+    confirmations_per_domain_per_hour: int = Field(default=100, ge=0)
 
     # Pilot
     pilot_start_date: dt.date | None = None
@@ -140,7 +152,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgres://")
         return value
 
-    @field_validator("smtp_host", "smtp_username", "postal_address", "slack_notify_channel")
+    @field_validator(
+        "smtp_host", "smtp_username", "postal_address", "postal_address_es", "slack_notify_channel"
+    )
     @classmethod
     def _single_line(cls, value: str) -> str:
         return _no_line_breaks(value.strip(), "value")
@@ -153,6 +167,13 @@ class Settings(BaseSettings):
             self.outbox_dir = self.data_dir / "outbox"
         if not self.smtp_port:
             self.smtp_port = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_tls]
+        if not self.postal_address_es:
+            # A Spanish page must not show an address staff replaced: theirs, untranslated, then.
+            self.postal_address_es = (
+                DEFAULT_POSTAL_ADDRESS_ES
+                if self.postal_address == DEFAULT_POSTAL_ADDRESS
+                else self.postal_address
+            )
         if self.staff_oidc_issuer and not self.staff_oidc_client_id:
             raise ValueError("STAFF_OIDC_CLIENT_ID must be set when STAFF_OIDC_ISSUER is")
         return self
@@ -172,6 +193,10 @@ class Settings(BaseSettings):
         name, addr = parseaddr(self.mail_from)
         user, _, domain = addr.partition("@")
         return Address(display_name=name, username=user, domain=domain)
+
+    def postal_address_for(self, language: str) -> str:
+        """The postal address printed in a page's or an email's footer, in its language."""
+        return self.postal_address_es if language == "es" else self.postal_address
 
     def secret(self) -> str:
         """The signing key: SECRET_KEY, or one generated on first use and kept in DATA_DIR."""

@@ -82,7 +82,18 @@ REASONS: dict[str, dict[str, str]] = {
 
 # Values every template gets from the message itself; campaign values may not replace them.
 RESERVED_VALUES = frozenset(
-    {"name", "organization", "role", "email", "language", "topics", "links", "reason", "postal_address"}
+    {
+        "name",
+        "organization",
+        "role",
+        "email",
+        "language",
+        "topics",
+        "links",
+        "reason",
+        "postal_address",
+        "pilot",
+    }
 )
 _VALUE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _UNDEFINED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")

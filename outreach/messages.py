@@ -21,6 +21,7 @@ from typing import Any
 from bot.settings import Settings
 from outreach.mailer import OutgoingMessage, new_message_id
 from outreach.rendering import EmailTemplates, RenderedEmail, one_line
+from outreach.timeline import Timeline, pilot_today, template_values
 from subscribers.tokens import LinkSigner, Purpose
 
 REASONS = {
@@ -35,7 +36,11 @@ REASONS = {
 # confirmed anything. Whatever else the typist chose (a name like "Win cash at scam.example") must
 # not reach the inbox in our name, so these never carry the stored name or organisation: not in the
 # greeting, not as the To header's display name.
-UNCONFIRMED_TEMPLATES = frozenset({"confirm", "already_subscribed"})
+UNCONFIRMED_TEMPLATES = frozenset({"confirm", "already_subscribed", "email_change"})
+# Mail about a change of address carries no links to manage the person's emails: the link to
+# confirm a new address may reach a stranger (a mistyped address), and the old address is no
+# longer where the person reads their mail.
+UNLINKED_TEMPLATES = frozenset({"email_change", "email_changed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,14 @@ class MessageBuilder:
             links["apply"] = f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}"
         return links
 
+    def change_links(self, change_id: int) -> dict[str, str]:
+        """The links of mail about a new address: home, and the signed link that confirms it."""
+        base = self.settings.public_base_url
+        return {
+            "home": f"{base}/",
+            "email_change": f"{base}/email/{self.signer.sign(Purpose.EMAIL_CHANGE, change_id)}",
+        }
+
     def context(
         self, recipient: Recipient, links: dict[str, str], extra: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -98,7 +111,11 @@ class MessageBuilder:
             "topics": recipient.topics,
             "links": links,
             "reason": REASONS.get(recipient.language, REASONS["en"]),
-            "postal_address": self.settings.postal_address,
+            "postal_address": self.settings.postal_address_for(recipient.language),
+            # Where the pilot stands on the day the message is built, not the day it was written.
+            "pilot": template_values(
+                Timeline(pilot_today(), self.settings.pilot_start_date), recipient.language
+            ),
         }
         context.update(extra or {})
         return context
@@ -147,7 +164,15 @@ class MessageBuilder:
     ) -> OutgoingMessage:
         if template in UNCONFIRMED_TEMPLATES:
             recipient = replace(recipient, name="", organization="")
-        links = self.links(recipient, delivery_id=delivery_id, confirm=template == "confirm")
+        if template in UNLINKED_TEMPLATES:
+            change_id = (extra or {}).get("change_id")
+            links = (
+                self.change_links(int(change_id))
+                if change_id
+                else {"home": f"{self.settings.public_base_url}/"}
+            )
+        else:
+            links = self.links(recipient, delivery_id=delivery_id, confirm=template == "confirm")
         rendered = self.templates.render(template, recipient.language, self.context(recipient, links, extra))
         if subject:
             rendered = RenderedEmail(subject=one_line(subject), text=rendered.text, html=rendered.html)

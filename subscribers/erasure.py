@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from outreach.models import Delivery, DeliveryState
 from subscribers.addresses import InvalidEmail, normalise_email
+from subscribers.email_change_models import EmailChange
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
 from subscribers.registry import record, suppress, suppression_reason
 
@@ -83,6 +84,8 @@ async def erase(email: str, *, actor: str, outbox_dir: Path | None = None) -> Er
         quoting = [message_id for message_id, reply in messages if "@" in reply]
         await Delivery.filter(id__in=quoting).update(last_reply=ERASED)
         await Delivery.filter(id__in=ids).update(address="", context={}, subscriber_id=None)
+        # A new address someone asked for but has not confirmed, whichever side is erased.
+        await EmailChange.filter(theirs_change(address, person_id)).delete()
         if person is not None:
             # Unlinked explicitly rather than left to the foreign keys' ON DELETE, so the result
             # doesn't depend on how a database was migrated.
@@ -94,6 +97,13 @@ async def erase(email: str, *, actor: str, outbox_dir: Path | None = None) -> Er
         await suppress(address, ERASED)
     removed = await asyncio.to_thread(remove_outbox_copies, outbox_dir, address) if outbox_dir else 0
     return ErasureResult(person_id, len(ids), cancelled, previous, removed)
+
+
+def theirs_change(address: str, person_id: int | None) -> Q:
+    """Email-change requests for `address`, or by the person who has it."""
+    return (
+        Q(new_email=address) | Q(subscriber_id=person_id) if person_id is not None else Q(new_email=address)
+    )
 
 
 def remove_outbox_copies(outbox_dir: Path, address: str) -> int:

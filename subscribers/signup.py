@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 from outreach.models import Delivery, Priority
 from outreach.queue import enqueue_transactional
 from subscribers.addresses import email_hash
+from subscribers.confirmation_limits import ConfirmationLimits, claim_confirmations
 from subscribers.models import (
     AuditEvent,
     BusinessProfile,
@@ -36,6 +37,7 @@ from subscribers.models import (
     Subscriber,
     Topic,
 )
+from subscribers.profile_corrections import ProfileCorrection, correct_profile
 from subscribers.registry import change_status, record, suppression_reason, utcnow
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,7 @@ class Outcome(StrEnum):
     ALREADY_ACTIVE = "already_active"  # active; an "already signed up" notice queued
     ACTIVE_QUIET = "active_quiet"  # active and mailed recently: nothing queued
     REFUSED = "refused"  # the address was erased: nothing stored, nothing queued
+    LIMITED = "limited"  # its mailbox or domain had all the form's mail it may: nothing new stored or queued
 
 
 QUEUING = {Outcome.CREATED, Outcome.RESTARTED, Outcome.RESENT, Outcome.ALREADY_ACTIVE}
@@ -126,28 +129,38 @@ class SignupResult:
 
 
 async def sign_up(
-    request: SignupRequest, *, now: dt.datetime | None = None, confirm_link_hours: int = 72
+    request: SignupRequest,
+    *,
+    now: dt.datetime | None = None,
+    confirm_link_hours: int = 72,
+    limits: ConfirmationLimits | None = None,
 ) -> SignupResult:
     """Record a form submission. Never creates a second person for an address already known.
 
-    `confirm_link_hours` is how long the confirmation link works (the email says so).
+    `confirm_link_hours` is how long the confirmation link works (the email says so); `limits`
+    caps the mail the form sends one mailbox or domain (`subscribers.confirmation_limits`).
     """
     now = now or utcnow()
     if await suppression_reason(request.email) == "erased":
         return SignupResult(Outcome.REFUSED, None)
     confirm_context = {"link_valid_hours": confirm_link_hours}
+    limits = limits or ConfirmationLimits()
     try:
         async with in_transaction():
-            return await _sign_up(request, now, confirm_context)
+            return await _sign_up(request, now, confirm_context, limits)
     except IntegrityError:
         # Two submissions of a new address raced and the other one created the person first:
         # this one is now a re-submission.
         async with in_transaction():
-            return await _sign_up(request, now, confirm_context)
+            return await _sign_up(request, now, confirm_context, limits)
 
 
 async def sign_up_many(
-    requests: list[SignupRequest], *, now: dt.datetime | None = None, confirm_link_hours: int = 72
+    requests: list[SignupRequest],
+    *,
+    now: dt.datetime | None = None,
+    confirm_link_hours: int = 72,
+    limits: ConfirmationLimits | None = None,
 ) -> list[SignupResult]:
     """`sign_up` for several submissions in one transaction, with the same outcomes.
 
@@ -158,6 +171,7 @@ async def sign_up_many(
     """
     now = now or utcnow()
     confirm_context = {"link_valid_hours": confirm_link_hours}
+    limits = limits or ConfirmationLimits()
     emails = list({r.email: None for r in requests})
     hashes = {email_hash(email): email for email in emails}
     async with in_transaction() as conn:
@@ -177,15 +191,21 @@ async def sign_up_many(
         for position, r in enumerate(requests):
             if r.email not in erased and r.email not in known and r.email not in fresh:
                 fresh[r.email] = position
-        created = await _create_people([requests[i] for i in fresh.values()], now, confirm_context)
+        granted = await claim_confirmations(list(fresh), now=now, limits=limits)
+        limited = {email for email, ok in zip(fresh, granted, strict=True) if not ok}
+        new = [requests[i] for email, i in fresh.items() if email not in limited]
+        created = await _create_people(new, now, confirm_context)
         results = []
         for position, r in enumerate(requests):
             if r.email in erased:
                 results.append(SignupResult(Outcome.REFUSED, None))
             elif fresh.get(r.email) == position:
-                results.append(SignupResult(Outcome.CREATED, created[r.email]))
+                if r.email in limited:
+                    results.append(SignupResult(Outcome.LIMITED, None))
+                else:
+                    results.append(SignupResult(Outcome.CREATED, created[r.email]))
             else:
-                results.append(await _sign_up(r, now, confirm_context))
+                results.append(await _sign_up(r, now, confirm_context, limits))
         return results
 
 
@@ -307,9 +327,16 @@ class SignupBatcher:
     batch fails as a whole its sign-ups are retried one by one, so one bad row can't fail the rest.
     """
 
-    def __init__(self, *, confirm_link_hours: int = 72, max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        confirm_link_hours: int = 72,
+        max_batch: int = 200,
+        limits: ConfirmationLimits | None = None,
+    ) -> None:
         self.confirm_link_hours = confirm_link_hours
         self.max_batch = max_batch
+        self.limits = limits
         self._waiting: list[tuple[SignupRequest, asyncio.Future[SignupResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -325,8 +352,17 @@ class SignupBatcher:
             batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
             try:
                 results = await sign_up_many(
-                    [r for r, _ in batch], confirm_link_hours=self.confirm_link_hours
+                    [r for r, _ in batch], confirm_link_hours=self.confirm_link_hours, limits=self.limits
                 )
+            except IntegrityError:
+                # Expected now and then with several processes: another one created one of these
+                # addresses since the batch looked. One by one, that sign-up is a re-submission.
+                log.info(
+                    "a batch of %d sign-ups met an address added meanwhile; writing them one by one",
+                    len(batch),
+                )
+                await self._one_by_one(batch)
+                continue
             except Exception:
                 log.warning(
                     "a batch of %d sign-ups failed; writing them one by one", len(batch), exc_info=True
@@ -340,7 +376,9 @@ class SignupBatcher:
     async def _one_by_one(self, batch: list[tuple[SignupRequest, asyncio.Future[SignupResult]]]) -> None:
         for request, future in batch:
             try:
-                result = await sign_up(request, confirm_link_hours=self.confirm_link_hours)
+                result = await sign_up(
+                    request, confirm_link_hours=self.confirm_link_hours, limits=self.limits
+                )
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)
@@ -349,9 +387,13 @@ class SignupBatcher:
                     future.set_result(result)
 
 
-async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: dict) -> SignupResult:
+async def _sign_up(
+    request: SignupRequest, now: dt.datetime, confirm_context: dict[str, Any], limits: ConfirmationLimits
+) -> SignupResult:
     person = await Subscriber.filter(email=request.email).select_for_update().first()
     if person is None:
+        if not await _may_mail(request.email, now, limits):
+            return SignupResult(Outcome.LIMITED, None)
         person = Subscriber(email=request.email, status=Status.PENDING)
         _take_details(person, request)
         _take_consent(person, now)
@@ -364,6 +406,8 @@ async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: di
     if person.status == Status.ACTIVE:
         # Whoever typed the address may not own it: an active person's details stay as they are.
         if await _claim_mail_slot(person, now):
+            if not await _may_mail(person.email, now, limits):
+                return SignupResult(Outcome.LIMITED, person.id)
             await _queue(person, ALREADY_SUBSCRIBED_TEMPLATE)
             return SignupResult(Outcome.ALREADY_ACTIVE, person.id)
         return SignupResult(Outcome.ACTIVE_QUIET, person.id)
@@ -384,6 +428,8 @@ async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: di
             await person.save()
             await _save_business(person, request)
         if await _claim_mail_slot(person, now):
+            if not await _may_mail(person.email, now, limits):
+                return SignupResult(Outcome.LIMITED, person.id)
             await _queue(person, CONFIRM_TEMPLATE, confirm_context)
             return SignupResult(Outcome.RESENT, person.id)
         return SignupResult(Outcome.PENDING, person.id)
@@ -394,6 +440,8 @@ async def _sign_up(request: SignupRequest, now: dt.datetime, confirm_context: di
     # their topics on the preferences page).
     if not await _claim_mail_slot(person, now):
         return SignupResult(Outcome.LEFT_QUIET, person.id)
+    if not await _may_mail(person.email, now, limits):
+        return SignupResult(Outcome.LIMITED, person.id)
     _take_consent(person, now)
     await person.save(update_fields=[*_CONSENT_FIELDS, "updated_at"])
     await change_status(person, Status.PENDING, actor=ACTOR)
@@ -478,6 +526,12 @@ async def _claim_mail_slot(person: Subscriber, now: dt.datetime) -> bool:
     return bool(claimed)
 
 
+async def _may_mail(email: str, now: dt.datetime, limits: ConfirmationLimits) -> bool:
+    """Room in the mailbox's and the domain's allowance for one more email from the form."""
+    [granted] = await claim_confirmations([email], now=now, limits=limits)
+    return granted
+
+
 async def _queue(person: Subscriber, template: str, context: dict | None = None) -> None:
     await enqueue_transactional(
         address=person.email,
@@ -512,9 +566,16 @@ async def confirm(subscriber_id: int) -> ConfirmOutcome:
 
 
 async def update_preferences(
-    subscriber_id: int, *, topics: frozenset[Topic], language: Language, name: str
+    subscriber_id: int,
+    *,
+    topics: frozenset[Topic],
+    language: Language,
+    name: str,
+    organization: str | None = None,
+    profile: ProfileCorrection | None = None,
 ) -> Subscriber | None:
-    """Save what a person chose on their preferences page; audits topic and language changes."""
+    """Save what a person chose on their preferences page; audits topic and language changes, and
+    which business details a manufacturer corrected (`profile`; ignored for other roles)."""
     async with in_transaction():
         person = await Subscriber.filter(id=subscriber_id).select_for_update().first()
         if person is None:
@@ -523,12 +584,19 @@ async def update_preferences(
         person.topics = {topic.value for topic in topics}
         person.language = language
         person.name = name
+        if organization is not None:
+            person.organization = organization
         await person.save(
-            update_fields=[f"topic_{t.value}" for t in Topic] + ["language", "name", "updated_at"]
+            update_fields=[f"topic_{t.value}" for t in Topic]
+            + ["language", "name", "organization", "updated_at"]
         )
         new = describe_preferences(person)
         if new != old:
             await record(person.id, "preferences", old, new, ACTOR)
+        if profile is not None and person.role == Role.MANUFACTURER:
+            corrected = await correct_profile(person, profile)
+            if corrected:
+                await record(person.id, "profile", "", " ".join(corrected), ACTOR)
         return person
 
 

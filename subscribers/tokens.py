@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for the links we email: confirm, manage preferences, unsubscribe, apply.
+"""Signed, expiring tokens for the links we email: confirm, manage preferences, unsubscribe, apply,
+confirm a new address.
 
 A token names one subscriber (or one delivery) and one purpose; the purpose is the signing salt,
 so a token made for one link never works in another.
@@ -15,6 +16,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"  # double opt-in link; short-lived
     MANAGE = "manage"  # preferences page and one-click unsubscribe; long-lived
     INVITATION = "invitation"  # an application invitation's personal link (names a delivery)
+    EMAIL_CHANGE = "email-change"  # confirms a new address at that address (names an EmailChange)
 
 
 # How long each link works. Unsubscribe links must keep working long after the mail was sent
@@ -23,6 +25,18 @@ MAX_AGE_SECONDS = {
     Purpose.CONFIRM: 72 * 3600,
     Purpose.MANAGE: 400 * 24 * 3600,
     Purpose.INVITATION: 400 * 24 * 3600,
+    Purpose.EMAIL_CHANGE: 72 * 3600,
+}
+
+# The largest id each kind of link can name: the range of the column it is looked up in (subscriber
+# and email-change ids are 32-bit integers on PostgreSQL, delivery ids 64-bit). A signed id outside
+# it can only come from a hand-made or mistaken token, and the database driver would refuse to even
+# compare it, so it is a bad link like any other.
+MAX_ID = {
+    Purpose.CONFIRM: 2**31 - 1,
+    Purpose.MANAGE: 2**31 - 1,
+    Purpose.INVITATION: 2**63 - 1,
+    Purpose.EMAIL_CHANGE: 2**31 - 1,
 }
 
 
@@ -38,8 +52,9 @@ class LinkSigner:
     def __init__(self, secret: str, *, confirm_max_age_seconds: float | None = None) -> None:
         self._serializers = {p: URLSafeTimedSerializer(secret, salt=f"madeinla.{p.value}") for p in Purpose}
         self._max_age = dict(MAX_AGE_SECONDS)
-        if confirm_max_age_seconds is not None:
+        if confirm_max_age_seconds is not None:  # both links confirm an address
             self._max_age[Purpose.CONFIRM] = int(confirm_max_age_seconds)
+            self._max_age[Purpose.EMAIL_CHANGE] = int(confirm_max_age_seconds)
 
     def sign(self, purpose: Purpose, object_id: int) -> str:
         return self._serializers[purpose].dumps(object_id)
@@ -51,6 +66,6 @@ class LinkSigner:
             raise InvalidToken(expired=True) from None
         except BadSignature:
             raise InvalidToken(expired=False) from None
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID[purpose]:
             raise InvalidToken(expired=False)
         return value

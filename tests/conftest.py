@@ -33,7 +33,7 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come from fixtures, never from the developer's shell or a stray .env."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_")) or name in (
+        if name.startswith(("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "CONFIRMATIONS_")) or name in (
             "DATABASE_URL",
             "DATA_DIR",
             "SECRET_KEY",

@@ -53,3 +53,6 @@ class LazyGroup(click.Group):
 def main() -> None:
     """Made in LA Outreach: the interest form, outreach email and Slack bot for the Made in
     Los Angeles procurement pilot."""
+    from bot.logs import install_redaction
+
+    install_redaction()  # whatever a command logs, addresses and quoted rows stay out of it

@@ -1,7 +1,8 @@
 """`/madeinla status`: where the pilot stands, who has signed up, and what campaigns are doing.
 
-The timeline comes from the Board motion of 2026-05-05: a design report due 120 days later, then
-a 12-month pilot from a start date the County has not fixed yet (PILOT_START_DATE).
+Where the pilot stands comes from `outreach.timeline` (the motion of 2026-05-05, the design report
+120 days later, then 12 months from PILOT_START_DATE), the calendar the emails use too; this module
+only puts it into words for Slack.
 """
 
 from __future__ import annotations
@@ -12,27 +13,15 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count
 
+from outreach.timeline import DESIGN_REPORT_DUE, MOTION_ADOPTED, PILOT_MONTHS, Phase, Timeline, add_months
 from subscribers.eligibility import PROFILE_FIELDS, Verdict, screen_profile
 from subscribers.models import BusinessProfile, Role, Status, Subscriber
 
-MOTION_ADOPTED = dt.date(2026, 5, 5)
-DESIGN_REPORT_DUE = MOTION_ADOPTED + dt.timedelta(days=120)  # 2026-09-02
-PILOT_MONTHS = 12
+__all__ = ["DESIGN_REPORT_DUE", "MOTION_ADOPTED", "PILOT_MONTHS", "PilotPhase", "add_months", "pilot_phase"]
+
 # Screening every stored profile is pure but not free (~0.1 ms each): cap it to stay well inside
 # Slack's 3 seconds. The reply says when the cap was reached.
 PROFILE_SCREEN_LIMIT = 2000
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, or the month's last day when it has no such day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +33,18 @@ class PilotPhase:
 
 def pilot_phase(today: dt.date, start: dt.date | None) -> PilotPhase:
     """Where the pilot stands on `today`, given the configured start date (None: not set yet)."""
-    if start is not None and today >= start:
-        end = add_months(start, PILOT_MONTHS)  # the first day after the pilot
-        last_day = end - dt.timedelta(days=1)
-        if today < end:
-            month = _months_between(start, today) + 1
+    timeline = Timeline(today, start)
+    phase = timeline.phase
+    if start is not None and timeline.last_day is not None and phase in (Phase.RUNNING, Phase.ENDED):
+        last_day = timeline.last_day
+        if phase == Phase.RUNNING:
             return PilotPhase(
-                "running",
-                f"The 12-month pilot is running: month {month} of {PILOT_MONTHS} (started {start}).",
-                f"The pilot ends on {last_day} ({_in_days(today, end - dt.timedelta(days=1))}).",
+                phase.value,
+                f"The 12-month pilot is running: month {timeline.month} of {PILOT_MONTHS} (started {start}).",
+                f"The pilot ends on {last_day} ({_in_days(today, last_day)}).",
             )
         return PilotPhase(
-            "ended",
+            phase.value,
             f"The 12-month pilot ran from {start} to {last_day}.",
             "Next: ISD and DEO evaluate the pilot and the Board decides what follows.",
         )
@@ -64,35 +53,30 @@ def pilot_phase(today: dt.date, start: dt.date | None) -> PilotPhase:
         if start
         else "The 12-month pilot's start date is not set yet."
     )
-    if today < MOTION_ADOPTED:
+    if phase == Phase.BEFORE_MOTION:
         return PilotPhase(
-            "before_motion",
+            phase.value,
             f"The Made in Los Angeles motion goes to the Board on {MOTION_ADOPTED}.",
             "If adopted, ISD and DEO have 120 days to design the pilot.",
         )
-    if today <= DESIGN_REPORT_DUE:
+    if phase == Phase.DESIGN:
         return PilotPhase(
-            "design",
+            phase.value,
             f"Design: ISD and DEO are designing the pilot (motion adopted {MOTION_ADOPTED}).",
             f"Design report due to the Board on {DESIGN_REPORT_DUE} "
             f"({_in_days(today, DESIGN_REPORT_DUE)}). {start_text}",
         )
-    if start is None:
+    if phase == Phase.AWAITING_START:
         return PilotPhase(
-            "awaiting_start",
+            phase.value,
             f"The design report was due to the Board on {DESIGN_REPORT_DUE}; the pilot has not started.",
             f"{start_text} Staff set PILOT_START_DATE once the County fixes it.",
         )
     return PilotPhase(
-        "starting",
+        phase.value,
         f"Getting ready: the design report was due on {DESIGN_REPORT_DUE}.",
         start_text,
     )
-
-
-def _months_between(start: dt.date, today: dt.date) -> int:
-    months = (today.year - start.year) * 12 + today.month - start.month
-    return months - 1 if add_months(start, months) > today else months
 
 
 def _in_days(today: dt.date, day: dt.date) -> str:

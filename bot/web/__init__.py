@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 def routes() -> list[BaseRoute]:
@@ -19,12 +23,18 @@ def routes() -> list[BaseRoute]:
     found: list[BaseRoute] = [
         Route("/", _by_method(pages.landing, pages.submit_signup), methods=["GET", "POST"]),
         Route("/privacy", pages.privacy, methods=["GET"]),
+        Route("/check-email", pages.check_email, methods=["GET"]),
         Route(
             "/confirm/{token}", _by_method(pages.confirm_page, pages.submit_confirm), methods=["GET", "POST"]
         ),
         Route(
             "/preferences/{token}",
             _by_method(pages.preferences_page, pages.submit_preferences),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/email/{token}",
+            _by_method(pages.email_change_page, pages.submit_email_change),
             methods=["GET", "POST"],
         ),
         Route(
@@ -54,7 +64,27 @@ def _by_method(get: Handler, post: Handler) -> Handler:
 async def not_found(request: Request, exc: Exception) -> Response:
     from bot.web.pages import not_found_page
 
-    return not_found_page(request)
+    return _other_slash(request) or not_found_page(request)
+
+
+def _other_slash(request: Request) -> Response | None:
+    """`/privacy/` for `/privacy`, `/staff` for `/staff/`: a redirect to the page the address names
+    with or without its trailing slash, when there is one.
+
+    Starlette's own `redirect_slashes` (turned off in `bot.app`) builds an absolute Location from
+    the Host header, which the client chooses; this one is a path on our own site (`local_path`).
+    """
+    from bot.web.templating import local_path
+
+    path = request.scope["path"]
+    if request.method not in ("GET", "HEAD") or path == "/":
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    scope = {**request.scope, "path": other}
+    if not any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        return None
+    query = quote(request.scope.get("query_string", b"").decode("latin-1"), safe="=&;+%/?:@!$'()*,-._~")
+    return RedirectResponse(local_path(other) + (f"?{query}" if query else ""), status_code=308)
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
@@ -64,12 +94,20 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return method_not_allowed_page(request, sorted(m.strip() for m in allowed.split(",") if m.strip()))
 
 
+async def client_disconnected(request: Request, exc: Exception) -> Response:
+    """A client that hung up before sending its whole body, wherever the body was read (a form of
+    ours, the console's, Slack's): nobody is left to answer, and it is no error of ours. One line."""
+    log.info("%s %s: the client disconnected before sending the whole body", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     from bot.web.pages import server_error_page
 
     return server_error_page(request)
 
 
-def exception_handlers() -> dict[int, object]:
-    """Friendly 404, 405 and 500 pages for the whole app: `Starlette(exception_handlers=...)`."""
-    return {404: not_found, 405: method_not_allowed, 500: server_error}
+def exception_handlers() -> dict[Any, object]:
+    """Friendly 404, 405 and 500 pages for the whole app, and one quiet line for a client that hung
+    up mid-request: `Starlette(exception_handlers=...)`."""
+    return {404: not_found, 405: method_not_allowed, 500: server_error, ClientDisconnect: client_disconnected}

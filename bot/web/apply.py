@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.settings import Settings
 from bot.web.i18n import page_language
 from bot.web.pages import WebParts, page
 from outreach.models import Delivery
@@ -58,7 +59,7 @@ TEXT = {
 
 
 def application_url(request: Request, language: str) -> str:
-    settings = request.app.state.settings
+    settings: Settings = request.app.state.settings
     if settings.application_url:
         return settings.application_url
     return f"{settings.public_base_url}/apply" + ("?lang=es" if language == "es" else "")
@@ -78,7 +79,7 @@ async def follow_invitation(request: Request) -> Response:
     now = dt.datetime.now(dt.UTC)
     await Delivery.filter(id=delivery_id, clicked_at__isnull=True).update(clicked_at=now)
     languages = await Delivery.filter(id=delivery_id).values_list("language", flat=True)
-    language = languages[0] if languages else page_language(request)
+    language = str(languages[0]) if languages else page_language(request)
     return RedirectResponse(application_url(request, language), status_code=303, headers=HEADERS)
 
 

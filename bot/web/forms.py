@@ -14,12 +14,13 @@ from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Topic
 from subscribers.person_text import InvalidText, Problem, clean_free_text, clean_name
+from subscribers.profile_corrections import ProfileCorrection
 from subscribers.signup import BusinessDetails, SignupRequest
 
 MAX_BODY_BYTES = 32 * 1024  # the whole form filled to every limit is about 10 kB encoded
@@ -70,7 +71,7 @@ async def read_form(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> For
         )
     except (UnicodeDecodeError, ValueError):
         raise UnreadableForm() from None
-    return FormData(pairs)
+    return FormData(list[tuple[str, str | UploadFile]](pairs))
 
 
 @dataclass
@@ -94,6 +95,9 @@ class PreferencesForm(Checked):
     topics: frozenset[Topic] = frozenset()
     language: Language = Language.EN
     name: str = ""
+    organization: str = ""
+    profile: ProfileCorrection = field(default_factory=ProfileCorrection)
+    new_email: str = ""  # normalised; empty: keep the address
 
 
 SIGNUP_FIELDS = (
@@ -154,15 +158,39 @@ def parse_signup(form: FormData) -> SignupForm:
     return checked
 
 
-def parse_preferences(form: FormData) -> PreferencesForm:
+PREFERENCES_FIELDS = (
+    "name",
+    "organization",
+    "topics",
+    "language",
+    "principal_zip",
+    "production_zip",
+    "products",
+    "new_email",
+)
+
+
+def parse_preferences(form: FormData, *, business: bool = False, email: bool = False) -> PreferencesForm:
+    """The preferences page; `business`: it shows a manufacturer's business details, `email`: the
+    field for a new address. Fields the page doesn't show are left alone, whatever is posted."""
     checked = PreferencesForm()
     name = _line(form, "name", checked)
+    organization = _line(form, "organization", checked)
     topics = _topics(form, checked, "err_preferences_topics_missing")
     language = _choice(form, "language", Language, checked, "err_language_missing")
-    checked.errors = {n: checked.errors[n] for n in ("name", "topics", "language") if n in checked.errors}
+    if business:
+        checked.profile = ProfileCorrection(
+            principal_zip=_zip(form, "principal_zip", checked),
+            production_zip=_zip(form, "production_zip", checked),
+            products=_text(form, "products", checked),
+        )
+    if email and _first(form, "new_email").strip():
+        checked.new_email = _email(form, checked, name="new_email")
+    checked.errors = {n: checked.errors[n] for n in PREFERENCES_FIELDS if n in checked.errors}
     if not checked.errors:
         assert language
         checked.topics, checked.language, checked.name = topics, language, name
+        checked.organization = organization
     return checked
 
 
@@ -174,18 +202,20 @@ def _first(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _email(form: FormData, checked: Checked) -> str:
-    raw = _first(form, "email").strip()
-    checked.values["email"] = raw
+def _email(form: FormData, checked: Checked, *, name: str = "email") -> str:
+    """An address, in the form we store (`normalise_email`); `name` is the field (its errors
+    read the same whatever the field is called)."""
+    raw = _first(form, name).strip()
+    checked.values[name] = raw
     if not raw:
-        checked.fail("email", "err_email_missing")
+        checked.fail(name, "err_email_missing")
     elif len(raw) > 254:
-        checked.fail("email", "err_email_too_long")
+        checked.fail(name, "err_email_too_long")
     else:
         try:
             return normalise_email(raw)
         except InvalidEmail as exc:
-            checked.fail("email", "err_email_non_ascii" if exc.non_ascii_local else "err_email_format")
+            checked.fail(name, "err_email_non_ascii" if exc.non_ascii_local else "err_email_format")
     return ""
 
 

@@ -72,6 +72,7 @@ EN: dict[str, str] = {
     # Check your email
     "check_title": "Check your email",
     "check_sent_to": "We have sent an email to",
+    "check_sent_to_yours": "We have sent an email to the address you gave us.",
     "check_next": "Open the email and select the link to confirm that you want updates.",
     "check_spam": (
         "If the email has not arrived in 10 minutes, look in your spam or junk folder. "
@@ -88,13 +89,47 @@ EN: dict[str, str] = {
     "manage_link": "Change your topics or language",
     # Preferences
     "preferences_title": "Your email preferences",
-    "preferences_intro": "Choose what we email you about, and in which language.",
+    "preferences_intro": "Change your details, what we email you about, and in which language.",
     "preferences_saved": "Your preferences are saved.",
     "preferences_button": "Save my preferences",
     "preferences_unsubscribe_hint": "Do not want any emails from us?",
     "preferences_inactive": "You are not signed up for emails at the moment.",
     "preferences_pending": (
         "You have not confirmed your sign-up yet. Look for our email and select the link in it."
+    ),
+    "preferences_business_legend": "About your business",
+    "preferences_business_hint": (
+        "County buyers see your ZIP code and what you make when they look for local manufacturers."
+    ),
+    "preferences_email_legend": "Your email address",
+    "preferences_email_now": "We send your emails to",
+    "new_email_label": "New email address",
+    "new_email_hint": (
+        "Only if you want our emails at another address. We will send a link to it, and your emails "
+        "keep going to the address above until you open that link."
+    ),
+    "email_sent_to": (
+        "We have sent a link to {address}. Open it to get our emails there. Until then, we keep "
+        "sending them to {current}. The link works for {duration}."
+    ),
+    "email_sent_to_yours": (
+        "We have sent a link to your new address. Open it to get our emails there. Until then, we "
+        "keep sending them to {current}. The link works for {duration}."
+    ),
+    "email_changed": "Your email address is changed. We now send your emails to {current}.",
+    # A new email address
+    "email_change_title": "Confirm your new email address",
+    "email_change_text": "Select the button and we will send our emails to",
+    "email_change_button": "Use this email address",
+    "email_taken_title": "This email address already gets our emails",
+    "email_taken_text": (
+        "This address is already signed up for our emails, so we did not move another sign-up to it. "
+        "Your emails keep going where they did. To stop getting them twice, unsubscribe from one of "
+        "them with the link in its emails."
+    ),
+    "bad_email_link_text": (
+        "The link may be too old, or you may have asked for another address since. Links to confirm "
+        "a new address work for {duration}. To try again, open your preferences from one of our emails."
     ),
     # Unsubscribe
     "unsubscribe_title": "Unsubscribe from Made in Los Angeles emails",
@@ -169,7 +204,7 @@ EN: dict[str, str] = {
     "err_topics_missing": "Select at least one topic",
     "err_preferences_topics_missing": "Select at least one topic, or unsubscribe to stop all emails",
     "err_language_missing": "Select the language we should write to you in",
-    "err_consent_missing": "Tick the box to agree that we can email you",
+    "err_consent_missing": "Check the box to agree that we can email you",
     "err_legal_name_too_long": "The legal name must be 200 characters or fewer",
     "err_legal_name_characters": (
         "Enter the legal name on one line, without web addresses or special characters"
@@ -219,7 +254,7 @@ ES: dict[str, str] = {
     "name_label": "Su nombre",
     "organization_label": "Su negocio u organización",
     "role_legend": "¿Qué opción le describe mejor?",
-    "role_manufacturer": "Soy dueño o trabajo en un negocio que fabrica productos (un fabricante)",
+    "role_manufacturer": "Tengo un negocio que fabrica productos, o trabajo en uno (un fabricante)",
     "role_working_group": "Soy miembro del grupo de trabajo del programa piloto",
     "role_county_staff": "Trabajo para el Condado de Los Ángeles",
     "role_other": "Otra cosa, por ejemplo una asociación de empresas o de trabajadores",
@@ -258,6 +293,7 @@ ES: dict[str, str] = {
     "submit_signup": "Inscribirme",
     "check_title": "Revise su correo",
     "check_sent_to": "Le enviamos un correo a",
+    "check_sent_to_yours": "Le enviamos un correo a la dirección que nos dio.",
     "check_next": "Abra el correo y seleccione el enlace para confirmar que quiere recibir noticias.",
     "check_spam": (
         "Si el correo no ha llegado en 10 minutos, busque en su carpeta de correo no deseado (spam). "
@@ -270,17 +306,51 @@ ES: dict[str, str] = {
         "Seleccione el botón para empezar a recibir correos sobre el programa piloto Made in Los Angeles."
     ),
     "confirm_button": "Confirmar mi inscripción",
-    "confirmed_title": "Ya está inscrito",
+    "confirmed_title": "Su inscripción está confirmada",
     "confirmed_text": "Gracias. Le enviaremos correos sobre los temas que eligió.",
     "manage_link": "Cambiar mis temas o mi idioma",
     "preferences_title": "Sus preferencias de correo",
-    "preferences_intro": "Elija sobre qué le escribimos y en qué idioma.",
+    "preferences_intro": "Cambie sus datos, sobre qué le escribimos y en qué idioma.",
     "preferences_saved": "Guardamos sus preferencias.",
     "preferences_button": "Guardar mis preferencias",
     "preferences_unsubscribe_hint": "¿No quiere recibir ningún correo nuestro?",
-    "preferences_inactive": "En este momento usted no está inscrito para recibir correos.",
+    "preferences_inactive": "En este momento no tiene una inscripción activa para recibir correos.",
     "preferences_pending": (
         "Todavía no ha confirmado su inscripción. Busque nuestro correo y seleccione el enlace."
+    ),
+    "preferences_business_legend": "Sobre su negocio",
+    "preferences_business_hint": (
+        "Los compradores del Condado ven su código postal y lo que fabrica cuando buscan fabricantes locales."
+    ),
+    "preferences_email_legend": "Su correo electrónico",
+    "preferences_email_now": "Le enviamos sus correos a",
+    "new_email_label": "Nuevo correo electrónico",
+    "new_email_hint": (
+        "Solo si quiere recibir nuestros correos en otra dirección. Le enviaremos un enlace a esa "
+        "dirección, y sus correos seguirán llegando a la dirección de arriba hasta que abra el enlace."
+    ),
+    "email_sent_to": (
+        "Le enviamos un enlace a {address}. Ábralo para recibir nuestros correos allí. Mientras tanto, "
+        "se los seguiremos enviando a {current}. El enlace funciona durante {duration}."
+    ),
+    "email_sent_to_yours": (
+        "Le enviamos un enlace a su nueva dirección. Ábralo para recibir nuestros correos allí. "
+        "Mientras tanto, se los seguiremos enviando a {current}. El enlace funciona durante {duration}."
+    ),
+    "email_changed": "Cambiamos su correo electrónico. Ahora le enviamos sus correos a {current}.",
+    "email_change_title": "Confirme su nuevo correo electrónico",
+    "email_change_text": "Seleccione el botón y le enviaremos nuestros correos a",
+    "email_change_button": "Usar este correo electrónico",
+    "email_taken_title": "Este correo electrónico ya recibe nuestros correos",
+    "email_taken_text": (
+        "Esta dirección ya tiene una inscripción para recibir nuestros correos, así que no le pasamos "
+        "otra inscripción. Sus correos siguen llegando como antes. Para no recibirlos dos veces, "
+        "cancele una de las suscripciones con el enlace que aparece en sus correos."
+    ),
+    "bad_email_link_text": (
+        "Puede que el enlace sea muy antiguo o que haya pedido otra dirección después. Los enlaces para "
+        "confirmar una nueva dirección funcionan durante {duration}. Para intentarlo otra vez, abra sus "
+        "preferencias desde uno de nuestros correos."
     ),
     "unsubscribe_title": "Cancelar los correos de Made in Los Angeles",
     "unsubscribe_text": "Seleccione el botón y dejaremos de enviarle correos sobre el programa piloto.",
@@ -414,8 +484,8 @@ def page_language(request: Request, preferred: str | None = None) -> str:
     asked = request.query_params.get("lang", "")
     if asked in LANGUAGES:
         return asked
-    if preferred in LANGUAGES:
-        return preferred  # type: ignore[return-value]
+    if preferred is not None and preferred in LANGUAGES:
+        return preferred
     return from_accept_language(request.headers.get("accept-language", ""))
 
 

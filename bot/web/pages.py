@@ -12,16 +12,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import RedirectResponse, Response
 
 from bot.runtime import Runtime
 from bot.web import csrf
 from bot.web.forms import UnreadableForm, parse_preferences, parse_signup, read_form
-from bot.web.i18n import LANGUAGE_NAMES, duration, page_language, texts
+from bot.web.i18n import LANGUAGE_NAMES, LANGUAGES, duration, page_language, texts
 from bot.web.ratelimit import RateLimiter, client_address
-from bot.web.templating import FieldMap, PageRenderer
-from subscribers.models import Role, Status, Subscriber, Topic
+from bot.web.readback import ReadBack
+from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
+from outreach.address_change import confirm_address_change, request_address_change
+from outreach.timeline import Timeline, pilot_today, template_values
+from subscribers.confirmation_limits import ConfirmationLimits
+from subscribers.email_change import ChangeOutcome
+from subscribers.email_change_models import EmailChange
+from subscribers.models import BusinessProfile, Role, Status, Subscriber, Topic
 from subscribers.signup import (
     CONSENT_WORDING,
     ConfirmOutcome,
@@ -46,6 +52,7 @@ class WebParts:
     csrf: csrf.CsrfGuard
     limiter: RateLimiter
     signups: SignupBatcher
+    readback: ReadBack
 
     @classmethod
     def of(cls, request: Request) -> WebParts:
@@ -53,14 +60,22 @@ class WebParts:
         parts = runtime.extras.get("web")
         if parts is None:
             settings = runtime.settings
+            secure_cookies = settings.public_base_url.startswith("https://")
             parts = runtime.extras["web"] = cls(
                 runtime=runtime,
-                renderer=PageRenderer(postal_address=settings.postal_address),
-                csrf=csrf.CsrfGuard(
-                    settings.secret(), secure_cookie=settings.public_base_url.startswith("https://")
+                renderer=PageRenderer(
+                    postal_addresses={lang: settings.postal_address_for(lang) for lang in LANGUAGES}
                 ),
+                csrf=csrf.CsrfGuard(settings.secret(), secure_cookie=secure_cookies),
                 limiter=RateLimiter(settings.form_rate_limit_per_minute),
-                signups=SignupBatcher(confirm_link_hours=int(settings.confirm_token_max_age_hours)),
+                signups=SignupBatcher(
+                    confirm_link_hours=int(settings.confirm_token_max_age_hours),
+                    limits=ConfirmationLimits(
+                        per_mailbox_per_day=settings.confirmations_per_mailbox_per_day,
+                        per_domain_per_hour=settings.confirmations_per_domain_per_hour,
+                    ),
+                ),
+                readback=ReadBack(settings.secret(), secure_cookie=secure_cookies),
             )
         return parts  # type: ignore[return-value]
 
@@ -76,6 +91,11 @@ def page(handler: Handler) -> Handler:
     async def wrapped(request: Request) -> Response:
         try:
             return await handler(request)
+        except ClientDisconnect:
+            # The client hung up before sending the whole form: nothing was saved and nobody is
+            # left to answer. Worth a line (a flaky network shows up), never a traceback.
+            log.info("page %s: the client disconnected before sending the whole form", handler.__name__)
+            return Response(status_code=400)
         except Exception:
             log.exception("page %s failed", handler.__name__)  # not the path: it may hold a token
             return server_error_page(request)
@@ -120,14 +140,14 @@ async def submit_signup(request: Request) -> Response:
     if form.get("website"):
         # The honeypot: only a bot fills a field people can't see. It gets the page a person would.
         log.info("sign-up dropped: honeypot filled")
-        return _check_email_page(request, web, lang, checked.values.get("email", ""))
+        return _to_check_email(web, lang, checked.values.get("email", ""))
     if checked.request is None:
         return _form_page(request, lang, checked.values, checked.errors, status=400)
     result = await web.signups.sign_up(checked.request)
     if result.queued_mail:
         web.runtime.sender.wake()
     log.info("sign-up: %s (subscriber %s)", result.outcome.value, result.subscriber_id)
-    return _check_email_page(request, web, lang, checked.values.get("email", ""))
+    return _to_check_email(web, lang, checked.values.get("email", ""))
 
 
 def _form_page(
@@ -155,6 +175,8 @@ def _form_page(
             "language_options": list(LANGUAGE_NAMES.items()),
             "yes_no_options": [("yes", t["yes"]), ("no", t["no"])],
             "consent_wording": CONSENT_WORDING[lang],
+            # What the page says about the pilot follows its calendar (`outreach.timeline`).
+            "pilot": template_values(Timeline(pilot_today(), web.runtime.settings.pilot_start_date), lang),
         },
         status=status,
         errors=errors,
@@ -171,10 +193,26 @@ def _topic_options(lang: str) -> list[tuple[str, str]]:
     return [(topic.value, t[f"topic_{topic.value}"]) for topic in Topic]
 
 
-def _check_email_page(request: Request, web: WebParts, lang: str, email: object) -> Response:
-    return web.renderer.render(
-        request, "check_email.html", lang, {"email": email, "link_lifetime": web.link_lifetime(lang)}
-    )
+def _to_check_email(web: WebParts, lang: str, email: object) -> Response:
+    """Whatever became of the address: the same redirect, the typed address carried to be read back."""
+    response = see_other(f"/check-email?lang={lang}")
+    web.readback.set(response, str(email), path="/check-email")
+    return response
+
+
+@page
+async def check_email(request: Request) -> Response:
+    """After a sign-up: where to look next. Reloading it is harmless (it only reads a cookie)."""
+    web = WebParts.of(request)
+    lang = page_language(request)
+    context = {"email": web.readback.get(request), "link_lifetime": web.link_lifetime(lang)}
+    return web.renderer.render(request, "check_email.html", lang, context)
+
+
+def see_other(location: str) -> Response:
+    """The answer to a form that worked (Post/Redirect/Get): a reload repeats the GET, not the POST.
+    `location` is a path on this site (built by us, or through `local_path`)."""
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
 
 
 # Confirmation (double opt-in) -----------------------------------------------------------------------
@@ -212,7 +250,8 @@ async def submit_confirm(request: Request) -> Response:
     log.info("confirmation: %s (subscriber %s)", outcome.value, subscriber_id)
     if outcome == ConfirmOutcome.GONE:
         return _bad_link(request, web, lang)
-    return _confirmed_page(request, web, lang, subscriber_id)
+    # The link's own page now says "confirmed".
+    return see_other(f"{local_path(request.scope['path'])}?lang={lang}")
 
 
 def _confirm_form(
@@ -235,6 +274,10 @@ def _confirmed_page(request: Request, web: WebParts, lang: str, subscriber_id: i
 
 
 # Preferences ----------------------------------------------------------------------------------------
+#
+# Everyone changes their name, organization, topics and language; a manufacturer also corrects the
+# business details County buyers search; an active person can move their emails to a new address,
+# which only becomes theirs from the link we send to it (`outreach.address_change`).
 
 
 @page
@@ -242,8 +285,24 @@ async def preferences_page(request: Request) -> Response:
     web, _subscriber_id, person, lang = await _linked_person(request, Purpose.MANAGE)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
-    values = {"name": person.name, "topics": person.topics, "language": person.language.value}
-    return _preferences_form(request, web, lang, person, values)
+    values: dict[str, object] = {
+        "name": person.name,
+        "organization": person.organization,
+        "topics": person.topics,
+        "language": person.language.value,
+    }
+    if _shows_business(person):
+        profile = await BusinessProfile.get_or_none(subscriber_id=person.id)
+        for name in ("principal_zip", "production_zip", "products"):
+            values[name] = getattr(profile, name) if profile else ""
+    saved = request.query_params.get("saved", "")
+    notices: dict[str, object] = {
+        "saved": saved in ("1", "email"),
+        "email_sent": saved == "email",
+        "email_sent_to": web.readback.get(request) if saved == "email" else None,
+        "email_changed": request.query_params.get("changed") == "1",
+    }
+    return _preferences_form(request, web, lang, person, values, notices=notices)
 
 
 @page
@@ -260,7 +319,7 @@ async def submit_preferences(request: Request) -> Response:
     person = await _subscriber(subscriber_id)
     if person is None:
         return _bad_link(request, web, lang, manage=True)
-    checked = parse_preferences(form)
+    checked = parse_preferences(form, business=_shows_business(person), email=_can_move(person))
     errors = dict(checked.errors)
     if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
         errors = {"csrf": "err_csrf", **errors}
@@ -269,12 +328,42 @@ async def submit_preferences(request: Request) -> Response:
     if errors:
         return _preferences_form(request, web, lang, person, checked.values, errors=errors, status=400)
     updated = await update_preferences(
-        person.id, topics=checked.topics, language=checked.language, name=checked.name
+        person.id,
+        topics=checked.topics,
+        language=checked.language,
+        name=checked.name,
+        organization=checked.organization,
+        profile=checked.profile if _shows_business(person) else None,
     )
     if updated is None:
         return _bad_link(request, web, lang, manage=True)
-    values = {"name": updated.name, "topics": updated.topics, "language": updated.language.value}
-    return _preferences_form(request, web, lang, updated, values, saved=True)
+    # In the language just chosen: saving English from the Spanish page leads to English.
+    location = f"{local_path(request.scope['path'])}?lang={updated.language.value}&saved="
+    if not checked.new_email or checked.new_email == updated.email:
+        return see_other(location + "1")
+    # Whatever becomes of the new address (free, someone else's, one we must not mail), the page
+    # says the same: a link is on its way to the address typed.
+    queued = await request_address_change(
+        updated.id,
+        checked.new_email,
+        link_hours=int(web.runtime.settings.confirm_token_max_age_hours),
+        limits=web.signups.limits,
+    )
+    if queued:
+        web.runtime.sender.wake()
+    log.info("email change asked for: subscriber %s (%s)", updated.id, "link sent" if queued else "no link")
+    response = see_other(location + "email")
+    web.readback.set(response, str(checked.values.get("new_email", "")), path="/preferences")
+    return response
+
+
+def _shows_business(person: Subscriber) -> bool:
+    return person.role == Role.MANUFACTURER
+
+
+def _can_move(person: Subscriber) -> bool:
+    """Only a confirmed address can be moved: a pending person signs up again with the right one."""
+    return person.status == Status.ACTIVE
 
 
 def _preferences_form(
@@ -286,7 +375,7 @@ def _preferences_form(
     *,
     errors: dict[str, str] | None = None,
     status: int = 200,
-    saved: bool = False,
+    notices: dict[str, object] | None = None,
 ) -> Response:
     token, new_cookie = web.csrf.token_for(request)
     manage = request.path_params["token"]
@@ -297,13 +386,102 @@ def _preferences_form(
         {
             "values": FieldMap(values),
             "csrf_token": token,
-            "saved": saved,
+            "notices": FieldMap(notices or {}),
             "pending": person.status == Status.PENDING,
             "inactive": person.status not in (Status.PENDING, Status.ACTIVE),
+            "business": _shows_business(person),
+            "current_email": person.email if _can_move(person) else None,
             "topic_options": _topic_options(lang),
             "language_options": list(LANGUAGE_NAMES.items()),
-            "unsubscribe_url": f"/unsubscribe/{manage}?lang={lang}",
+            "unsubscribe_url": f"{local_path('/unsubscribe/' + manage)}?lang={lang}",
+            "link_lifetime": web.link_lifetime(lang),
         },
+        errors=errors,
+        status=status,
+    )
+    if new_cookie:
+        web.csrf.set_cookie(response, new_cookie)
+    return response
+
+
+# A new email address, confirmed at that address ----------------------------------------------------
+#
+# Like the sign-up's confirmation, the emailed link opens a page with a button; only the POST moves
+# the address (mail scanners open every link).
+
+
+@page
+async def email_change_page(request: Request) -> Response:
+    web = WebParts.of(request)
+    change = await _linked_change(request, web)
+    lang = page_language(request, change.subscriber.language.value if change else None)
+    if change is None:
+        return _bad_email_link(request, web, lang)
+    return _email_change_form(request, web, lang, change.new_email)
+
+
+@page
+async def submit_email_change(request: Request) -> Response:
+    web = WebParts.of(request)
+    change_id = _unsign(web, Purpose.EMAIL_CHANGE, request)
+    lang = page_language(request)
+    if (refused := _over_limit(request, web, lang)) is not None:
+        return refused
+    try:
+        form = await read_form(request)
+    except UnreadableForm as exc:
+        return _unreadable(request, web, lang, exc)
+    change = await _linked_change(request, web)
+    if change_id is None or change is None:
+        return _bad_email_link(request, web, lang)
+    if not web.csrf.is_valid(request, str(form.get(csrf.FIELD, ""))):
+        return _email_change_form(
+            request, web, lang, change.new_email, errors={"csrf": "err_csrf"}, status=400
+        )
+    outcome = await confirm_address_change(
+        change_id, link_hours=web.runtime.settings.confirm_token_max_age_hours
+    )
+    log.info("email change: %s (subscriber %s)", outcome.value, change.subscriber.id)
+    if outcome == ChangeOutcome.TAKEN:
+        # Whoever follows the link reads that inbox: telling them it is on our list reveals nothing.
+        t = texts(lang)
+        return problem_page(request, lang, "email_taken_title", [t["email_taken_text"]], status=409)
+    if outcome != ChangeOutcome.CHANGED:
+        return _bad_email_link(request, web, lang)
+    web.runtime.sender.wake()
+    manage = web.runtime.signer.sign(Purpose.MANAGE, change.subscriber.id)
+    return see_other(f"/preferences/{manage}?lang={lang}&changed=1")
+
+
+def _bad_email_link(request: Request, web: WebParts, lang: str) -> Response:
+    """A link to confirm a new address that is damaged, too old, used, or replaced by a newer one."""
+    t = texts(lang)
+    text = t["bad_email_link_text"].format(duration=web.link_lifetime(lang))
+    return problem_page(request, lang, "bad_link_title", [text], status=400)
+
+
+async def _linked_change(request: Request, web: WebParts) -> EmailChange | None:
+    change_id = _unsign(web, Purpose.EMAIL_CHANGE, request)
+    if change_id is None:
+        return None
+    return await EmailChange.get_or_none(id=change_id).prefetch_related("subscriber")
+
+
+def _email_change_form(
+    request: Request,
+    web: WebParts,
+    lang: str,
+    new_email: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    token, new_cookie = web.csrf.token_for(request)
+    response = web.renderer.render(
+        request,
+        "email_change.html",
+        lang,
+        {"csrf_token": token, "new_email": new_email},
         errors=errors,
         status=status,
     )

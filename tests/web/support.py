@@ -45,12 +45,15 @@ def valid_form(**changes: object) -> dict[str, object]:
     return {key: value for key, value in form.items() if value is not None}
 
 
-async def submit_signup(client: httpx.AsyncClient, lang: str = "en", **changes: object) -> httpx.Response:
-    """Open the form (which sets the CSRF cookie), then send it like a browser would."""
+async def submit_signup(
+    client: httpx.AsyncClient, lang: str = "en", *, follow: bool = True, **changes: object
+) -> httpx.Response:
+    """Open the form (which sets the CSRF cookie), then send it like a browser would: following the
+    redirect to the "check your email" page unless `follow` is False."""
     page = await client.get(f"/?lang={lang}")
     data = valid_form(**changes)
     data.setdefault("csrf_token", csrf_token(page.text))
-    return await client.post(f"/?lang={lang}", data=data)
+    return await client.post(f"/?lang={lang}", data=data, follow_redirects=follow)
 
 
 async def wait_for_mail(server: MailServer, count: int, within: float = 10.0) -> list[EmailMessage]:

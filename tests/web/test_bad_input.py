@@ -71,8 +71,8 @@ FORM_CASES = {
     "language-unsupported": FormCase(
         {"language": "fr"}, message="Select the language we should write to you in"
     ),
-    "consent-missing": FormCase({"consent": None}, message="Tick the box to agree that we can email you"),
-    "consent-not-yes": FormCase({"consent": "no"}, message="Tick the box to agree"),
+    "consent-missing": FormCase({"consent": None}, message="Check the box to agree that we can email you"),
+    "consent-not-yes": FormCase({"consent": "no"}, message="Check the box to agree"),
     "zip-too-short": FormCase({"principal_zip": "9002"}, message="main place of business as 5 digits"),
     "zip-letters": FormCase({"production_zip": "ABCDE"}, message="where you make your goods as 5 digits"),
     "naics-too-short": FormCase({"naics": "3"}, message="NAICS code of 2 to 6 digits"),
@@ -303,7 +303,10 @@ async def test_content_types_with_any_parameters_are_read(
     page = await client.get("/")
     data = valid_form(csrf_token=csrf_token(page.text))
     answer = await client.post(
-        "/", content=urlencode(data, doseq=True).encode(), headers={"Content-Type": content_type}
+        "/",
+        content=urlencode(data, doseq=True).encode(),
+        headers={"Content-Type": content_type},
+        follow_redirects=True,
     )
     assert answer.status_code == 200 and "Check your email" in answer.text
     assert await Subscriber.filter(email="ana@example.com").exists()
