@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_console_staff')]
+    dependencies = [('models', '0004_web_email_change')]
 
     initial = False
 
