@@ -106,6 +106,10 @@ class Delivery(Model):
             # Per-campaign counts, "is it finished?", and the sender's claim (due rows of one campaign
             # in one state, oldest first) as an index range scan instead of a sort.
             Index(fields=("campaign_id", "state", "next_attempt_at")),
+            # The console's recipients list: a campaign's rows (of one state) in id order, paged
+            # from a cursor (outreach.recipients).
+            Index(fields=("campaign_id", "id")),
+            Index(fields=("campaign_id", "state", "id")),
         )
 
 

@@ -13,7 +13,7 @@ from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.person_text import InvalidText, clean_name
 from subscribers.registry import utcnow
 from subscribers.staff_audit import Actor, record_action
-from subscribers.staff_models import StaffMember, StaffRole, StaffSession
+from subscribers.staff_models import ActionSource, StaffMember, StaffRole, StaffSession
 
 
 class StaffError(ValueError):
@@ -138,3 +138,13 @@ async def _keep_an_admin(member: StaffMember, new_role: StaffRole | None) -> Non
     admins = await StaffMember.filter(role=StaffRole.ADMIN, removed_at__isnull=True).count()
     if admins <= 1:
         raise StaffError(f"{member.email} is the last admin; make someone else admin first")
+
+
+async def slack_actor(user_id: str) -> Actor:
+    """Who a Slack user is for the audit log: their staff account if linked, else the Slack id."""
+    member = (
+        await StaffMember.get_or_none(slack_user_id=user_id, removed_at__isnull=True) if user_id else None
+    )
+    if member is not None:
+        return Actor.of_staff(member, ActionSource.SLACK)
+    return Actor.slack_user(user_id)

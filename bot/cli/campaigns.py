@@ -16,15 +16,16 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.staff import actor_for, as_option
 from bot.runtime import Runtime
 from bot.settings import Settings
 from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
 from outreach.timing import CRON_HELP, la_time, utcnow
+from subscribers.staff_audit import Actor, record_action
 
 T = TypeVar("T")
-ACTOR = "cli"
 DONE = {CampaignStatus.FINISHED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.MISSED}
 
 
@@ -114,6 +115,7 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
 )
 @_wait_options
 @click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+@as_option
 def create(
     kind: str,
     template: str,
@@ -126,6 +128,7 @@ def create(
     wait: bool,
     give_up_after: float,
     as_json: bool,
+    as_email: str | None,
 ) -> None:
     """Create a campaign: a kind, a template, an audience and a time (--now, --send-at or --cron)."""
     if sum((send_at is not None, cron is not None, immediately)) != 1:
@@ -136,6 +139,7 @@ def create(
     settings = settings_or_exit()
 
     async def work(runtime: Runtime) -> tuple[dict[str, Any], int, list[str]]:
+        actor = await actor_for(as_email)
         campaign = await service.create_campaign(
             kind=kind,
             template=template,
@@ -146,8 +150,9 @@ def create(
             immediately=immediately,
             subject=subject,
             values=values,
-            created_by=ACTOR,
+            created_by=actor.label,
         )
+        await record_action(actor, "campaign.create", campaign_id=campaign.id, detail=f"{kind}, {template}")
         missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
         size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
         return await service.campaign_summary(campaign), size, missing
@@ -322,17 +327,27 @@ def test_send(campaign_id: int, to: str, language: str) -> None:
 @campaigns.command()
 @click.argument("campaign_id", type=int)
 @click.option("--reason", default="paused by staff", show_default=True, help="Shown with the status.")
-def pause(campaign_id: int, reason: str) -> None:
+@as_option
+def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
     """Stop sending until resumed; nothing already sent is sent again."""
-    _control(campaign_id, "pause", lambda: service.pause_campaign(campaign_id, reason=reason, actor=ACTOR))
+    _control(
+        campaign_id,
+        "pause",
+        lambda actor: service.pause_campaign(campaign_id, reason=reason, actor=actor.label),
+        as_email,
+        detail=reason,
+    )
 
 
 @campaigns.command()
 @click.argument("campaign_id", type=int)
 @_wait_options
-def resume(campaign_id: int, wait: bool, give_up_after: float) -> None:
+@as_option
+def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | None) -> None:
     """Carry on sending a paused campaign from where it stopped."""
-    _control(campaign_id, "resume", lambda: service.resume_campaign(campaign_id, actor=ACTOR))
+    _control(
+        campaign_id, "resume", lambda actor: service.resume_campaign(campaign_id, actor=actor.label), as_email
+    )
     if wait:
         settings = settings_or_exit()
         if _wait(settings, campaign_id, stall_seconds=give_up_after)["status"] != CampaignStatus.FINISHED:
@@ -341,17 +356,30 @@ def resume(campaign_id: int, wait: bool, give_up_after: float) -> None:
 
 @campaigns.command()
 @click.argument("campaign_id", type=int)
-def cancel(campaign_id: int) -> None:
+@as_option
+def cancel(campaign_id: int, as_email: str | None) -> None:
     """Stop for good: whatever is not yet sent never will be."""
-    _control(campaign_id, "cancel", lambda: service.cancel_campaign(campaign_id, actor=ACTOR))
+    _control(
+        campaign_id, "cancel", lambda actor: service.cancel_campaign(campaign_id, actor=actor.label), as_email
+    )
 
 
-def _control(campaign_id: int, verb: str, action: Callable[[], Awaitable[bool]]) -> None:
+def _control(
+    campaign_id: int,
+    verb: str,
+    action: Callable[[Actor], Awaitable[bool]],
+    as_email: str | None,
+    *,
+    detail: str = "",
+) -> None:
     settings = settings_or_exit()
 
     async def work() -> tuple[bool, Campaign]:
+        actor = await actor_for(as_email)
         campaign = await service.get_campaign(campaign_id)
-        done = await action()
+        done = await action(actor)
+        if done:
+            await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=detail)
         return done, await service.get_campaign(campaign_id) if done else campaign
 
     done, campaign = _run(settings, work)

@@ -22,11 +22,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.staff import actor_for, as_option
 from subscribers import directory, erasure, importing
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Status, Topic
+from subscribers.staff_audit import record_action
 
-ACTOR = "cli"
 SHOWN_LINES = 20  # skipped/rejected lines printed before "... and N more"
 TABLE_LIMIT = 100  # people a table shows unless --limit says otherwise
 
@@ -111,6 +112,7 @@ EXIT STATUS
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write every skipped and rejected line, with its reason, to this CSV file.",
 )
+@as_option
 def import_command(
     file: Path,
     role: str | None,
@@ -120,6 +122,7 @@ def import_command(
     dry_run: bool,
     skip_invalid: bool,
     report: Path | None,
+    as_email: str | None,
 ) -> None:
     """Import people from a CSV contact list (FILE, or - for standard input).
 
@@ -168,13 +171,20 @@ def import_command(
                     raise UserError(f"could not read {name}: {exc.strerror or exc}") from None
 
                 async def work() -> importing.ImportReport:
-                    return await importing.import_people(
+                    actor = await actor_for(as_email)
+                    done = await importing.import_people(
                         parsed,
                         consent_source=source,
                         skip_invalid=skip_invalid,
                         dry_run=dry_run,
                         on_progress=progress,
                     )
+                    if done.written:
+                        how = f"consent: {source}" if source else "pending, confirmation emails"
+                        await record_action(
+                            actor, "people.import", detail=f"{done.imported} people from {name}, {how}"
+                        )
+                    return done
 
                 try:
                     result = run_with_db(settings, work)
@@ -469,7 +479,8 @@ def export_command(file: Path, status: str | None, role: str | None, force: bool
 )
 @click.argument("email")
 @click.option("--yes", "-y", is_flag=True, help="Don't ask for confirmation.")
-def erase_command(email: str, yes: bool) -> None:
+@as_option
+def erase_command(email: str, yes: bool, as_email: str | None) -> None:
     """Erase a person's personal data at their request, and never mail them again.
 
     Removes their subscriber record and business profile, clears their address from every message
@@ -508,7 +519,11 @@ def erase_command(email: str, yes: bool) -> None:
         if not yes and not click.confirm(question, default=False):
             click.echo("Nothing changed.")
             return 1
-        result = await erasure.erase(email, actor=ACTOR, outbox_dir=settings.outbox_dir)
+        actor = await actor_for(as_email)
+        result = await erasure.erase(email, actor=actor.label, outbox_dir=settings.outbox_dir)
+        await record_action(
+            actor, "person.erase", subscriber_id=result.subscriber_id, detail="from the command line"
+        )
         outbox = _outbox_note(result.outbox_files, settings.outbox_dir) if result.outbox_files else ""
         if result.found:
             messages = ""

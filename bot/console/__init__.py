@@ -16,6 +16,8 @@ from subscribers.staff_models import StaffRole
 PAGE_MODULES = [
     "bot.console.signin",
     "bot.console.home",  # the dashboard (team metrics replaces the placeholder)
+    "bot.console.people",
+    "bot.console.campaigns",
     "bot.console.audit",
     "bot.console.staff_pages",
 ]

@@ -88,6 +88,7 @@ async def pause(campaign_id: int, *, reason: str, actor: str) -> str:
     if campaign is None:
         return f"There is no campaign #{campaign_id}. `/madeinla campaigns` lists them."
     if await service.pause_campaign(campaign_id, reason=reason or "paused from Slack", actor=actor):
+        await _audit(actor, "campaign.pause", campaign_id, reason)
         await campaign.refresh_from_db()
         return f"Paused {describe(campaign)}. Nothing more is sent until someone resumes it."
     return (
@@ -101,6 +102,16 @@ async def resume(campaign_id: int, *, actor: str) -> str:
     if campaign is None:
         return f"There is no campaign #{campaign_id}. `/madeinla campaigns` lists them."
     if await service.resume_campaign(campaign_id, actor=actor):
+        await _audit(actor, "campaign.resume", campaign_id)
         await campaign.refresh_from_db()
         return f"Resumed {describe(campaign)}. Nothing already sent is sent again."
     return f"Campaign #{campaign_id} is {campaign.status.value}, not paused, so there is nothing to resume."
+
+
+async def _audit(actor: str, action: str, campaign_id: int, detail: str = "") -> None:
+    """The staff audit log: the Slack user (their staff account, when linked)."""
+    from subscribers.staff import slack_actor
+    from subscribers.staff_audit import record_action
+
+    who = await slack_actor(actor.removeprefix("slack:"))
+    await record_action(who, action, campaign_id=campaign_id, detail=detail)

@@ -90,3 +90,45 @@ def test_bad_input_is_one_clear_line(env: str) -> None:
     code, out = run("staff", "add", "a@lacounty.gov", "--role", "viewer", "--as", "ghost@lacounty.gov")
     assert code == 2 and "--as ghost@lacounty.gov" in out
     assert _db(env, lambda: StaffMember.all().count()) == 0
+
+
+def test_other_commands_record_who_acted(env: str, tmp_path: Path) -> None:
+    """`--as EMAIL` names the staff account in the audit log; without it, the operating-system user."""
+    assert run("staff", "add", "rosa@lacounty.gov", "--role", "admin")[0] == 0
+    people = tmp_path / "people.csv"
+    people.write_text("email\nana@example.com\n")
+    code, out = run(
+        "subscribers", "import", str(people), "--consent-source", "list", "--as", "rosa@lacounty.gov"
+    )
+    assert code == 0, out
+    assert run("subscribers", "erase", "ana@example.com", "--yes")[0] == 0
+    code, out = run(
+        "campaigns",
+        "create",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--send-at",
+        "2099-01-01T09:00",
+        "--as",
+        "rosa@lacounty.gov",
+        "--json",
+    )
+    assert code == 0, out
+    campaign = str(json.loads(out)["id"])  # not always 1: PostgreSQL's sequences outlive a truncate
+    assert run("campaigns", "pause", campaign, "--reason", "wrong date", "--as", "rosa@lacounty.gov")[0] == 0
+    assert run("campaigns", "cancel", campaign)[0] == 0
+
+    async def log() -> list[tuple[str, str, bool]]:
+        rows = await StaffAction.filter(action__not="staff.add").order_by("id")
+        return [(a.action, a.actor, a.campaign_id == int(campaign)) for a in rows]
+
+    me = f"cli:{getpass.getuser()}"
+    assert _db(env, log) == [
+        ("people.import", "rosa@lacounty.gov", False),
+        ("person.erase", me, False),
+        ("campaign.create", "rosa@lacounty.gov", True),
+        ("campaign.pause", "rosa@lacounty.gov", True),
+        ("campaign.cancel", me, True),
+    ]

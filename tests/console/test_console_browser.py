@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -18,7 +19,9 @@ from subscribers.staff_models import StaffAction, StaffSession
 from tests.conftest import ON_POSTGRES
 from tests.console.conftest import running_oidc_provider
 from tests.console.support import make_staff, sign_in_path
+from tests.console.test_campaigns import sending_campaign
 from tests.mailserver import MailServer, free_port
+from tests.outreach.people import person
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, check_accessibility
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -93,7 +96,7 @@ async def sign_in_by_email(page: Page, base: str, server: MailServer, email: str
 
 
 async def test_sign_in_by_emailed_link_and_every_page_accessible(
-    smtp_settings: Settings, mail_server: MailServer
+    smtp_settings: Settings, mail_server: MailServer, tmp_path: Path
 ) -> None:
     async with serving(smtp_settings, free_port()) as base, chromium() as browser:
         await make_staff("admin@lacounty.gov", "admin", name="Rosa Admin")
@@ -144,6 +147,69 @@ async def test_sign_in_by_emailed_link_and_every_page_accessible(
         response = await viewer.goto(f"{base}/staff/accounts")
         assert response is not None and response.status == 403
         await check_accessibility(viewer, "403")
+
+        # People: search, a person, add (with field errors), correct, import, erase.
+        await person(
+            "ana@example.com",
+            name="Ana López",
+            organization="López Uniforms",
+            language="es",
+            profile={"products": "work uniforms"},
+        )
+        await page.click("nav >> text=People")
+        await check_accessibility(page, "people")
+        await page.fill("#field-q", "uniforms")
+        await page.select_option("#field-language", "es")
+        await page.click("form[role=search] button[type=submit]")
+        assert "ana@example.com" in await page.inner_text("table")
+        await check_accessibility(page, "people filtered")
+        await page.click("table a")
+        assert "Ana López" in await page.inner_text("h1")
+        await check_accessibility(page, "a person")
+        await page.click("text=Correct details")
+        await check_accessibility(page, "correct details")
+        await page.fill("#field-zip", "900")
+        await page.click("main form button[type=submit]")
+        assert await page.get_attribute("#field-zip", "aria-invalid") == "true"
+        assert "Say why" in await page.inner_text("#reason-error")
+        await check_accessibility(page, "correct details with errors")
+        await page.fill("#field-zip", "90058")
+        await page.fill("#field-reason", "she phoned")
+        await page.click("main form button[type=submit]")
+        assert "Changed: zip" in await page.inner_text("[role=status]")
+        await page.click("text=Erase this person")
+        await check_accessibility(page, "erase")
+
+        await page.goto(f"{base}/staff/people/new")
+        await page.click("main form button[type=submit]")
+        assert (await page.title()).startswith("Error: ")
+        await check_accessibility(page, "add a person with errors")
+
+        csv_file = tmp_path / "list.csv"
+        csv_file.write_text("email,name\nnew@example.com,New Person\nnot-an-address,Bad\n")
+        await page.goto(f"{base}/staff/people/import")
+        await check_accessibility(page, "import")
+        await page.set_input_files("#field-file", str(csv_file))
+        await page.fill("#field-consent_source", "Coalition list, 2026")
+        await page.click("main form button[type=submit]")
+        assert "is not a valid address" in await page.inner_text("main")
+        await check_accessibility(page, "import check")
+        await page.check("#field-skip_invalid")
+        await page.click("text=Check again with these options")
+        await page.click("text=Import 1 people")
+        await page.wait_for_selector("text=Imported 1 people")  # htmx replaced the progress
+        await check_accessibility(page, "import done")
+
+        # Campaigns: the list, a campaign's page (counts, controls, recipients), pausing it.
+        campaign = await sending_campaign(5)
+        await page.click("nav >> text=Campaigns")
+        await check_accessibility(page, "campaigns")
+        await page.click(f"a[href='/staff/campaigns/{campaign.id}']")
+        await check_accessibility(page, "a campaign")
+        await page.fill("#field-reason", "checking the numbers")
+        await page.click("main button:has-text('Pause')")
+        assert "paused" in await page.inner_text("[role=status]")
+        await check_accessibility(page, "a paused campaign")
 
         await page.click("text=Sign out")
         assert "You are signed out" in await page.inner_text("h1")

@@ -69,6 +69,18 @@ async def test_staff_pause_and_resume(slack: SignedSlack):
     await campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENDING
     assert "nothing to resume" in await slack.reply(f"campaigns resume {campaign.id}", user=STAFF)
+    # The staff audit log names the Slack user (their staff account once it is linked).
+    from subscribers.staff_models import StaffAction, StaffMember, StaffRole
+
+    logged = await StaffAction.filter(campaign_id=campaign.id).order_by("id")
+    assert [(a.action, a.actor, a.source.value) for a in logged] == [
+        ("campaign.pause", f"slack:{STAFF}", "slack"),
+        ("campaign.resume", f"slack:{STAFF}", "slack"),
+    ]
+    await StaffMember.create(email="rosa@lacounty.gov", role=StaffRole.SENDER, slack_user_id=STAFF)
+    await slack.reply(f"campaigns pause {campaign.id}", user=STAFF)
+    last = await StaffAction.filter(campaign_id=campaign.id).order_by("-id").first()
+    assert last is not None and (last.actor, last.source.value) == ("rosa@lacounty.gov", "slack")
 
 
 async def test_others_cannot_pause_or_resume(slack: SignedSlack):

@@ -1,0 +1,19 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0004_web_email_change')]
+
+    initial = False
+
+    operations = [
+        ops.AddIndex(
+            model_name='Delivery',
+            index=Index(fields=['campaign_id', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='Delivery',
+            index=Index(fields=['campaign_id', 'state', 'id']),
+        ),
+    ]
