@@ -97,10 +97,14 @@ def _freeze_startup_objects() -> None:
 
 async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Callable[[], Awaitable[None]]]:
     """Start the parts other modules own (scheduler, Slack); return their stop functions."""
+    from bot.bounces import start_bounce_mailbox
     from bot.slack import start_slack
     from outreach.scheduling import start_scheduler
 
     stops = [await start_scheduler(runtime)] if run_scheduler else []
+    stop_mailbox = await start_bounce_mailbox(runtime.settings, runtime.bounces)
+    if stop_mailbox is not None:
+        stops.append(stop_mailbox)
     stop_slack = await start_slack(runtime)
     if stop_slack is not None:
         stops.append(stop_slack)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.bounces import bounce_processor, verp_signer
 from bot.settings import Settings
+from outreach.bounces.processing import BounceProcessor
+from outreach.bounces.verp import VerpSigner
 from outreach.mailer import MailTransport, build_transport
 from outreach.messages import MessageBuilder
 from outreach.rendering import EmailTemplates
@@ -20,6 +23,8 @@ class Runtime:
     transport: MailTransport
     builder: MessageBuilder
     sender: Sender
+    bounces: BounceProcessor  # what comes back: one processor for the mailbox and `bounces read`
+    verp: VerpSigner | None  # envelope senders naming each delivery, when BOUNCE_ADDRESS is set
     extras: dict[str, object] = field(default_factory=dict)  # scheduler, Slack app: owned by their modules
 
 
@@ -37,4 +42,6 @@ def build_runtime(settings: Settings, *, transport: MailTransport | None = None)
         transport=transport,
         builder=builder,
         sender=Sender(settings, transport, builder),
+        bounces=bounce_processor(settings, message_id_domain=builder.domain),
+        verp=verp_signer(settings),
     )

@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     schedule_grace_hours: float = Field(default=24, ge=0)  # a missed campaign is still sent within this
     sweep_interval_seconds: float = Field(default=15, gt=0)
 
+    # Hearing back: bounces, complaints and auto-replies (outreach.bounces)
+    bounce_address: str = ""  # envelope sender for VERP: bounces+TOKEN@domain; empty: MAIL_FROM
+    bounce_imap_host: str = ""  # empty: no mailbox is read (use `madeinla bounces read`)
+    bounce_imap_port: int = Field(default=993, ge=1, le=65535)
+    bounce_imap_username: str = ""
+    bounce_imap_password: SecretStr = SecretStr("")
+    bounce_imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    bounce_imap_folder: str = "INBOX"
+    bounce_imap_done_folder: str = "Processed"
+    bounce_imap_unrecognised_folder: str = "Unrecognised"
+    bounce_poll_seconds: float = Field(default=60, ge=1)  # without IDLE; with it, how often IDLE renews
+    bounce_score_threshold: int = Field(default=3, ge=1)  # soft bounces (on different days) that bounce
+    bounce_score_days: float = Field(default=14, gt=0)  # ... within this many days
+    bounce_max_message_kb: int = Field(default=512, ge=16, le=65536)  # larger messages are read cut
+
     # Public form
     form_rate_limit_per_minute: int = Field(default=10, ge=0)  # 0 turns the limit off (benchmarks)
     confirm_token_max_age_hours: float = Field(default=72, gt=0)
@@ -143,6 +158,29 @@ class Settings(BaseSettings):
                     f"{value!r} is not an email address, like 'Made in LA <madeinla@example.gov>'"
                 )
         return value
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _check_bounce_address(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "BOUNCE_ADDRESS")
+        if value:
+            local, at, domain = value.rpartition("@")
+            if not at or not local or "." not in domain or any(c in value for c in " <>,;+\"'"):
+                raise ValueError(
+                    "must be a plain address without + or a name, like bounces@outreach.example.gov"
+                )
+        return value
+
+    @field_validator(
+        "bounce_imap_host",
+        "bounce_imap_username",
+        "bounce_imap_folder",
+        "bounce_imap_done_folder",
+        "bounce_imap_unrecognised_folder",
+    )
+    @classmethod
+    def _imap_single_line(cls, value: str) -> str:
+        return _no_line_breaks(value.strip(), "value")
 
     @field_validator("database_url")
     @classmethod

@@ -47,7 +47,7 @@ AUDIENCE_BATCH = 2000
 # to have died with its process, and is run again (which is safe: rows are unique per person).
 STALE_START = dt.timedelta(minutes=10)
 UNFINISHED = (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.DEFERRED)
-COUNT_KEYS = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+COUNT_KEYS = ("queued", "sending", "sent", "deferred", "failed", "suppressed", "bounced")
 TEST_SUBJECT_PREFIX = "[TEST] "
 
 # Why the person gets THIS email: the topic they chose, named in the footer of every campaign mail.
@@ -514,7 +514,8 @@ async def _withdraw_unsent(campaign_id: int, now: dt.datetime) -> None:
 
 
 async def campaign_counts(campaign_id: int) -> dict[str, int]:
-    """Deliveries by state, plus `clicked` (invitation links followed) and `total`. For a recurring
+    """Deliveries by state (`bounced`: the relay took it, then it came back), plus `clicked`
+    (invitation links followed), `complained` (reported as spam) and `total`. For a recurring
     campaign, the sum over its occurrences."""
     ids = [campaign_id, *await Campaign.filter(parent_id=campaign_id).values_list("id", flat=True)]
     rows = (
@@ -527,6 +528,8 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
     for row in rows:
         counts[str(row["state"])] = int(row["n"])
     counts["clicked"] = await Delivery.filter(campaign_id__in=ids, clicked_at__isnull=False).count()
+    # Complaints are on messages that were delivered (state sent): counted beside the states.
+    counts["complained"] = await Delivery.filter(campaign_id__in=ids, complained_at__isnull=False).count()
     counts["total"] = sum(counts[key] for key in COUNT_KEYS)
     return counts
 
@@ -589,10 +592,15 @@ class PersonDelivery:
     clicked_at: dt.datetime | None
     last_reply: str
     message_id: str
+    bounced_at: dt.datetime | None = None  # what came back later (outreach.bounces)
+    bounce_type: str = ""  # hard, soft, refused
+    bounce_status: str = ""  # 5.1.1
+    bounce_diagnostic: str = ""
+    complained_at: dt.datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("created_at", "sent_at", "clicked_at"):
+        for key in ("created_at", "sent_at", "clicked_at", "bounced_at", "complained_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
@@ -626,6 +634,11 @@ async def deliveries_for_person(email: str) -> list[PersonDelivery]:
             clicked_at=row.clicked_at,
             last_reply=row.last_reply,
             message_id=row.message_id,
+            bounced_at=row.bounced_at,
+            bounce_type=row.bounce_type,
+            bounce_status=row.bounce_status,
+            bounce_diagnostic=row.bounce_diagnostic,
+            complained_at=row.complained_at,
         )
         for row in rows
     ]

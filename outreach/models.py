@@ -36,6 +36,7 @@ class DeliveryState(StrEnum):
     DEFERRED = "deferred"  # a temporary failure; retried at next_attempt_at
     FAILED = "failed"  # permanent failure, or retried for longer than RETRY_FOR_HOURS
     SUPPRESSED = "suppressed"  # the person unsubscribed, bounced or was erased before we sent
+    BOUNCED = "bounced"  # the relay took it, then a bounce came back (see bounce_type, outreach.bounces)
 
 
 class Priority(IntEnum):
@@ -87,7 +88,16 @@ class Delivery(Model):
     language = fields.CharField(max_length=5, default="en")
     context = fields.JSONField(default=dict)  # extra template values for transactional mail
     priority = fields.SmallIntField(default=Priority.BULK)
-    state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
+    # The description is the one the first migration recorded: a new one would make Tortoise alter
+    # the column, which on SQLite rebuilds the table without its unique constraint and indexes
+    # (Tortoise 1.1.9). It is only a comment; DeliveryState lists every state.
+    state = fields.CharEnumField(
+        DeliveryState,
+        max_length=12,
+        default=DeliveryState.QUEUED,
+        description="QUEUED: queued\nSENDING: sending\nSENT: sent\nDEFERRED: deferred\nFAILED: failed\n"
+        "SUPPRESSED: suppressed",
+    )
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
@@ -97,6 +107,12 @@ class Delivery(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     clicked_at = fields.DatetimeField(null=True)  # application invitations: the signed link was followed
+    # What came back later (outreach.bounces): a bounce, or a complaint that it was spam.
+    bounced_at = fields.DatetimeField(null=True)
+    bounce_type = fields.CharField(max_length=10, default="", db_default="")  # hard, soft, refused
+    bounce_status = fields.CharField(max_length=12, default="", db_default="")  # DSN status code: 5.1.1
+    bounce_diagnostic = fields.CharField(max_length=300, default="", db_default="")  # no addresses
+    complained_at = fields.DatetimeField(null=True)  # the person reported this message as spam
 
     class Meta:
         table = "delivery"

@@ -275,10 +275,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     click.echo(
         "  counts:    "
         + ", ".join(
-            f"{counts[k]} {k}" for k in ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+            f"{counts[k]} {k}"
+            for k in ("queued", "sending", "sent", "deferred", "failed", "suppressed", "bounced")
         )
         + f" (total {counts['total']})"
     )
+    came_back = f"{counts['bounced']} bounced, {counts['complained']} complained (marked as spam)"
+    click.echo(f"  came back: {came_back}")
     if "invited" in s:
         click.echo(f"  invited → clicked: {s['invited']} → {s['clicked']}")
     for child in s.get("occurrences", []):
@@ -418,13 +421,17 @@ def history(email: str, as_json: bool) -> None:
     for row in rows:
         campaign = f"{row.campaign_id} {row.kind}" if row.campaign_id else row.kind
         state = row.state + (" (clicked)" if row.clicked_at else "")
+        if row.bounce_type:
+            state += f" ({row.bounce_type} {row.bounce_status})".replace(" )", ")")
+        if row.complained_at:
+            state += " (complained)"
         table.add_row(
             la_time(row.created_at),
             campaign,
             row.template,
             state,
             la_time(row.sent_at),
-            row.last_reply,
+            row.bounce_diagnostic or row.last_reply,
             row.message_id,
         )
     _console().print(table)

@@ -54,9 +54,13 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        from bot.bounces import start_bounce_mailbox
         from outreach.scheduling import start_scheduler
 
         stops = [await start_scheduler(runtime)]
+        stop_mailbox = await start_bounce_mailbox(settings, runtime.bounces)
+        if stop_mailbox is not None:
+            stops.append(stop_mailbox)
         click.echo(f"sender {runtime.sender.worker_id} running; Ctrl-C to stop")
         try:
             await runtime.sender.run(stop)

@@ -116,7 +116,17 @@ def service_environment(settings: Settings, smtp_port: int, **extra: str) -> dic
     return env
 
 
-_SETTING_PREFIXES = ("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "DATABASE_URL", "DATA_DIR", "SECRET_KEY")
+_SETTING_PREFIXES = (
+    "SLACK_",
+    "SMTP_",
+    "MAIL_",
+    "SEND_",
+    "RETRY_",
+    "BOUNCE_",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "SECRET_KEY",
+)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -170,7 +170,9 @@ async def test_a_campaign_is_sent_once_to_each_person_in_their_language(
         "deferred": 0,
         "failed": 0,
         "suppressed": 1,
+        "bounced": 0,
         "clicked": 0,
+        "complained": 0,
         "total": 3,
     }
     assert await service.complete_finished_campaigns(NOW) == [campaign.id]
