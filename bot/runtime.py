@@ -35,13 +35,14 @@ def build_runtime(settings: Settings, *, transport: MailTransport | None = None)
     templates = EmailTemplates()
     transport = transport or build_transport(settings)
     builder = MessageBuilder(settings, templates, signer)
+    verp = verp_signer(settings)
     return Runtime(
         settings=settings,
         signer=signer,
         email_templates=templates,
         transport=transport,
         builder=builder,
-        sender=Sender(settings, transport, builder),
+        sender=Sender(settings, transport, builder, envelope_sender=verp.address if verp else None),
         bounces=bounce_processor(settings, message_id_domain=builder.domain),
-        verp=verp_signer(settings),
+        verp=verp,
     )

@@ -1,5 +1,9 @@
 """A real IMAP server for the tests: Debian's Dovecot, started as an ordinary process.
 
+Mail reaches it the two ways a County's does: IMAP APPEND (`append`, what an administrator's
+mail program does) and Dovecot's LDA (`deliver`, what the relay's last hop runs, Postfix's
+`mailbox_command`: `bounces+TOKEN@...` is delivered to the `bounces` mailbox).
+
 Its configuration is thrown away with the test run: a base directory, a passwd-file with one user,
 and Maildirs in a temporary folder, listening on free loopback ports (plain IMAP with STARTTLS, and
 IMAPS) with a certificate from a throw-away CA (trustme). As root (CI), Dovecot runs its mail
@@ -21,6 +25,7 @@ import time
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+LDA = "/usr/lib/dovecot/dovecot-lda"  # Debian's dovecot-core, as Dovecot itself
 USER = "bounces"
 PASSWORD = "imap-test-password"
 
@@ -66,6 +71,8 @@ instance_name = madeinla-test-{self.port}
 base_dir = {root}/base
 protocols = imap
 listen = 127.0.0.1
+recipient_delimiter = +
+postmaster_address = postmaster@example.gov
 ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
@@ -83,7 +90,7 @@ passdb {{
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {root}/passwd
+  args = username_format=%n {root}/passwd
 }}
 service imap-login {{
 {chroot}  inet_listener imap {{
@@ -173,6 +180,19 @@ service imap {{
                 assert status == "OK", status
         finally:
             client.logout()
+
+    def deliver(self, messages: list[bytes], *, to: str, sender: str = "MAILER-DAEMON") -> None:
+        """Deliver each message to `to` (`bounces` or `bounces+anything`, any domain) as a relay's
+        last hop does: Postfix's local delivery adds Delivered-To and runs dovecot-lda with the
+        recipient and envelope sender (a bounce's is empty: MAILER-DAEMON), which files it in INBOX."""
+        for raw in messages:
+            subprocess.run(
+                [LDA, "-c", str(self.root / "dovecot.conf"), "-d", USER, "-a", to, "-f", sender],
+                input=f"Delivered-To: {to}\r\n".encode() + raw,
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
 
     def count(self, folder: str) -> int:
         client = self.connect()

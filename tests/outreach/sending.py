@@ -33,7 +33,14 @@ def make_sender(
     worker_id: str = "test-sender",
 ) -> Sender:
     runtime = build_runtime(settings, transport=transport or build_transport(settings))
-    return Sender(settings, runtime.transport, runtime.builder, clock=clock, worker_id=worker_id)
+    return Sender(
+        settings,
+        runtime.transport,
+        runtime.builder,
+        clock=clock,
+        worker_id=worker_id,
+        envelope_sender=runtime.sender.envelope_sender,
+    )
 
 
 def transport_acting_after(

@@ -17,6 +17,7 @@ from bot.bounces import bounce_processor
 from bot.settings import Settings
 from outreach.bounces.mailbox import BounceMailbox, MailboxOptions
 from outreach.bounces.models import BounceEvent, InboundMessage
+from outreach.bounces.verp import VerpSigner
 from outreach.models import Delivery, DeliveryState
 from subscribers.models import AuditEvent, Status, Subscriber
 from tests.imapserver import PASSWORD, USER, Dovecot
@@ -306,3 +307,75 @@ async def test_serve_reads_the_bounce_mailbox(smtp_settings: Settings, imap: Dov
 
         await wait_until(bounced, within=20, what="serve's poller read the bounce")
     assert imap.count("Processed") == 1
+
+
+async def test_with_bounce_address_each_message_names_itself_and_forged_bounces_do_nothing(
+    db: str, smtp_settings: Settings, mail_server: MailServer, imap: Dovecot
+) -> None:
+    """BOUNCE_ADDRESS set: every campaign message reaches aiosmtpd with the envelope sender
+    `bounces+TOKEN@example.gov` naming its own delivery (From stays MAIL_FROM). The relay's reports,
+    delivered to those addresses by Dovecot's LDA, are matched by the token alone, even when the
+    report is mangled (it names another address and returns none of our Message-IDs); a forged
+    bounce to the plain address about someone we did mail changes nothing; reading it all again
+    changes nothing."""
+    settings = smtp_settings.model_copy(update={"bounce_address": "bounces@example.gov"})
+    verp = VerpSigner(settings.secret(), settings.bounce_address)
+    plan = {
+        "moved@example.com": Status.BOUNCED,  # hard bounce, mangled by a forwarder
+        "spam@example.com": Status.COMPLAINED,  # ARF report returning our Return-Path only
+        "forged@example.com": Status.ACTIVE,  # someone else's "bounce" naming them
+        "fine@example.com": Status.ACTIVE,
+    }
+    for address in plan:
+        await person(address)
+    await started_campaign(settings)
+    await send_until_settled(make_sender(settings))
+    deliveries = {d.address: d for d in await Delivery.all()}
+    envelope = {r.rcpt_tos[0]: r for r in mail_server.received}
+    assert set(envelope) == set(plan)
+    for address, received in envelope.items():
+        local, _, domain = received.mail_from.partition("@")
+        assert local.startswith("bounces+") and domain == "example.gov"
+        assert verp.delivery_id(local.removeprefix("bounces+")) == deliveries[address].id
+        assert received.message["From"] == "Made in LA <madeinla@example.gov>"
+        assert received.message["Return-Path"] is None  # the receiving side adds it, not us
+
+    mangled = returned(
+        "hard",
+        address="forwarded-to@elsewhere.example",
+        our_message_id="<rewritten-by-a-forwarder@elsewhere.example>",
+        envelope_to=envelope["moved@example.com"].mail_from,
+    )
+    imap.deliver([mangled], to=envelope["moved@example.com"].mail_from)
+    spam = complaint(
+        our_message_id="<rewritten@fbl.example>", return_path=envelope["spam@example.com"].mail_from
+    )
+    imap.deliver([spam], to="bounces@example.gov")
+    forged = returned(
+        "hard",
+        address="forged@example.com",
+        our_message_id="<guess@example.gov>",
+        envelope_to="bounces@example.gov",
+    )
+    imap.deliver([forged], to="bounces@example.gov")
+
+    result = await mailbox(imap, settings).drain_once()
+
+    assert result.processed == 3
+    assert await statuses_of(plan) == plan
+    moved = await Delivery.get(id=deliveries["moved@example.com"].id)
+    assert (moved.state, moved.bounce_status) == (DeliveryState.BOUNCED, "5.1.1")
+    assert (await Delivery.get(id=deliveries["forged@example.com"].id)).state == DeliveryState.SENT
+    events = {e.matched_by: e for e in await BounceEvent.all()}
+    assert set(events) == {"verp", ""}
+    assert imap.count("INBOX") == 0 and imap.count("Processed") == 3
+
+    imap.deliver([mangled, spam, forged], to="bounces@example.gov")
+    again = await mailbox(imap, settings).drain_once()
+    assert (again.processed, again.duplicates) == (0, 3)
+    assert await BounceEvent.all().count() == 3
+    assert await statuses_of(plan) == plan
+
+
+async def statuses_of(plan: dict[str, Status]) -> dict[str, Status]:
+    return {s.email: s.status for s in await Subscriber.filter(email__in=list(plan))}
