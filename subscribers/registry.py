@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from subscribers.addresses import email_hash, normalise_email
 from subscribers.models import AuditEvent, Status, Subscriber, Suppression
+from subscribers.staff_audit import Actor, record_action
 
 # Statuses that mean "never mail this address again" until the person signs up afresh and confirms.
 SUPPRESSING = {
@@ -173,22 +174,25 @@ async def list_suppressions(limit: int = 500, reason: str | None = None) -> list
     return [SuppressedAddress(known.get(r.email_hash), r.email_hash, r.reason, r.created_at) for r in rows]
 
 
-async def add_suppression(email: str, *, note: str, actor: str) -> bool:
+async def add_suppression(email: str, *, note: str, actor: Actor) -> bool:
     """Never mail this address again (a person asked by phone, a shared mailbox...). False if it
-    was already suppressed. Raises InvalidEmail for something that is not an address."""
+    was already suppressed. Raises InvalidEmail for something that is not an address. Recorded in
+    the person's audit trail and the staff audit log."""
     address = normalise_email(email)
     if not note.strip():
         raise SuppressionError("say why (--reason), for the audit trail")
     if await Suppression.get_or_none(email_hash=email_hash(address)) is not None:
         return False
     person = await Subscriber.get_or_none(email=address)
+    person_id = person.id if person else None
     async with in_transaction():
         await Suppression.create(email_hash=email_hash(address), reason=STAFF_REASON)
-        await record(person.id if person else None, "suppression", "", f"added: {note.strip()}", actor)
+        await record(person_id, "suppression", "", f"added: {note.strip()}", actor.label)
+        await record_action(actor, "suppression.add", subscriber_id=person_id, detail=note)
     return True
 
 
-async def lift_suppression(email: str, *, note: str, actor: str) -> str:
+async def lift_suppression(email: str, *, note: str, actor: Actor) -> str:
     """Take an address off the suppression list, with a reason for the audit trail. A person who
     bounced is active again (their consent stands; the address was fixed). What the person decided
     themselves (unsubscribed, reported us as spam, asked to be erased) staff can't undo.
@@ -207,11 +211,14 @@ async def lift_suppression(email: str, *, note: str, actor: str) -> str:
     if row.reason in refusals:
         raise SuppressionError(refusals[row.reason])
     person = await Subscriber.get_or_none(email=address)
+    person_id = person.id if person else None
     async with in_transaction():
         await Suppression.filter(email_hash=row.email_hash).delete()
-        person_id = person.id if person else None
-        await record(person_id, "suppression", row.reason, f"lifted: {note.strip()}", actor)
+        await record(person_id, "suppression", row.reason, f"lifted: {note.strip()}", actor.label)
+        await record_action(
+            actor, "suppression.remove", subscriber_id=person_id, detail=f"was {row.reason}: {note}"
+        )
         if person is not None and person.status == Status.BOUNCED:
-            await change_status(person, Status.ACTIVE, actor=actor)
+            await change_status(person, Status.ACTIVE, actor=actor.label)
             return "lifted; the person is active again"
     return "lifted"

@@ -14,13 +14,13 @@ from typing import TypeVar
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.staff import actor_for, as_option
 from bot.settings import Settings
 from outreach.timing import la_time
 from subscribers.addresses import InvalidEmail
 from subscribers.registry import SuppressionError
 
 T = TypeVar("T")
-ACTOR = "cli"
 REASONS = ["unsubscribed", "bounced", "complained", "erased", "staff"]
 
 
@@ -64,14 +64,15 @@ def list_(reason: str | None, limit: int, as_json: bool) -> None:
 @suppressions.command()
 @click.argument("email")
 @click.option("--reason", "note", required=True, help="Why, for the audit trail.")
-def add(email: str, note: str) -> None:
+@as_option
+def add(email: str, note: str, as_email: str | None) -> None:
     """Never mail this address again."""
     settings = settings_or_exit()
 
     async def work() -> bool:
         from subscribers.registry import add_suppression
 
-        return await add_suppression(email, note=note, actor=ACTOR)
+        return await add_suppression(email, note=note, actor=await actor_for(as_email))
 
     added = _run(settings, work)
     click.echo("Added to the suppression list." if added else "That address was already suppressed.")
@@ -80,14 +81,15 @@ def add(email: str, note: str) -> None:
 @suppressions.command()
 @click.argument("email")
 @click.option("--reason", "note", required=True, help="Why, for the audit trail.")
-def remove(email: str, note: str) -> None:
+@as_option
+def remove(email: str, note: str, as_email: str | None) -> None:
     """Take an address off the list (a fixed mailbox after a bounce, or staff's own entry)."""
     settings = settings_or_exit()
 
     async def work() -> str:
         from subscribers.registry import lift_suppression
 
-        return await lift_suppression(email, note=note, actor=ACTOR)
+        return await lift_suppression(email, note=note, actor=await actor_for(as_email))
 
     click.echo(f"{_run(settings, work).capitalize()}.")
 
