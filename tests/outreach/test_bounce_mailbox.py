@@ -379,3 +379,56 @@ async def test_with_bounce_address_each_message_names_itself_and_forged_bounces_
 
 async def statuses_of(plan: dict[str, Status]) -> dict[str, Status]:
     return {s.email: s.status for s in await Subscriber.filter(email__in=list(plan))}
+
+
+@pytest.mark.postgres
+async def test_one_process_at_a_time_reads_the_mailbox_and_another_takes_over(
+    db: str, settings: Settings, imap: Dovecot
+) -> None:
+    """Two pollers (two `serve`/`worker` processes) on one PostgreSQL database: only the holder of
+    the advisory lock reads the mailbox; when it stops, the other takes over."""
+    from outreach.bounces.mailbox import MAILBOX_LOCK_KEY
+    from outreach.scheduling import Leadership
+    from tests.outreach.bouncing import sent_delivery
+
+    async def bounce_for(address: str) -> bytes:
+        someone = await person(address)
+        delivery = await sent_delivery(someone.id, someone.email)
+        return returned("hard", address=someone.email, our_message_id=delivery.message_id)
+
+    locks = [Leadership(settings.database_url, key=MAILBOX_LOCK_KEY, job="the bounce mailbox") for _ in "ab"]
+    pollers = [
+        BounceMailbox(
+            options(imap, poll_seconds=1),
+            bounce_processor(settings, message_id_domain="example.gov"),
+            lock=lock,
+        )
+        for lock in locks
+    ]
+    stops = [asyncio.Event(), asyncio.Event()]
+    first = asyncio.create_task(pollers[0].run(stops[0]))
+    await wait_until(lambda: _true(locks[0].is_leader), within=10, what="the first poller took the lock")
+    second = asyncio.create_task(pollers[1].run(stops[1]))
+    try:
+        imap.append([await bounce_for("ana@example.com")])
+        await wait_until(lambda: _bounced("ana@example.com"), within=15, what="the first poller read it")
+        assert locks[0].is_leader and not locks[1].is_leader
+
+        stops[0].set()
+        await asyncio.wait_for(first, 15)  # releases the lock
+        imap.append([await bounce_for("bea@example.com")])
+        await wait_until(lambda: _bounced("bea@example.com"), within=20, what="the second poller took over")
+        assert locks[1].is_leader
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 15)
+    assert await InboundMessage.all().count() == 2 and imap.count("Processed") == 2
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _bounced(address: str) -> bool:
+    return (await Subscriber.get(email=address)).status == Status.BOUNCED
