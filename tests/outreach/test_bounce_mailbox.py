@@ -5,12 +5,15 @@ changes); over TLS and STARTTLS; woken by IDLE; a wrong password survived; `kill
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import signal
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.bounces import bounce_processor
@@ -432,3 +435,34 @@ async def _true(value: bool) -> bool:
 
 async def _bounced(address: str) -> bool:
     return (await Subscriber.get(email=address)).status == Status.BOUNCED
+
+
+_examples = itertools.count()
+
+
+@hypothesis.settings(
+    max_examples=12,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.function_scoped_fixture],
+    deadline=None,
+)
+@hypothesis.given(
+    st.lists(st.binary(min_size=1, max_size=3000), min_size=1, max_size=4),
+    st.integers(min_value=0, max_value=4),
+)
+async def test_whatever_arrives_the_poller_files_it_and_goes_on(
+    db: str, settings: Settings, imap: Dovecot, junk: list[bytes], where: int
+) -> None:
+    """Arbitrary bytes in the mailbox, with a real bounce among them: every message is filed
+    (the folder ends empty), the bounce does its work, nothing raises."""
+    from tests.outreach.bouncing import sent_delivery
+
+    someone = await person(f"p{next(_examples)}@example.com")
+    delivery = await sent_delivery(someone.id, someone.email)
+    real = returned("hard", address=someone.email, our_message_id=delivery.message_id)
+    messages = [*junk]
+    messages.insert(min(where, len(messages)), real)
+    imap.append(messages)
+    result = await mailbox(imap, settings).drain_once()
+    assert result.processed + result.duplicates == len(messages)
+    assert imap.count("INBOX") == 0
+    assert (await Subscriber.get(id=someone.id)).status == Status.BOUNCED
