@@ -195,7 +195,15 @@ class BounceProcessor:
         """Process a batch; returns one outcome per message, in order. Raises DatabaseUnavailable
         (nothing done) when the database fails; a message our own code chokes on is reported as
         unrecognised instead, so one bad message never holds up the rest."""
-        reports = await asyncio.to_thread(lambda: [self.reader.read(raw) for raw in raws])
+        return await self.process_reports(await self.read(raws), source=source)
+
+    async def read(self, raws: Sequence[bytes]) -> list[Report]:
+        """Read a batch (CPU work, in a thread: the poller reads the next batch while this one's
+        database work waits on the database)."""
+        return await asyncio.to_thread(lambda: [self.reader.read(raw) for raw in raws])
+
+    async def process_reports(self, reports: list[Report], *, source: str) -> list[Outcome]:
+        """`process`, for messages already read."""
         try:
             try:
                 return await self._process(reports, source)

@@ -98,6 +98,7 @@ Parts = list[tuple[Message, str]]  # every part of a message with its content ty
 _STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
 _REPLY_AND_STATUS = re.compile(r"(?<!\d)[245]\d\d[ -]+([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)")
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
+_PLAIN_ADDRESS = re.compile(r"<?([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+)>?")
 
 
 def status_code(text: str) -> str:
@@ -145,8 +146,9 @@ def _clean_address(value: str) -> str:
     """`rfc822; Ana@Example.org` or `<ana@example.org>` -> `ana@example.org` ("" if not an address)."""
     value = value.strip()
     if ";" in value:
-        value = value.split(";", 1)[1]
-    address = parseaddr(value)[1].strip().strip("<>").lower()
+        value = value.split(";", 1)[1].strip()
+    plain = _PLAIN_ADDRESS.fullmatch(value)  # the usual case, without parseaddr's full grammar
+    address = (plain.group(1) if plain else parseaddr(value)[1]).strip().strip("<>").lower()
     return address if "@" in address and len(address) <= 254 and address.isascii() else ""
 
 
@@ -310,10 +312,8 @@ def _dsn_blocks(parts: Parts) -> list[_Block]:
             action = str(fields.get("Action", "")).strip().lower()
             if not action:
                 continue  # the per-message block (Reporting-MTA...)
-            recipient = _clean_address(str(fields.get("Original-Recipient", ""))) or _clean_address(
-                str(fields.get("Final-Recipient", ""))
-            )
             final = _clean_address(str(fields.get("Final-Recipient", "")))
+            recipient = _clean_address(str(fields.get("Original-Recipient", ""))) or final
             status = status_code(str(fields.get("Status", "")))
             diagnostic = str(fields.get("Diagnostic-Code", ""))
             if ";" in diagnostic:
