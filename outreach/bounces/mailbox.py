@@ -31,7 +31,6 @@ import aioimaplib  # type: ignore[import-untyped]
 from aioimaplib.aioimaplib import Command  # type: ignore[import-untyped]
 
 from outreach.bounces.processing import BounceProcessor, DatabaseUnavailable, Outcome
-from outreach.bounces.reports import Report
 
 log = logging.getLogger(__name__)
 
@@ -194,21 +193,20 @@ class BounceMailbox:
             batches = [
                 uids[start : start + self.options.batch] for start in range(0, len(uids), self.options.batch)
             ]
-            # The next batch is fetched and read while this one is written (the IMAP server and
-            # the database work while we do); moving this one waits for that fetch, as IMAP runs
-            # its commands in order.
-            ahead: asyncio.Future[tuple[list[str], list[Report]]] = asyncio.ensure_future(
-                self._fetch_and_read(imap, batches[0])
+            # The next batch is fetched while this one is read and written (the server works while
+            # we do); moving this one waits for that fetch, as IMAP runs its commands in order.
+            ahead: asyncio.Future[list[tuple[str, bytes]]] = asyncio.ensure_future(
+                self._fetch(imap, batches[0])
             )
             try:
                 for index in range(len(batches)):
-                    uids_read, reports = await ahead
+                    fetched = await ahead
                     if index + 1 < len(batches):
-                        ahead = asyncio.ensure_future(self._fetch_and_read(imap, batches[index + 1]))
-                    if not uids_read:
+                        ahead = asyncio.ensure_future(self._fetch(imap, batches[index + 1]))
+                    if not fetched:
                         continue  # gone meanwhile (another client moved them)
-                    outcomes = await self.processor.process_reports(reports, source="imap")
-                    await self._file(imap, uids_read, outcomes, report)
+                    outcomes = await self.processor.process([raw for _uid, raw in fetched], source="imap")
+                    await self._file(imap, [uid for uid, _raw in fetched], outcomes, report)
             finally:
                 if not ahead.done():
                     ahead.cancel()
@@ -223,11 +221,6 @@ class BounceMailbox:
             if isinstance(line, bytes | bytearray) and re.fullmatch(rb"[\d ]*", bytes(line)):
                 return [uid.decode() for uid in bytes(line).split()]
         return []
-
-    async def _fetch_and_read(self, imap: Any, uids: Sequence[str]) -> tuple[list[str], list[Report]]:
-        fetched = await self._fetch(imap, uids)
-        reports = await self.processor.read([raw for _uid, raw in fetched]) if fetched else []
-        return [uid for uid, _raw in fetched], reports
 
     async def _fetch(self, imap: Any, uids: Sequence[str]) -> list[tuple[str, bytes]]:
         response = await imap.uid("fetch", ",".join(uids), f"(UID BODY.PEEK[]<0.{self.options.max_bytes}>)")
