@@ -274,6 +274,24 @@ def test_tokens_are_the_ones_the_link_signer_makes(settings: Settings) -> None:
             assert signer.unsign(purpose, fast) == object_id
 
 
+class PublicSide:
+    """A LinkSigner as code outside subscribers/tokens.py may see it: no private attributes."""
+
+    def __init__(self, signer: LinkSigner) -> None:
+        self.signer = signer
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(f"{name} is private to LinkSigner")
+        return getattr(self.signer, name)
+
+
+def test_the_minter_needs_only_the_link_signers_public_side(settings: Settings) -> None:
+    signer = LinkSigner(settings.secret())
+    minter = TokenMinter(PublicSide(signer), Purpose.MANAGE)  # type: ignore[arg-type]  # a duck-typed LinkSigner
+    assert signer.unsign(Purpose.MANAGE, minter(42)) == 42
+
+
 def test_message_ids_are_stable_per_delivery_and_unique_across_deliveries(builder: MessageBuilder) -> None:
     ids = {builder.delivery_message_id(n) for n in range(1000)}
     assert len(ids) == 1000
