@@ -15,8 +15,10 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Literal
 
 from tortoise.expressions import Q
+from tortoise.queryset import ValuesListQuery
 from tortoise.transactions import in_transaction
 
 from outreach.models import Delivery, DeliveryState
@@ -80,13 +82,19 @@ async def erase_subscriber(subscriber_id: int, *, actor: Actor, outbox_dir: Path
     return await erase(person.email, actor=actor, outbox_dir=outbox_dir)
 
 
-async def _forget_messages(address: str, person_id: int | None) -> tuple[list[int], int]:
-    """Clear the address and personal values from every message to them; cancel the unsent ones.
-    Returns the messages' ids and how many were cancelled."""
+def their_messages(address: str, person_id: int | None) -> ValuesListQuery[Literal[False]]:
+    """(id, last_reply) of every message to this address or this person: an index lookup on
+    each column (`delivery.address` is indexed for this), never a scan of every message."""
     theirs = Q(address=address)
     if person_id is not None:
         theirs |= Q(subscriber_id=person_id)
-    messages = await Delivery.filter(theirs).values_list("id", "last_reply")
+    return Delivery.filter(theirs).values_list("id", "last_reply")
+
+
+async def _forget_messages(address: str, person_id: int | None) -> tuple[list[int], int]:
+    """Clear the address and personal values from every message to them; cancel the unsent ones.
+    Returns the messages' ids and how many were cancelled."""
+    messages = await their_messages(address, person_id)
     ids = [message_id for message_id, _reply in messages]
     cancelled = await Delivery.filter(
         id__in=ids, state__in=(DeliveryState.QUEUED, DeliveryState.DEFERRED)

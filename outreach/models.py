@@ -110,6 +110,9 @@ class Delivery(Model):
             # from a cursor (outreach.recipients).
             Index(fields=("campaign_id", "id")),
             Index(fields=("campaign_id", "state", "id")),
+            # Erasure finds every message to an address, including ones no subscriber row links to
+            # any more (outreach.erasure).
+            Index(fields=("address",)),
         )
 
 
