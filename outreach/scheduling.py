@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -34,6 +33,7 @@ from outreach.campaigns import (
     start_campaign,
     start_occurrence,
 )
+from outreach.database_url import asyncpg_dsn
 from outreach.models import Campaign, CampaignStatus
 from outreach.timing import utcnow
 
@@ -108,7 +108,7 @@ class Leadership:
     def __init__(
         self, database_url: str, *, key: int = SCHEDULER_LOCK_KEY, job: str = "the campaign scheduler"
     ) -> None:
-        self._dsn = _asyncpg_dsn(database_url)
+        self._dsn = asyncpg_dsn(database_url)
         self._conn: asyncpg.Connection | None = None
         self.key = key
         self.job = job
@@ -160,14 +160,6 @@ class Leadership:
                 await asyncio.wait_for(conn.close(), timeout=5)
             if not conn.is_closed():
                 conn.terminate()
-
-
-def _asyncpg_dsn(database_url: str) -> str | None:
-    """The ORM's URL as asyncpg wants it (no pool options in the query), or None for SQLite."""
-    if database_url.startswith("sqlite://"):
-        return None
-    parts = urlsplit(database_url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
 
 class CampaignScheduler:
