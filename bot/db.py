@@ -16,9 +16,8 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
-
-from outreach.database_url import asyncpg_dsn
 
 MODEL_MODULES = [
     "subscribers.models",
@@ -70,6 +69,19 @@ async def apply_migrations(database_url: str) -> None:
             await Tortoise.close_connections()
 
 
+# Options of the ORM's URL that configure its pool (or the ORM itself), not a connection.
+_POOL_OPTIONS = frozenset(
+    {"minsize", "maxsize", "max_queries", "max_inactive_connection_lifetime", "schema", "application_name"}
+)
+
+
+def _connect_options(database_url: str) -> dict[str, Any]:
+    """What asyncpg.connect takes to reach the database as the ORM does (TLS and all), from the
+    ORM's own reading of the URL. An option asyncpg doesn't know fails here as it would there."""
+    credentials = expand_db_url(database_url)["credentials"]
+    return {key: value for key, value in credentials.items() if key not in _POOL_OPTIONS}
+
+
 # pg_advisory_lock key for migrations ("MLAM"); the scheduler's and the digest's are others.
 MIGRATION_LOCK_KEY = 0x4D4C414D
 
@@ -98,9 +110,7 @@ async def migration_lock(database_url: str) -> AsyncIterator[None]:
             finally:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
         return
-    dsn = asyncpg_dsn(database_url)
-    assert dsn is not None  # not SQLite
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(**_connect_options(database_url))
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
         yield

@@ -36,6 +36,7 @@ from outreach.campaigns import (
 from outreach.database_url import asyncpg_dsn
 from outreach.models import Campaign, CampaignStatus
 from outreach.timing import utcnow
+from subscribers.orm import ids
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,7 @@ async def sweep(
     """One pass over the schedule, as of `now` (tests pass their own clock)."""
     report = SweepReport()
     report.restarted = await restart_stalled_starts(now)
-    recurring = await Campaign.filter(
-        status=CampaignStatus.SCHEDULED, send_at__lte=now, cron__not=""
-    ).values_list("id", flat=True)
+    recurring = await ids(Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__lte=now, cron__not=""))
     for parent_id in recurring:
         child = await start_occurrence(parent_id, now)
         if child is not None:
