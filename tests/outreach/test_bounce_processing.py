@@ -16,9 +16,10 @@ from outreach.bounces.models import BounceEvent, InboundMessage
 from outreach.bounces.reports import ReportKind
 from outreach.bounces.verp import VerpSigner
 from outreach.models import Campaign, CampaignStatus, Delivery, DeliveryState
+from outreach.signup import sign_up
 from subscribers.models import AuditEvent, Language, Role, Status, Subscriber, Topic
 from subscribers.registry import suppression_reason
-from subscribers.signup import SignupRequest, sign_up
+from subscribers.signup import SignupRequest
 from tests.outreach.bouncing import CORPUS, complaint, message_id, processor, returned, sent_delivery
 from tests.outreach.people import person
 from tests.outreach.sending import started_campaign
