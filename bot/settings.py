@@ -11,7 +11,7 @@ import secrets
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -108,6 +108,12 @@ class Settings(BaseSettings):
                 "https://login.microsoftonline.com/<tenant id>/v2.0"
             )
         return value
+
+    @field_validator("smtp_tls", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        # STARTTLS is how mail people write it; the choice is the same word in any case.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("staff_slack_user_ids", mode="before")
     @classmethod
@@ -215,16 +221,46 @@ def _is_secret(name: str) -> bool:
     return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
 
 
+def _plain_words(error: Any) -> str:
+    """What pydantic's error means, in words for the person who set the variable."""
+    kind = str(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {choices} (any case)"
+    if kind.startswith(("date_", "datetime_")):
+        return "must be a date written year-month-day, like 2027-01-04"
+    if kind.startswith("int_"):
+        return "must be a whole number, like 10"
+    if kind.startswith("float_"):
+        return "must be a number, like 2.5"
+    if kind.startswith("bool_"):
+        return "must be true or false"
+    bounds = {
+        "greater_than": "more than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return f"must be {bounds[kind]} {shown}"
+    return " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a validation failure into one line that names the variable."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if _is_secret(name) else f" (got {error.get('input')!r})"
-        raise SettingsError(f"{name}: {message}{shown}") from None
+        if not error["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(_plain_words(error)) from None
+        name = str(error["loc"][0]).upper()
+        value = error.get("input")
+        shown = "" if _is_secret(name) or not isinstance(value, (str, int, float)) else f" (got {value!r})"
+        raise SettingsError(f"{name}: {_plain_words(error)}{shown}") from None
     if 0 < len(settings.secret_key.get_secret_value()) < 16:
         raise SettingsError("SECRET_KEY: must be at least 16 characters (leave it unset to generate one)")
     return settings
