@@ -7,13 +7,14 @@ this object, so a test (or a second process) can run with settings of its own.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -165,8 +166,11 @@ class Settings(BaseSettings):
     def _single_line(cls, value: str) -> str:
         return _no_line_breaks(value.strip(), "value")
 
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        self._given = frozenset(self.model_fields_set)  # before the defaults below count as "set"
         if not self.database_url:
             self.database_url = f"sqlite://{(self.data_dir / 'madeinla.sqlite3').as_posix()}"
         if self.outbox_dir is None:
@@ -185,6 +189,10 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -------------------------------------------------------------------------------
+
+    def is_given(self, name: str) -> bool:
+        """Whether a setting came from the environment, .env or the caller, not from its default."""
+        return name in self._given
 
     @property
     def staff_sso_enabled(self) -> bool:
@@ -211,10 +219,18 @@ class Settings(BaseSettings):
             return given
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            make_private_folder(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents readable by this user only (they hold personal data)."""
+    for part in [*reversed(folder.parents), folder]:
+        if not part.exists():
+            part.mkdir(mode=0o700, exist_ok=True)
 
 
 def _is_secret(name: str) -> bool:

@@ -11,6 +11,7 @@ COMMANDS = {
     "serve": "bot.cli.service:serve",
     "worker": "bot.cli.service:worker",
     "migrate": "bot.cli.service:migrate",
+    "info": "bot.cli.info:info",
     "makemigrations": "bot.cli.service:makemigrations",
     "subscribers": "bot.cli.subscribers:subscribers",
     "campaigns": "bot.cli.campaigns:campaigns",
@@ -23,6 +24,7 @@ SHORT_HELP = {
     "serve": "Run the web app, the sender and the scheduler.",
     "worker": "Run a sender without the web server.",
     "migrate": "Apply pending database migrations.",
+    "info": "Show the settings in force and the database in use (secrets hidden).",
     "makemigrations": "Write a migration for model changes (developers).",
     "subscribers": "Import, list, export and erase subscribers.",
     "campaigns": "Create, watch and control outreach campaigns.",
@@ -49,10 +51,20 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Let a command make a new, empty SQLite database when there is none yet "
+    "(serve and migrate always may).",
+)
 @click.version_option(package_name="madeinla-outreach")
-def main() -> None:
+def main(create: bool) -> None:
     """Made in LA Outreach: the interest form, outreach email and Slack bot for the Made in
-    Los Angeles procurement pilot."""
+    Los Angeles procurement pilot.
+
+    Settings come from environment variables or a .env file in the current folder; `madeinla info`
+    shows the ones in force. Every command has --help.
+    """
     from bot.logs import install_redaction
 
     install_redaction()  # whatever a command logs, addresses and quoted rows stay out of it
