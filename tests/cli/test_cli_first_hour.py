@@ -35,7 +35,7 @@ def test_create_says_which_database_it_made(tmp_path: Path) -> None:
 
 
 def test_migrate_says_what_it_did(tmp_path: Path) -> None:
-    """On an empty database `migrate` says it created the tables (and the file); then that it had nothing to do."""
+    """On an empty database `migrate` says it created the tables (and the file); then: nothing to do."""
     env = clean_environment(DATA_DIR=str(tmp_path / "srv"))
     first = madeinla(["migrate"], env, tmp_path)
     assert first.returncode == 0, first.stderr

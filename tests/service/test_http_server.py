@@ -62,7 +62,7 @@ def _closed_or_answer(sock: socket.socket) -> bytes | None:
         while chunk := sock.recv(65536):
             received += chunk
     except BlockingIOError:
-        return None if not received else received
+        return received or None
     return received or b"closed"
 
 
