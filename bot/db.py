@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "outreach.models",
     "subscribers.confirmation_limit_models",
     "subscribers.email_change_models",
+    "subscribers.erasure_models",
 ]
 
 

@@ -3,7 +3,8 @@
 What is removed: the subscriber row and business profile, and the address, template values and
 server replies of every message we queued or sent them (those rows stay, anonymous, so campaign
 counts still add up). What stays: the audit trail, which holds no personal data (its link to the
-person is cleared), plus an "erased" event, and a suppression entry keyed by a hash of the address,
+person is cleared), plus an "erased" event, an erasure record (when, and how many messages their
+record held, keyed by a hash of the address, for `campaigns history`), and a suppression entry keyed by a hash of the address,
 so an import or a form sign-up can never add them again without our keeping the address itself.
 Copies of mail to them in the outbox folder (the embedded transport's `.eml` files) are deleted too.
 """
@@ -22,10 +23,11 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from outreach.models import Delivery, DeliveryState
-from subscribers.addresses import InvalidEmail, normalise_email
+from subscribers.addresses import InvalidEmail, email_hash, normalise_email
 from subscribers.email_change_models import EmailChange
+from subscribers.erasure_models import ErasureRecord
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
-from subscribers.registry import record, suppress, suppression_reason
+from subscribers.registry import record, suppress, suppression_reason, utcnow
 
 ERASED = "erased"
 HEADER_BYTES = 64 * 1024  # a message's headers come first and are far shorter than this
@@ -95,8 +97,17 @@ async def erase(email: str, *, actor: str, outbox_dir: Path | None = None) -> Er
             await record(None, ERASED, person.status.value, "", actor)
         previous = await suppression_reason(address)
         await suppress(address, ERASED)
+        await ErasureRecord.create(email_hash=email_hash(address), erased_at=utcnow(), messages=len(ids))
     removed = await asyncio.to_thread(remove_outbox_copies, outbox_dir, address) if outbox_dir else 0
     return ErasureResult(person_id, len(ids), cancelled, previous, removed)
+
+
+async def erasures_of(email: str) -> list[ErasureRecord]:
+    """The erasures of this address, oldest first (none for an address never erased).
+
+    Raises InvalidEmail for something that isn't an address.
+    """
+    return await ErasureRecord.filter(email_hash=email_hash(normalise_email(email))).order_by("erased_at", "id")
 
 
 def theirs_change(address: str, person_id: int | None) -> Q:

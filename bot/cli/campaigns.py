@@ -23,6 +23,7 @@ from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
 from outreach.timing import CRON_HELP, la_time, utcnow
+from subscribers.erasure_models import ErasureRecord
 from subscribers.staff_audit import Actor, record_action
 
 T = TypeVar("T")
@@ -402,13 +403,25 @@ def _control(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(email: str, as_json: bool) -> None:
     """What was sent to one person, and what the mail server answered."""
+    from subscribers.erasure import erasures_of
+
     settings = settings_or_exit()
-    rows = _run(settings, lambda: service.deliveries_for_person(email))
+
+    async def work() -> tuple[list[service.PersonDelivery], list[ErasureRecord]]:
+        return await service.deliveries_for_person(email), await erasures_of(email)
+
+    rows, erasures = _run(settings, work)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
+    for erasure in erasures:
+        held = f"{erasure.messages} message{'' if erasure.messages == 1 else 's'}"
+        click.echo(
+            f"This address was erased on {la_time(erasure.erased_at)}; the record then held {held} "
+            "(kept only as counts, without the address)."
+        )
     if not rows:
-        click.echo("Nothing has been sent to that address.")
+        click.echo("Nothing sent to that address since." if erasures else "Nothing has been sent to that address.")
         return
     from rich.table import Table
 

@@ -29,13 +29,14 @@ def serve(host: str, port: int) -> None:
     data in ./data (SQLite) and writes outgoing mail to ./data/outbox as .eml files. Without
     PUBLIC_BASE_URL, emailed links point at --host and --port.
     """
-    from bot.app import create_app
-    from bot.http_server import run_server
-
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     settings = _with_public_base_url(settings, host, port)
-    _hold_sqlite_lock(settings)
+    _hold_sqlite_lock(settings)  # before the slow imports: a second process is told at once
+
+    from bot.app import create_app
+    from bot.http_server import run_server
+
     migrate_database(settings)  # here too, so a database that can't be opened is one line, not a traceback
     app = create_app(settings, migrate=False)
     where = "SMTP " + settings.smtp_host if settings.smtp_host else f"the outbox folder {settings.outbox_dir}"

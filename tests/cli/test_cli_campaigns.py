@@ -250,3 +250,32 @@ def test_wait_follows_a_real_worker_to_the_end(env: dict[str, str], tmp_path: Pa
     assert len(list((Path(env["DATA_DIR"]) / "outbox").glob("*.eml"))) == 12
     states = _db(env["DATABASE_URL"], lambda: Delivery.filter(state=DeliveryState.SENT).count())
     assert states == 12
+
+
+def test_history_after_an_erasure_says_when_and_how_much(env: dict[str, str]) -> None:
+    """`campaigns history ADDRESS` of an erased person says when they were erased and how many
+    messages their record held, not "nothing has been sent"; the address itself is not kept."""
+    _people(env["DATABASE_URL"], {"name": "Ana"})
+    cid = create("--now")
+    for _ in range(2):
+        assert cli("test-send", cid, "--to", "p0@example.com").exit_code == 0
+    erased = CliRunner().invoke(
+        main, ["subscribers", "erase", "P0@Example.com", "--yes"], catch_exceptions=False
+    )
+    assert erased.exit_code == 0, erased.output
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d")
+    lines = cli("history", "p0@example.com").stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"This address was erased on {today} ")
+    assert "the record then held 2 messages" in lines[0]
+    assert lines[1] == "Nothing sent to that address since."
+    assert json.loads(cli("history", "p0@example.com", "--json").stdout) == []
+    assert "erased" not in cli("history", "p1@example.com").stdout
+
+    async def stored() -> list[tuple[object, ...]]:
+        from subscribers.erasure_models import ErasureRecord
+
+        return await ErasureRecord.all().values_list("email_hash", "messages")
+
+    [(key, messages)] = _db(env["DATABASE_URL"], stored)  # type: ignore[misc]
+    assert messages == 2 and "@" not in str(key) and "p0" not in str(key)
