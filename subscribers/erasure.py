@@ -4,7 +4,7 @@ What is removed: the subscriber row and business profile, and the address, templ
 server replies of every message we queued or sent them (those rows stay, anonymous, so campaign
 counts still add up). What stays: the audit trail, which holds no personal data (its link to the
 person is cleared), plus an "erased" event, an erasure record (when, and how many messages their
-record held, keyed by a hash of the address, for `campaigns history`), and a suppression entry keyed by a hash of the address,
+record held, for `campaigns history`) and a suppression entry, both keyed by a hash of the address,
 so an import or a form sign-up can never add them again without our keeping the address itself.
 Copies of mail to them in the outbox folder (the embedded transport's `.eml` files) are deleted too.
 """
@@ -107,7 +107,8 @@ async def erasures_of(email: str) -> list[ErasureRecord]:
 
     Raises InvalidEmail for something that isn't an address.
     """
-    return await ErasureRecord.filter(email_hash=email_hash(normalise_email(email))).order_by("erased_at", "id")
+    key = email_hash(normalise_email(email))
+    return await ErasureRecord.filter(email_hash=key).order_by("erased_at", "id")
 
 
 def theirs_change(address: str, person_id: int | None) -> Q:

@@ -421,7 +421,8 @@ def history(email: str, as_json: bool) -> None:
             "(kept only as counts, without the address)."
         )
     if not rows:
-        click.echo("Nothing sent to that address since." if erasures else "Nothing has been sent to that address.")
+        nothing = "Nothing sent to that address since." if erasures else "Nothing has been sent to that address."
+        click.echo(nothing)
         return
     from rich.table import Table
 
