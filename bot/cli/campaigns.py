@@ -398,6 +398,9 @@ def _control(
         click.echo(f"  it will start at {la_time(campaign.send_at)}")
 
 
+NOTHING_SENT = "Nothing has been sent to that address."
+
+
 @campaigns.command()
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -421,8 +424,7 @@ def history(email: str, as_json: bool) -> None:
             "(kept only as counts, without the address)."
         )
     if not rows:
-        nothing = "Nothing sent to that address since." if erasures else "Nothing has been sent to that address."
-        click.echo(nothing)
+        click.echo("Nothing sent to that address since." if erasures else NOTHING_SENT)
         return
     from rich.table import Table
 
