@@ -105,14 +105,16 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        from bot.app import watch_schedule
         from outreach.scheduling import start_scheduler
 
         stops = [await start_scheduler(runtime)]
+        stops.append(watch_schedule(runtime))
         click.echo(f"sender {runtime.sender.worker_id} running; Ctrl-C to stop")
         try:
             await runtime.sender.run(stop)
         finally:
-            for stop_fn in stops:
+            for stop_fn in reversed(stops):
                 await stop_fn()
             await runtime.transport.close()
 
