@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import print_listing
 from bot.cli.staff import actor_for, as_option
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -207,26 +208,24 @@ def list_(limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("No campaigns yet. Create one with: madeinla campaigns create --help")
         return
-    from rich.table import Table
-
-    table = Table("ID", "Kind", "Template", "Status", "When (LA)", "Sent", "Failed", "Total")
+    listing = []
     for row in rows:
         when = None
         if row["cron"]:
             upcoming = row["status"] == CampaignStatus.SCHEDULED
             when = row["cron"] + (f" (next {la_time(_parse(row['send_at']))})" if upcoming else "")
         counts = row["counts"]
-        table.add_row(
-            str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
-            row["kind"],
-            row["template"],
-            row["status"],
-            when or la_time(_parse(row["started_at"] or row["send_at"])),
-            str(counts["sent"]),
-            str(counts["failed"]),
-            str(counts["total"]),
+        listing.append(
+            [
+                str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
+                row["kind"],
+                row["template"],
+                row["status"],
+                when or la_time(_parse(row["started_at"] or row["send_at"])),
+                f"{counts['sent']}/{counts['failed']}/{counts['total']}",
+            ]
         )
-    _console().print(table)
+    print_listing(["ID", "Kind", "Template", "Status", "When (LA)", "Sent/fail/all"], listing)
 
 
 @campaigns.command()
@@ -426,32 +425,23 @@ def history(email: str, as_json: bool) -> None:
     if not rows:
         click.echo("Nothing sent to that address since." if erasures else NOTHING_SENT)
         return
-    from rich.table import Table
-
-    table = Table(
-        "Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"
-    )
+    listing = []
     for row in rows:
         campaign = f"{row.campaign_id} {row.kind}" if row.campaign_id else row.kind
         state = row.state + (" (clicked)" if row.clicked_at else "")
-        table.add_row(
-            la_time(row.created_at),
-            campaign,
-            row.template,
-            state,
-            la_time(row.sent_at),
-            row.last_reply,
-            row.message_id,
+        listing.append(
+            [
+                la_time(row.created_at),
+                campaign,
+                row.template,
+                state,
+                la_time(row.sent_at),
+                row.last_reply,
+                row.message_id,
+            ]
         )
-    _console().print(table)
-
-
-def _console():
-    """Rich output: the terminal's width, or wide enough not to wrap when piped to a file."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
+    titles = ["Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"]
+    print_listing(titles, listing)
 
 
 # Waiting -----------------------------------------------------------------------------------------

@@ -279,3 +279,50 @@ def test_history_after_an_erasure_says_when_and_how_much(env: dict[str, str]) ->
 
     [(key, messages)] = _db(env["DATABASE_URL"], stored)  # type: ignore[misc]
     assert messages == 2 and "@" not in str(key) and "p0" not in str(key)
+
+
+LONG_ADDRESS = "maria.gonzalez-hernandez@longdomainname-manufacturing.example.com"
+
+
+def test_lists_read_well_at_80_columns(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns `subscribers list`, `campaigns list` and `campaigns history` keep every value
+    whole: no address split, nothing cut to "working_g…", no line wider than the terminal; --json
+    is the same as at any width."""
+    _people(env["DATABASE_URL"], {"name": "María González Hernández", "role": "working_group"})
+
+    async def long_address() -> None:
+        await person(LONG_ADDRESS, name="María González Hernández", role="working_group", language="es")
+
+    _db(env["DATABASE_URL"], long_address)
+    cid = create("--now", "--kind", "application_invitation", "--template", "application_invitation")
+    assert cli("test-send", cid, "--to", LONG_ADDRESS).exit_code == 0
+    commands = [["subscribers", "list"], ["campaigns", "list"], ["campaigns", "history", LONG_ADDRESS]]
+    wide: dict[str, str] = {}
+    for columns in ("80", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        for command in commands:
+            result = CliRunner().invoke(main, command, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            text = result.stdout
+            if columns == "200":
+                wide[" ".join(command[:2])] = text
+                continue
+            assert "…" not in text
+            assert all(len(line) <= 80 for line in text.splitlines()), text
+            words = text.split()
+            for whole in ("working_group", "application_invitation"):
+                assert not any(word.startswith(whole[:6]) and whole not in word for word in words), text
+            if command == ["subscribers", "list"]:
+                assert LONG_ADDRESS in text.splitlines()  # whole, on a line of its own
+            if command[1] == "history":
+                message_id = json.loads(cli("history", LONG_ADDRESS, "--json").stdout)[0]["message_id"]
+                assert message_id in words[words.index("Message-ID:") + 1]
+    assert LONG_ADDRESS in wide["subscribers list"] and "María González Hernández" in wide["subscribers list"]
+    for command in commands:
+        as_json = [*command, "--json"]
+        monkeypatch.setenv("COLUMNS", "80")
+        narrow = CliRunner().invoke(main, as_json, catch_exceptions=False).stdout
+        monkeypatch.setenv("COLUMNS", "200")
+        assert json.loads(narrow) == json.loads(
+            CliRunner().invoke(main, as_json, catch_exceptions=False).stdout
+        )
