@@ -23,6 +23,7 @@ from bot.settings import Settings
 from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.rendering import EmailTemplates
 from outreach.timing import CRON_HELP, la_time, utcnow
 from subscribers.erasure_models import ErasureRecord
 from subscribers.staff_audit import Actor, record_action
@@ -77,6 +78,23 @@ def _wait_options(command: Callable[..., None]) -> Callable[..., None]:
     )
 
 
+class CampaignNumber(click.ParamType):
+    """A campaign's number, as `madeinla campaigns list` shows it."""
+
+    name = "CAMPAIGN_ID"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lstrip("#")
+        if text.isdigit() and 0 < int(text) < 2**31:
+            return int(text)
+        self.fail(
+            f"{value!r} is not a campaign number (like 3); `madeinla campaigns list` shows them", param, ctx
+        )
+
+
+CAMPAIGN_ID = CampaignNumber()
+
+
 @click.group()
 def campaigns() -> None:
     """Create, watch and control outreach campaigns."""
@@ -89,6 +107,7 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
 
 
 @campaigns.command(
+    short_help="Create a campaign: kind, template, audience and when.",
     epilog=(
         f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}\n\n"
         f"\b\nTEMPLATE VALUES (--var)\n{VALUES_HELP}"
@@ -100,7 +119,12 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
     type=click.Choice([k.value for k in CampaignKind]),
     help="What the campaign is; people only get kinds whose topic they chose.",
 )
-@click.option("--template", required=True, help="Template folder under templates/email/, e.g. pilot_update.")
+@click.option(
+    "--template",
+    required=True,
+    help=f"The email to send: {', '.join(EmailTemplates().campaign_names())}, or a folder you add under "
+    "templates/email/.",
+)
 @click.option("--subject", default="", help="Subject line instead of the template's own.")
 @click.option(
     "--audience", default="", help="Who gets it, e.g. role=manufacturer,language=es,zip=90021|90058."
@@ -228,8 +252,8 @@ def list_(limit: int, as_json: bool) -> None:
     print_listing(["ID", "Kind", "Template", "Status", "When (LA)", "Sent/fail/all"], listing)
 
 
-@campaigns.command()
-@click.argument("campaign_id", type=int)
+@campaigns.command(short_help="A campaign's status and counts; --wait follows it.")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(campaign_id: int, wait: bool, give_up_after: float, as_json: bool) -> None:
@@ -286,7 +310,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--email", required=True, help="The subscriber to preview it for.")
 @click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
 def preview(campaign_id: int, email: str, html: bool) -> None:
@@ -305,8 +329,8 @@ def preview(campaign_id: int, email: str, html: bool) -> None:
     click.echo(result.rendered.html if html else result.rendered.text)
 
 
-@campaigns.command(name="test-send")
-@click.argument("campaign_id", type=int)
+@campaigns.command(name="test-send", short_help="Send the message to one address now, marked [TEST].")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--to", "to", required=True, help="Where to send the test (usually your own address).")
 @click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
 def test_send(campaign_id: int, to: str, language: str) -> None:
@@ -325,7 +349,7 @@ def test_send(campaign_id: int, to: str, language: str) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--reason", default="paused by staff", show_default=True, help="Shown with the status.")
 @as_option
 def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
@@ -340,7 +364,7 @@ def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @as_option
 def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | None) -> None:
@@ -355,7 +379,7 @@ def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | N
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @as_option
 def cancel(campaign_id: int, as_email: str | None) -> None:
     """Stop for good: whatever is not yet sent never will be."""

@@ -183,6 +183,12 @@ def _open_errors() -> tuple[type[BaseException], ...]:
 
 def _reason(exc: BaseException) -> str:
     """The error in words, on one line."""
+    import asyncpg
+
+    if isinstance(exc.__cause__, asyncpg.InvalidCatalogNameError):
+        exc = exc.__cause__  # Tortoise's "can't establish connection" hides which database is missing
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"{exc} on that server (create it with createdb, or correct DATABASE_URL)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the database server running, and on that port?)"
     if isinstance(exc, socket.gaierror):

@@ -326,3 +326,24 @@ def test_lists_read_well_at_80_columns(env: dict[str, str], monkeypatch: pytest.
         assert json.loads(narrow) == json.loads(
             CliRunner().invoke(main, as_json, catch_exceptions=False).stdout
         )
+
+
+def test_staff_words_for_staff_mistakes(env: dict[str, str]) -> None:
+    """A service email offered as a campaign template, a campaign number that isn't one, a mistyped
+    command: each gets one line saying what is wrong and what would be right."""
+    refused = cli("create", "--kind", "pilot_update", "--template", "confirm", "--now")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "Error: 'confirm' is an email the service sends by itself, not one for campaigns; "
+        "campaign templates: application_invitation, pilot_update, working_group_notice"
+    )
+    assert (
+        "confirm"
+        not in " ".join(cli("create", "--help").stdout.split()).split("--template")[1].split("--")[0]
+    )
+    assert "'abc' is not a campaign number (like 3)" in cli("show", "abc").stderr
+    typo = CliRunner().invoke(main, ["campaign", "list"])
+    assert typo.exit_code == 2
+    assert "there is no command 'campaign'; did you mean 'campaigns'?" in typo.stderr
+    for result in (refused, typo):
+        assert "Traceback" not in result.output and "UndefinedError" not in result.output

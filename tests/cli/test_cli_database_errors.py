@@ -135,3 +135,12 @@ def test_a_working_database_still_opens(tmp_path: Path) -> None:
     assert result.stdout.strip() == "No subscribers yet."
     assert result.stderr.strip() == f"Creating a new SQLite database: {path}"
     assert path.exists()
+
+
+@pytest.mark.postgres
+def test_a_database_the_server_does_not_have(tmp_path: Path) -> None:
+    """A DATABASE_URL naming a database that doesn't exist says so, not "can't establish connection"."""
+    server = urlsplit(TEST_DATABASE_URL)
+    url = f"postgres://{server.username or 'postgres'}@{server.hostname}:{server.port or 5432}/no_such_db"
+    result = madeinla(["campaigns", "list"], url, tmp_path)
+    assert_one_clear_line(result, 'database "no_such_db" does not exist', "createdb")
