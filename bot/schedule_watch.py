@@ -52,11 +52,8 @@ class ScheduleWatch:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                due = set(
-                    await Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__lte=utcnow()).values_list(
-                        "id", flat=True
-                    )
-                )
+                rows = Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__lte=utcnow())
+                due = {row.id for row in await rows.only("id")}
             except Exception as exc:  # the database may be busy a moment; the sweep catches up anyway
                 log.debug("schedule poll skipped: %s", type(exc).__name__)
                 continue
