@@ -34,18 +34,17 @@ def _checkout_with(tmp_path: Path, packages: str, *, uid: int) -> tuple[Path, Pa
     return bin_dir, log
 
 
+def _install(checkout: Path, bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    script = str(checkout / ".ci" / "install-debian-packages")
+    return subprocess.run(["/bin/bash", script], env={"PATH": str(bin_dir)}, capture_output=True, text=True)
+
+
 PACKAGES = "# comment\nchromium chromium\nmadeinla-test-pkg madeinla_no_such_program\n"
 
 
 def test_not_root_names_what_to_install_in_one_line(tmp_path: Path) -> None:
     bin_dir, log = _checkout_with(tmp_path, PACKAGES, uid=1000)
-    result = subprocess.run(
-        ["/bin/bash", str(tmp_path / ".ci" / "install-debian-packages")],
-        env={"PATH": str(bin_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _install(tmp_path, bin_dir)
     assert result.returncode == 1
     assert result.stderr == (
         "The tests need these Debian packages: run as root: apt-get install madeinla-test-pkg\n"
@@ -55,13 +54,7 @@ def test_not_root_names_what_to_install_in_one_line(tmp_path: Path) -> None:
 
 def test_root_installs_only_what_is_missing(tmp_path: Path) -> None:
     bin_dir, log = _checkout_with(tmp_path, PACKAGES, uid=0)
-    result = subprocess.run(
-        ["/bin/bash", str(tmp_path / ".ci" / "install-debian-packages")],
-        env={"PATH": str(bin_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _install(tmp_path, bin_dir)
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == [
         "update -qq",
