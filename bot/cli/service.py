@@ -97,6 +97,13 @@ def worker() -> None:
     configure_logging(settings.log_level)
     check_new_database(settings, may_create=False)
     _hold_sqlite_lock(settings)
+    if not settings.is_given("public_base_url"):
+        click.secho(
+            f"PUBLIC_BASE_URL is not set: links in the mail this worker sends point at "
+            f"{settings.public_base_url}; set it to the address people reach the form at",
+            fg="yellow",
+            err=True,
+        )
 
     async def work() -> None:
         runtime = build_runtime(settings)
