@@ -91,7 +91,7 @@ def _hold_sqlite_lock(settings: Settings) -> None:
 @click.command()
 def worker() -> None:
     """Run a sender (and, when it holds the lock, the scheduler) without the web server."""
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, start_scheduler
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
@@ -113,7 +113,6 @@ def worker() -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         from bot.app import watch_schedule
-        from outreach.scheduling import start_scheduler
 
         stops = [await start_scheduler(runtime)]
         stops.append(watch_schedule(runtime))
