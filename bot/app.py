@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -100,7 +101,10 @@ async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Call
     from bot.bounces import start_bounce_mailbox
     from bot.slack import start_slack
 
-    stops = [await start_scheduler(runtime)] if run_scheduler else []
+    stops = []
+    if run_scheduler:
+        stops.append(await start_scheduler(runtime))
+        stops.append(watch_schedule(runtime))
     stop_mailbox = await start_bounce_mailbox(runtime.settings, runtime.bounces)
     if stop_mailbox is not None:
         stops.append(stop_mailbox)
@@ -108,6 +112,14 @@ async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Call
     if stop_slack is not None:
         stops.append(stop_slack)
     return stops
+
+
+def watch_schedule(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Sweep at once when another process schedules a campaign (see bot/schedule_watch.py)."""
+    from bot.schedule_watch import start_schedule_watch
+
+    scheduler: Any = runtime.extras["scheduler"]
+    return start_schedule_watch(runtime.settings.database_url, scheduler.poke)
 
 
 def runtime_of(request: Request) -> Runtime:

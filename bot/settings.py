@@ -7,13 +7,14 @@ this object, so a test (or a second process) can run with settings of its own.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -124,6 +125,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_tls", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        # STARTTLS is how mail people write it; the choice is the same word in any case.
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("staff_slack_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -197,8 +204,11 @@ class Settings(BaseSettings):
     def _single_line(cls, value: str) -> str:
         return _no_line_breaks(value.strip(), "value")
 
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        self._given = frozenset(self.model_fields_set)  # before the defaults below count as "set"
         if not self.database_url:
             self.database_url = f"sqlite://{(self.data_dir / 'madeinla.sqlite3').as_posix()}"
         if self.outbox_dir is None:
@@ -217,6 +227,10 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -------------------------------------------------------------------------------
+
+    def is_given(self, name: str) -> bool:
+        """Whether a setting came from the environment, .env or the caller, not from its default."""
+        return name in self._given
 
     @property
     def staff_sso_enabled(self) -> bool:
@@ -243,14 +257,50 @@ class Settings(BaseSettings):
             return given
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            make_private_folder(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents readable by this user only (they hold personal data)."""
+    for part in [*reversed(folder.parents), folder]:
+        if not part.exists():
+            part.mkdir(mode=0o700, exist_ok=True)
 
 
 def _is_secret(name: str) -> bool:
     return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
+
+
+def _plain_words(error: Any) -> str:
+    """What pydantic's error means, in words for the person who set the variable."""
+    kind = str(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {choices} (any case)"
+    if kind.startswith(("date_", "datetime_")):
+        return "must be a date written year-month-day, like 2027-01-04"
+    if kind.startswith("int_"):
+        return "must be a whole number, like 10"
+    if kind.startswith("float_"):
+        return "must be a number, like 2.5"
+    if kind.startswith("bool_"):
+        return "must be true or false"
+    bounds = {
+        "greater_than": "more than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return f"must be {bounds[kind]} {shown}"
+    return " ".join(str(error["msg"]).removeprefix("Value error, ").split())
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -259,10 +309,12 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if _is_secret(name) else f" (got {error.get('input')!r})"
-        raise SettingsError(f"{name}: {message}{shown}") from None
+        if not error["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(_plain_words(error)) from None
+        name = str(error["loc"][0]).upper()
+        value = error.get("input")
+        shown = "" if _is_secret(name) or not isinstance(value, (str, int, float)) else f" (got {value!r})"
+        raise SettingsError(f"{name}: {_plain_words(error)}{shown}") from None
     if 0 < len(settings.secret_key.get_secret_value()) < 16:
         raise SettingsError("SECRET_KEY: must be at least 16 characters (leave it unset to generate one)")
     return settings

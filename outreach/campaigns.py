@@ -34,7 +34,7 @@ from outreach.messages import MessageBuilder, Recipient
 from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, DeliveryState, Priority
 from outreach.notices import CampaignNotice, NoticeKind, announce
 from outreach.queue import mark_final, mark_sent
-from outreach.rendering import RenderedEmail, TemplateError, one_line
+from outreach.rendering import SERVICE_TEMPLATES, RenderedEmail, TemplateError, one_line
 from outreach.timing import ScheduleError, cron_trigger, next_fire_time, parse_send_at, utcnow
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Role, Subscriber, Topic
@@ -152,6 +152,14 @@ def check_template_renders(
     fail for everyone fails now, at creation, instead of at send time. Returns the languages the
     template lacks (those people get the English version)."""
     templates = builder.templates
+    offered = ", ".join(templates.campaign_names())
+    if template in SERVICE_TEMPLATES:
+        raise CampaignError(
+            f"{template!r} is an email the service sends by itself, not one for campaigns; "
+            f"campaign templates: {offered}"
+        )
+    if template not in templates.names():
+        raise CampaignError(f"there is no email template called {template!r} (campaign templates: {offered})")
     try:
         languages = templates.languages(template)
         templates.resolve_language(template, "en")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import print_listing
 from bot.cli.staff import actor_for, as_option
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -23,7 +24,9 @@ from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.rendering import EmailTemplates
 from outreach.timing import CRON_HELP, la_time, utcnow
+from subscribers.erasure_models import ErasureRecord
 from subscribers.staff_audit import Actor, record_action
 
 T = TypeVar("T")
@@ -76,6 +79,23 @@ def _wait_options(command: Callable[..., None]) -> Callable[..., None]:
     )
 
 
+class CampaignNumber(click.ParamType[int, object]):
+    """A campaign's number, as `madeinla campaigns list` shows it."""
+
+    name = "CAMPAIGN_ID"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lstrip("#")
+        if text.isdigit() and 0 < int(text) < 2**31:
+            return int(text)
+        self.fail(
+            f"{value!r} is not a campaign number (like 3); `madeinla campaigns list` shows them", param, ctx
+        )
+
+
+CAMPAIGN_ID = CampaignNumber()
+
+
 @click.group()
 def campaigns() -> None:
     """Create, watch and control outreach campaigns."""
@@ -88,6 +108,7 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
 
 
 @campaigns.command(
+    short_help="Create a campaign: kind, template, audience and when.",
     epilog=(
         f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}\n\n"
         f"\b\nTEMPLATE VALUES (--var)\n{VALUES_HELP}"
@@ -99,7 +120,12 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
     type=click.Choice([k.value for k in CampaignKind]),
     help="What the campaign is; people only get kinds whose topic they chose.",
 )
-@click.option("--template", required=True, help="Template folder under templates/email/, e.g. pilot_update.")
+@click.option(
+    "--template",
+    required=True,
+    help=f"The email to send: {', '.join(EmailTemplates().campaign_names())}, or a folder you add under "
+    "templates/email/.",
+)
 @click.option("--subject", default="", help="Subject line instead of the template's own.")
 @click.option(
     "--audience", default="", help="Who gets it, e.g. role=manufacturer,language=es,zip=90021|90058."
@@ -207,30 +233,28 @@ def list_(limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("No campaigns yet. Create one with: madeinla campaigns create --help")
         return
-    from rich.table import Table
-
-    table = Table("ID", "Kind", "Template", "Status", "When (LA)", "Sent", "Failed", "Total")
+    listing = []
     for row in rows:
         when = None
         if row["cron"]:
             upcoming = row["status"] == CampaignStatus.SCHEDULED
             when = row["cron"] + (f" (next {la_time(_parse(row['send_at']))})" if upcoming else "")
         counts = row["counts"]
-        table.add_row(
-            str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
-            row["kind"],
-            row["template"],
-            row["status"],
-            when or la_time(_parse(row["started_at"] or row["send_at"])),
-            str(counts["sent"]),
-            str(counts["failed"]),
-            str(counts["total"]),
+        listing.append(
+            [
+                str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
+                row["kind"],
+                row["template"],
+                row["status"],
+                when or la_time(_parse(row["started_at"] or row["send_at"])),
+                f"{counts['sent']}/{counts['failed']}/{counts['total']}",
+            ]
         )
-    _console().print(table)
+    print_listing(["ID", "Kind", "Template", "Status", "When (LA)", "Sent/fail/all"], listing)
 
 
-@campaigns.command()
-@click.argument("campaign_id", type=int)
+@campaigns.command(short_help="A campaign's status and counts; --wait follows it.")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(campaign_id: int, wait: bool, give_up_after: float, as_json: bool) -> None:
@@ -290,7 +314,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--email", required=True, help="The subscriber to preview it for.")
 @click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
 def preview(campaign_id: int, email: str, html: bool) -> None:
@@ -309,8 +333,8 @@ def preview(campaign_id: int, email: str, html: bool) -> None:
     click.echo(result.rendered.html if html else result.rendered.text)
 
 
-@campaigns.command(name="test-send")
-@click.argument("campaign_id", type=int)
+@campaigns.command(name="test-send", short_help="Send the message to one address now, marked [TEST].")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--to", "to", required=True, help="Where to send the test (usually your own address).")
 @click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
 def test_send(campaign_id: int, to: str, language: str) -> None:
@@ -329,7 +353,7 @@ def test_send(campaign_id: int, to: str, language: str) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--reason", default="paused by staff", show_default=True, help="Shown with the status.")
 @as_option
 def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
@@ -343,7 +367,7 @@ def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @as_option
 def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | None) -> None:
@@ -356,7 +380,7 @@ def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | N
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @as_option
 def cancel(campaign_id: int, as_email: str | None) -> None:
     """Stop for good: whatever is not yet sent never will be."""
@@ -392,24 +416,35 @@ def _control(
         click.echo(f"  it will start at {la_time(campaign.send_at)}")
 
 
+NOTHING_SENT = "Nothing has been sent to that address."
+
+
 @campaigns.command()
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(email: str, as_json: bool) -> None:
     """What was sent to one person, and what the mail server answered."""
+    from subscribers.erasure import erasures_of
+
     settings = settings_or_exit()
-    rows = _run(settings, lambda: service.deliveries_for_person(email))
+
+    async def work() -> tuple[list[service.PersonDelivery], list[ErasureRecord]]:
+        return await service.deliveries_for_person(email), await erasures_of(email)
+
+    rows, erasures = _run(settings, work)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
+    for erasure in erasures:
+        held = f"{erasure.messages} message{'' if erasure.messages == 1 else 's'}"
+        click.echo(
+            f"This address was erased on {la_time(erasure.erased_at)}; the record then held {held} "
+            "(kept only as counts, without the address)."
+        )
     if not rows:
-        click.echo("Nothing has been sent to that address.")
+        click.echo("Nothing sent to that address since." if erasures else NOTHING_SENT)
         return
-    from rich.table import Table
-
-    table = Table(
-        "Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"
-    )
+    listing = []
     for row in rows:
         campaign = f"{row.campaign_id} {row.kind}" if row.campaign_id else row.kind
         state = row.state + (" (clicked)" if row.clicked_at else "")
@@ -417,24 +452,19 @@ def history(email: str, as_json: bool) -> None:
             state += f" ({row.bounce_type} {row.bounce_status})".replace(" )", ")")
         if row.complained_at:
             state += " (complained)"
-        table.add_row(
-            la_time(row.created_at),
-            campaign,
-            row.template,
-            state,
-            la_time(row.sent_at),
-            row.bounce_diagnostic or row.last_reply,
-            row.message_id,
+        listing.append(
+            [
+                la_time(row.created_at),
+                campaign,
+                row.template,
+                state,
+                la_time(row.sent_at),
+                row.bounce_diagnostic or row.last_reply,
+                row.message_id,
+            ]
         )
-    _console().print(table)
-
-
-def _console():
-    """Rich output: the terminal's width, or wide enough not to wrap when piped to a file."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
+    titles = ["Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"]
+    print_listing(titles, listing)
 
 
 # Waiting -----------------------------------------------------------------------------------------

@@ -250,3 +250,100 @@ def test_wait_follows_a_real_worker_to_the_end(env: dict[str, str], tmp_path: Pa
     assert len(list((Path(env["DATA_DIR"]) / "outbox").glob("*.eml"))) == 12
     states = _db(env["DATABASE_URL"], lambda: Delivery.filter(state=DeliveryState.SENT).count())
     assert states == 12
+
+
+def test_history_after_an_erasure_says_when_and_how_much(env: dict[str, str]) -> None:
+    """`campaigns history ADDRESS` of an erased person says when they were erased and how many
+    messages their record held, not "nothing has been sent"; the address itself is not kept."""
+    _people(env["DATABASE_URL"], {"name": "Ana"})
+    cid = create("--now")
+    for _ in range(2):
+        assert cli("test-send", cid, "--to", "p0@example.com").exit_code == 0
+    erased = CliRunner().invoke(
+        main, ["subscribers", "erase", "P0@Example.com", "--yes"], catch_exceptions=False
+    )
+    assert erased.exit_code == 0, erased.output
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d")
+    lines = cli("history", "p0@example.com").stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"This address was erased on {today} ")
+    assert "the record then held 2 messages" in lines[0]
+    assert lines[1] == "Nothing sent to that address since."
+    assert json.loads(cli("history", "p0@example.com", "--json").stdout) == []
+    assert "erased" not in cli("history", "p1@example.com").stdout
+
+    async def stored() -> list[tuple[object, ...]]:
+        from subscribers.erasure_models import ErasureRecord
+
+        return await ErasureRecord.all().values_list("email_hash", "messages")
+
+    [(key, messages)] = _db(env["DATABASE_URL"], stored)  # type: ignore[misc]
+    assert messages == 2 and "@" not in str(key) and "p0" not in str(key)
+
+
+LONG_ADDRESS = "maria.gonzalez-hernandez@longdomainname-manufacturing.example.com"
+
+
+def test_lists_read_well_at_80_columns(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns `subscribers list`, `campaigns list` and `campaigns history` keep every value
+    whole: no address split, nothing cut to "working_g…", no line wider than the terminal; --json
+    is the same as at any width."""
+    _people(env["DATABASE_URL"], {"name": "María González Hernández", "role": "working_group"})
+
+    async def long_address() -> None:
+        await person(LONG_ADDRESS, name="María González Hernández", role="working_group", language="es")
+
+    _db(env["DATABASE_URL"], long_address)
+    cid = create("--now", "--kind", "application_invitation", "--template", "application_invitation")
+    assert cli("test-send", cid, "--to", LONG_ADDRESS).exit_code == 0
+    commands = [["subscribers", "list"], ["campaigns", "list"], ["campaigns", "history", LONG_ADDRESS]]
+    wide: dict[str, str] = {}
+    for columns in ("80", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        for command in commands:
+            result = CliRunner().invoke(main, command, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            text = result.stdout
+            if columns == "200":
+                wide[" ".join(command[:2])] = text
+                continue
+            assert "…" not in text
+            assert all(len(line) <= 80 for line in text.splitlines()), text
+            words = text.split()
+            for whole in ("working_group", "application_invitation"):
+                assert not any(word.startswith(whole[:6]) and whole not in word for word in words), text
+            if command == ["subscribers", "list"]:
+                assert LONG_ADDRESS in text.splitlines()  # whole, on a line of its own
+            if command[1] == "history":
+                message_id = json.loads(cli("history", LONG_ADDRESS, "--json").stdout)[0]["message_id"]
+                assert message_id in words[words.index("Message-ID:") + 1]
+    assert LONG_ADDRESS in wide["subscribers list"] and "María González Hernández" in wide["subscribers list"]
+    for command in commands:
+        as_json = [*command, "--json"]
+        monkeypatch.setenv("COLUMNS", "80")
+        narrow = CliRunner().invoke(main, as_json, catch_exceptions=False).stdout
+        monkeypatch.setenv("COLUMNS", "200")
+        assert json.loads(narrow) == json.loads(
+            CliRunner().invoke(main, as_json, catch_exceptions=False).stdout
+        )
+
+
+def test_staff_words_for_staff_mistakes(env: dict[str, str]) -> None:
+    """A service email offered as a campaign template, a campaign number that isn't one, a mistyped
+    command: each gets one line saying what is wrong and what would be right."""
+    refused = cli("create", "--kind", "pilot_update", "--template", "confirm", "--now")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "Error: 'confirm' is an email the service sends by itself, not one for campaigns; "
+        "campaign templates: application_invitation, pilot_update, working_group_notice"
+    )
+    assert (
+        "confirm"
+        not in " ".join(cli("create", "--help").stdout.split()).split("--template")[1].split("--")[0]
+    )
+    assert "'abc' is not a campaign number (like 3)" in cli("show", "abc").stderr
+    typo = CliRunner().invoke(main, ["campaign", "list"])
+    assert typo.exit_code == 2
+    assert "there is no command 'campaign'; did you mean 'campaigns'?" in typo.stderr
+    for result in (refused, typo):
+        assert "Traceback" not in result.output and "UndefinedError" not in result.output
