@@ -30,7 +30,7 @@ def _on_postgres(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0005_console_recipients")]
+    dependencies = [("models", "0006_bounces_hearing_back")]
 
     initial = False
 
