@@ -237,9 +237,12 @@ def draw(
     """The chart as an image. SVG keeps its text as text (fonts are the reader's) and carries no date."""
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.add_subplot()
-    categories = chart.categories or ["(none)"]
+    categories = chart.categories
     positions = list(range(len(categories)))
-    if chart.kind == "barh":
+    if not categories:
+        axes.text(0.5, 0.5, "Nothing to show for this period", ha="center", va="center")
+        axes.set_axis_off()
+    elif chart.kind == "barh":
         values = next(iter(chart.series.values()), [])
         axes.barh(positions[: len(values)], values, color=COLOURS[0])
         axes.set_yticks(positions, categories)
@@ -265,7 +268,8 @@ def draw(
         axes.set_ylabel(chart.y_label)
         if chart.series:
             axes.legend(fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    (axes.xaxis if chart.kind == "barh" else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
+    if categories:
+        (axes.xaxis if chart.kind == "barh" else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     out = io.BytesIO()
     if fmt == "svg":
