@@ -276,7 +276,7 @@ def draw(
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": chart.key}):
             figure.savefig(out, format="svg", metadata={"Date": None})
     else:
-        figure.savefig(out, format="png", dpi=150, metadata={"Software": None})
+        figure.savefig(out, format="png", dpi=120, metadata={"Software": None})
     return out.getvalue()
 
 

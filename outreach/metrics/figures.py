@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from outreach.metrics.deliveries import Outreach, collect_outreach
+from outreach.metrics.deliveries import Outreach, collect_outreach, sent_total
 from outreach.metrics.interest import Interest, StatusTotals, collect_interest, status_totals
 from outreach.metrics.period import Period
 from outreach.metrics.pool import Pool, collect_pool
@@ -76,7 +76,7 @@ async def collect(period: Period | None = None, *, today: dt.date | None = None)
             sum(c.kind == CampaignKind.WORKING_GROUP_NOTICE.value for c in outreach.campaigns),
         ),
         previous=await status_totals(previous.since, previous.until),
-        previous_sent=(await collect_outreach(previous)).total()["sent"],
+        previous_sent=await sent_total(previous),
     )
 
 
