@@ -368,9 +368,8 @@ async def main() -> int:
             worst = ratio
         print(f"{key:<24}{base[key] * 1000:>13.1f}{full[key] * 1000:>10.1f}{ratio:>8.2f}")
     print(f"dashboard ratio {worst:.2f} (target at most {TARGET_RATIO})")
-    print(
-        f"a year's report (figures + .docx), full database: {report_seconds:.1f} s (target < {REPORT_SECONDS:.0f} s)"
-    )
+    print(f"a year's report (figures + .docx), full database: {report_seconds:.1f} s", end=" ")
+    print(f"(target < {REPORT_SECONDS:.0f} s)")
     print(f"the same report as .pdf: {pdf_seconds:.1f} s more")
     return 0 if worst <= TARGET_RATIO and report_seconds < REPORT_SECONDS else 1
 
