@@ -7,6 +7,7 @@ madeinla report --from 2026-10-01 --to 2026-12-31 --json
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def report(
     """The pilot's figures for a period: the report to the Board (.docx or .pdf), its tables (.csv or
     .xlsx), or every figure as JSON. Dates are Los Angeles days; both are included."""
     from outreach.metrics import Period, PeriodError, collect, figures_to_json
-    from outreach.metrics.report import FORMATS, build
+    from outreach.metrics.report import FORMATS, Format, build
 
     try:
         period = Period.make(first, last, grain)
@@ -52,13 +53,14 @@ def report(
             )
     settings = settings_or_exit()
 
+    default: Format = "docx"
+    chosen = next((f for f in FORMATS if f == fmt), default)  # checked above; the Literal the writers take
+
     async def work() -> bytes | str:
         figures = await collect(period)
         if as_json:
             return json.dumps(figures_to_json(figures), indent=2, ensure_ascii=False)
-        import asyncio
-
-        return await asyncio.to_thread(build, figures, fmt)  # type: ignore[arg-type]
+        return await asyncio.to_thread(build, figures, chosen)
 
     result = run_with_db(settings, work)
     if isinstance(result, str):

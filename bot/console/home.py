@@ -47,7 +47,14 @@ def _period(request: Request) -> Period:
 
 
 def _page(request: Request, values: dict[str, str], error: str = "", **context: object) -> Response:
-    blank = {"figures": None, "period": None, "headlines": [], "charts": [], "query": "", "formats": FORMATS}
+    blank: dict[str, object] = {
+        "figures": None,
+        "period": None,
+        "headlines": [],
+        "charts": [],
+        "query": "",
+        "formats": FORMATS,
+    }
     return render(
         request,
         "home.html",
@@ -99,15 +106,16 @@ async def report_download(request: Request) -> Response:
         period = _period(request)
     except PeriodError as exc:
         return _page(request, {}, str(exc))
-    if fmt not in (*FORMATS, "json"):
+    if fmt != "json" and fmt not in FORMATS:
         return _page(request, {}, "Choose docx, pdf, csv, xlsx or json.")
     figures = await _figures(period)
     if fmt == "json":
         body = json.dumps(figures_to_json(figures), indent=2, ensure_ascii=False).encode()
         name, media = file_name(figures, "csv").removesuffix(".csv") + ".json", "application/json"
     else:
-        body = await asyncio.to_thread(build, figures, fmt)  # type: ignore[arg-type]
-        name, media = file_name(figures, fmt), MEDIA_TYPES[fmt]  # type: ignore[index]
+        chosen = next(f for f in FORMATS if f == fmt)  # the Literal the writers take
+        body = await asyncio.to_thread(build, figures, chosen)
+        name, media = file_name(figures, chosen), MEDIA_TYPES[chosen]
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

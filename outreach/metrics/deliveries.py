@@ -167,7 +167,7 @@ async def unsubscribed_after(campaign_id: int, started_at: dt.datetime) -> int:
         at__lt=started_at + UNSUBSCRIBE_WINDOW,
         subscriber_id__isnull=False,
     ).values_list("subscriber_id", flat=True)
-    people = sorted({int(person) for person in leavers})
+    people = sorted({person for person in leavers if isinstance(person, int)})
     found = 0
     for start in range(0, len(people), LOOKUP_BATCH):  # within every database's parameter limit
         batch = people[start : start + LOOKUP_BATCH]

@@ -350,11 +350,16 @@ def write_pdf(figures: Figures, out: io.BytesIO) -> None:
             pdf.set_font("DejaVu", "B", 10)
             pdf.multi_cell(0, 6, table.title)
             pdf.set_font("DejaVu", "", 9)
-            with pdf.table(first_row_as_headings=True) as grid:
-                for row in [table.headers, *(table.rows or [["(none)", *[""] * (len(table.headers) - 1)]])]:
-                    cells = grid.row()
-                    for value in row:
-                        cells.cell(f"{value:,}" if isinstance(value, int) else str(value))
+            rows: list[list[Cell]] = (
+                [list(table.headers), *table.rows]
+                if table.rows
+                else [
+                    list(table.headers),
+                    ["(none)", *[""] * (len(table.headers) - 1)],
+                ]
+            )
+            with pdf.table([[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]):
+                pass  # the rows are given whole; the table is drawn when the block ends
             pdf.ln(3)
     _pdf_heading(pdf, "Method")
     for name, text in METHOD:
@@ -399,7 +404,7 @@ def write_xlsx(figures: Figures, out: io.BytesIO) -> None:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.worksheets[0])  # a new workbook comes with one empty sheet
     used: set[str] = set()
     for _section_title, table in all_tables(figures):
         name = _sheet_name(table.title, used)
