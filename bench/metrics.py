@@ -42,7 +42,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console import admin, median_seconds  # the console bench's helpers
+from console import CAMPAIGN_COLUMNS, PERSON_COLUMNS, admin, median_seconds  # the console bench's
 
 from bot.db import apply_migrations, database
 from outreach.metrics import Period, collect
@@ -132,25 +132,6 @@ def person_rows(count: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]
     return people, profiles, events
 
 
-PERSON_COLUMNS = (
-    "id",
-    "email",
-    "name",
-    "organization",
-    "role",
-    "language",
-    "zip",
-    "topic_pilot_updates",
-    "topic_application_invitations",
-    "topic_working_group",
-    "status",
-    "consent_method",
-    "consent_at",
-    "consent_wording_version",
-    "consent_source",
-    "created_at",
-    "updated_at",
-)
 PROFILE_COLUMNS = (
     "subscriber_id",
     "legal_name",
@@ -165,23 +146,6 @@ PROFILE_COLUMNS = (
     "updated_at",
 )
 EVENT_COLUMNS = ("subscriber_id", "action", "old_value", "new_value", "actor", "at")
-CAMPAIGN_COLUMNS = (
-    "id",
-    "kind",
-    "template",
-    "subject",
-    "audience",
-    "context",
-    "status",
-    "paused_reason",
-    "send_at",
-    "cron",
-    "created_by",
-    "created_at",
-    "started_at",
-    "audience_resolved_at",
-    "finished_at",
-)
 DELIVERY_COLUMNS = (
     "campaign_id",
     "subscriber_id",
