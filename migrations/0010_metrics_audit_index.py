@@ -10,6 +10,6 @@ class Migration(migrations.Migration):
     operations = [
         ops.AddIndex(
             model_name='AuditEvent',
-            index=Index(fields=['action', 'at']),
+            index=Index(fields=['action', 'at', 'old_value', 'new_value', 'subscriber_id']),
         ),
     ]
