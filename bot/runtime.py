@@ -69,6 +69,8 @@ def schedule_options(settings: Settings) -> ScheduleOptions:
         database_url=settings.database_url,
         grace_hours=settings.schedule_grace_hours,
         sweep_interval_seconds=settings.sweep_interval_seconds,
+        digest_recipients=settings.staff_digest_email,
+        dashboard_base_url=settings.public_base_url,
     )
 
 
