@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     staff_oidc_issuer: str = ""  # empty: sign-in by emailed link only
     staff_oidc_client_id: str = ""
     staff_oidc_client_secret: SecretStr = SecretStr("")
+    # A campaign to more people than this needs a second person with the approver role; 0: every campaign.
+    approval_threshold: int = Field(default=50, ge=0)
 
     @field_validator("staff_oidc_issuer")
     @classmethod

@@ -63,6 +63,10 @@ def _people(url: str, *specs: dict) -> None:
 
 
 def cli(*args: str) -> Result:
+    """`madeinla campaigns ARGS`; `create` gets a name, and `--yes` with `--now`, unless given."""
+    if args[:1] == ("create",) and "--help" not in args:
+        args = (*args, *(() if "--name" in args else ("--name", "Test update")))
+        args = (*args, *(("--yes",) if "--now" in args and "--yes" not in args else ()))
     return CliRunner().invoke(main, ["campaigns", *args], catch_exceptions=False)
 
 
@@ -109,7 +113,7 @@ def test_create_prints_what_it_made(env: dict[str, str]) -> None:
         "create", "--kind", "pilot_update", "--template", "pilot_update", "--send-at", "2099-03-03T09:00"
     )
     assert result.exit_code == 0, result.output
-    assert "created: pilot_update, template pilot_update" in result.stdout
+    assert "“Test update” created: pilot_update, template pilot_update, scheduled" in result.stdout
     assert "sends: 2099-03-03 09:00 PST" in result.stdout
     assert "(1 people right now)" in result.stdout
 
@@ -164,6 +168,21 @@ def test_unknown_template_and_missing_values(env: dict[str, str]) -> None:
         "meeting_when=Tuesday, December 8, 10:00",
         "--var",
         "meeting_where=Online",
+    )
+    assert result.exit_code == 2 and "meeting_when is only in English" in result.output
+    assert "tick “send the English text to Spanish readers”" in result.output
+    result = cli(
+        "create",
+        "--kind",
+        "working_group_notice",
+        "--template",
+        "working_group_notice",
+        "--now",
+        "--var",
+        "meeting_when=Tuesday, December 8, 10:00",
+        "--var",
+        "meeting_where=Online",
+        "--english-for-spanish",
     )
     assert result.exit_code == 0, result.output
 
