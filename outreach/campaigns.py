@@ -290,7 +290,9 @@ def check_plan(plan: CampaignPlan, *, builder: MessageBuilder, now: dt.datetime)
         errors["values"] = str(exc)
     errors.update(_language_problems(values, audience, plan.english_for_spanish))
     if kind is not None and "template" not in errors:
-        template_errors = _template_problems(builder, plan.template, kind, values, audience, plan.english_for_spanish)
+        template_errors = _template_problems(
+            builder, plan.template, kind, values, audience, plan.english_for_spanish
+        )
         errors.update({key: message for key, message in template_errors.items() if key not in errors})
     send_at, cron = None, ""
     try:
@@ -321,7 +323,9 @@ def reaches_english_readers(audience: Audience) -> bool:
     return not audience.languages or "en" in audience.languages
 
 
-def _language_problems(values: Mapping[str, str], audience: Audience, english_for_spanish: bool) -> dict[str, str]:
+def _language_problems(
+    values: Mapping[str, str], audience: Audience, english_for_spanish: bool
+) -> dict[str, str]:
     """A value written for one language only must not leave the other language's readers with
     English text (unless staff chose that) or with nothing."""
     errors = {}
@@ -333,7 +337,11 @@ def _language_problems(values: Mapping[str, str], audience: Audience, english_fo
                     f"{english} is only in Spanish, and this audience includes English readers: "
                     "give the English text too"
                 )
-        elif f"{key}{SPANISH_SUFFIX}" not in values and reaches_spanish_readers(audience) and not english_for_spanish:
+        elif (
+            f"{key}{SPANISH_SUFFIX}" not in values
+            and reaches_spanish_readers(audience)
+            and not english_for_spanish
+        ):
             errors[f"value-{key}{SPANISH_SUFFIX}"] = (
                 f"{key} is only in English, and this audience includes Spanish readers: give the "
                 "Spanish text too, or tick “send the English text to Spanish readers”"
@@ -439,7 +447,10 @@ async def save_draft(
         raise CampaignError(
             f"campaign {campaign_id} is {campaign.status.value}; only a draft, or one not yet started, can be changed"
         )
-    if all(_same(getattr(campaign, "context" if key == "context" else key), value) for key, value in columns.items()):
+    if all(
+        _same(getattr(campaign, "context" if key == "context" else key), value)
+        for key, value in columns.items()
+    ):
         return campaign
     was = campaign.status
     changed = await Campaign.filter(id=campaign_id, status=was, started_at__isnull=True).update(
@@ -452,7 +463,9 @@ async def save_draft(
         approved_at=None,
     )
     if not changed:
-        raise CampaignError(f"campaign {campaign_id} changed meanwhile (it may have started); nothing was saved")
+        raise CampaignError(
+            f"campaign {campaign_id} changed meanwhile (it may have started); nothing was saved"
+        )
     if was != CampaignStatus.DRAFT:
         await record(None, f"campaign:{campaign_id}", was.value, "draft", actor.label)
     detail = "changed" if was == CampaignStatus.DRAFT else f"changed while {was.value}: back to draft"
@@ -495,18 +508,27 @@ async def submit_campaign(
     now = now or utcnow()
     campaign = await get_campaign(campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
-        raise CampaignError(f"campaign {campaign_id} is {campaign.status.value}; only a draft can be submitted")
+        raise CampaignError(
+            f"campaign {campaign_id} is {campaign.status.value}; only a draft can be submitted"
+        )
     check_plan(_plan_of(campaign), builder=builder, now=now)  # templates on disk may have changed since
     size = (await count_audience(Audience.from_mapping(campaign.audience), campaign.kind)).total
     if needs_approval(size, approval_threshold):
         if not await Campaign.filter(id=campaign_id, status=CampaignStatus.DRAFT).update(
-            status=CampaignStatus.AWAITING_APPROVAL, submitted_by=actor.label[:100], audience_size=size, approval_note=""
+            status=CampaignStatus.AWAITING_APPROVAL,
+            submitted_by=actor.label[:100],
+            audience_size=size,
+            approval_note="",
         ):
             raise CampaignError(f"campaign {campaign_id} changed meanwhile; nothing was submitted")
         await record(None, f"campaign:{campaign_id}", "draft", "awaiting_approval", actor.label)
-        await record_action(actor, "campaign.submit", campaign_id=campaign_id, detail=f"{size} people: needs approval")
+        await record_action(
+            actor, "campaign.submit", campaign_id=campaign_id, detail=f"{size} people: needs approval"
+        )
         campaign = await get_campaign(campaign_id)
-        await announce(_notice(campaign, NoticeKind.APPROVAL_REQUESTED, f"by {actor.label}", counts={"total": size}))
+        await announce(
+            _notice(campaign, NoticeKind.APPROVAL_REQUESTED, f"by {actor.label}", counts={"total": size})
+        )
         return campaign
     await _schedule(campaign, CampaignStatus.DRAFT, now, submitted_by=actor.label[:100], audience_size=size)
     await record_action(actor, "campaign.submit", campaign_id=campaign_id, detail=f"{size} people: scheduled")
@@ -517,8 +539,12 @@ async def approve_campaign(campaign_id: int, *, actor: Actor, now: dt.datetime |
     """A second person with the approver role lets a submitted campaign go: it is `scheduled`."""
     now = now or utcnow()
     campaign = await _awaiting(campaign_id, actor, "approve")
-    await _schedule(campaign, CampaignStatus.AWAITING_APPROVAL, now, approved_by=actor.label[:100], approved_at=now)
-    await record_action(actor, "campaign.approve", campaign_id=campaign_id, detail=f"{campaign.audience_size} people")
+    await _schedule(
+        campaign, CampaignStatus.AWAITING_APPROVAL, now, approved_by=actor.label[:100], approved_at=now
+    )
+    await record_action(
+        actor, "campaign.approve", campaign_id=campaign_id, detail=f"{campaign.audience_size} people"
+    )
     campaign = await get_campaign(campaign_id)
     await announce(_notice(campaign, NoticeKind.APPROVED, f"by {actor.label}"))
     return campaign
@@ -543,7 +569,9 @@ async def reject_campaign(campaign_id: int, *, actor: Actor, reason: str) -> Cam
 async def may_approve(campaign: Campaign, actor: Actor) -> str:
     """Why `actor` may not approve or reject `campaign` ("" if they may). The one place the rule lives:
     an active staff account with the approver role, who neither submitted nor last changed it."""
-    staff = await StaffMember.get_or_none(id=actor.staff_id, removed_at__isnull=True) if actor.staff_id else None
+    staff = (
+        await StaffMember.get_or_none(id=actor.staff_id, removed_at__isnull=True) if actor.staff_id else None
+    )
     if staff is None:
         return "approving needs a staff account with the approver role"
     if not staff.role.includes(StaffRole.APPROVER):
@@ -584,7 +612,13 @@ async def _schedule(campaign: Campaign, was: CampaignStatus, now: dt.datetime, *
         status=CampaignStatus.SCHEDULED, send_at=send_at, **columns
     ):
         raise CampaignError(f"campaign {campaign.id} changed meanwhile; nothing was done")
-    await record(None, f"campaign:{campaign.id}", was.value, "scheduled", str(columns.get("approved_by") or columns.get("submitted_by", "")))
+    await record(
+        None,
+        f"campaign:{campaign.id}",
+        was.value,
+        "scheduled",
+        str(columns.get("approved_by") or columns.get("submitted_by", "")),
+    )
 
 
 def _plan_of(campaign: Campaign) -> CampaignPlan:

@@ -49,7 +49,9 @@ class Priority(IntEnum):
 
 class Campaign(Model):
     id = fields.IntField(primary_key=True)
-    name = fields.CharField(max_length=200, default="", db_default="")  # what staff call it: "January pilot update"
+    name = fields.CharField(
+        max_length=200, default="", db_default=""
+    )  # what staff call it: "January pilot update"
     kind = fields.CharEnumField(CampaignKind, max_length=30)
     template = fields.CharField(max_length=100)
     subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
@@ -68,7 +70,9 @@ class Campaign(Model):
     # (db_default: so the columns can be added to a table that has rows, on SQLite too.)
     # Approval (outreach.campaigns.submit_campaign): who last changed what is sent, who submitted
     # it, how many people it reached then, and who approved it (empty: not approved).
-    english_for_spanish = fields.BooleanField(default=False, db_default=False)  # staff chose to send English text to Spanish readers
+    english_for_spanish = fields.BooleanField(
+        default=False, db_default=False
+    )  # staff chose to send English text to Spanish readers
     changed_by = fields.CharField(max_length=100, default="", db_default="")
     submitted_by = fields.CharField(max_length=100, default="", db_default="")
     audience_size = fields.IntField(null=True)

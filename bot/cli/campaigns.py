@@ -222,7 +222,9 @@ def _confirm_now(settings: Settings, plan: service.CampaignPlan) -> None:
 
     count = _run(settings, lambda: _with_runtime(settings, work))
     languages = ", ".join(f"{n} in {LANGUAGE_NAMES.get(lang, lang)}" for lang, n in count.by_language.items())
-    click.echo(f"“{' '.join(plan.name.split())}” goes out now to {count.total} people ({languages}).", err=True)
+    click.echo(
+        f"“{' '.join(plan.name.split())}” goes out now to {count.total} people ({languages}).", err=True
+    )
     if not click.confirm("Send it now?", default=False, err=True):
         raise UserError("nothing was created (add --yes to send without asking)")
 

@@ -20,6 +20,7 @@ from tortoise.contrib.test import truncate_all_models
 from bot.cli import main
 from bot.db import database
 from outreach.models import Campaign, Delivery, DeliveryState
+from subscribers.staff_models import StaffAction
 from tests.conftest import ON_POSTGRES
 from tests.outreach.people import person
 
@@ -269,3 +270,107 @@ def test_wait_follows_a_real_worker_to_the_end(env: dict[str, str], tmp_path: Pa
     assert len(list((Path(env["DATA_DIR"]) / "outbox").glob("*.eml"))) == 12
     states = _db(env["DATABASE_URL"], lambda: Delivery.filter(state=DeliveryState.SENT).count())
     assert states == 12
+
+
+# Names, confirmation and approval ------------------------------------------------------------------
+
+
+def _staff(*accounts: tuple[str, str]) -> None:
+    for email, role in accounts:
+        result = CliRunner().invoke(main, ["staff", "add", email, "--role", role], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+
+def test_a_campaign_needs_a_name(env: dict[str, str]) -> None:
+    bare = CliRunner().invoke(
+        main,
+        ["campaigns", "create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--yes"],
+    )
+    assert bare.exit_code == 2 and "Missing option '--name'" in bare.output
+    blank = cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--name", "  ")
+    assert blank.exit_code == 2 and "give the campaign a name" in blank.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 0
+
+
+def test_now_asks_first_showing_the_audience(env: dict[str, str]) -> None:
+    _people(env["DATABASE_URL"], {"language": "es"}, {"language": "es"}, {"language": "en"})
+    args = [
+        "campaigns",
+        "create",
+        "--name",
+        "Now",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--now",
+    ]
+    declined = CliRunner().invoke(main, args, input="n\n")
+    assert declined.exit_code == 2
+    assert "goes out now to 3 people (1 in English, 2 in Spanish)" in declined.output
+    assert "nothing was created" in declined.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 0
+    accepted = CliRunner().invoke(main, args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 1
+
+
+def test_a_large_send_waits_for_a_second_person(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "2")
+    _people(env["DATABASE_URL"], {}, {}, {})
+    _staff(("ana@lacounty.gov", "approver"), ("bo@lacounty.gov", "approver"), ("cy@lacounty.gov", "sender"))
+    made = cli(
+        "create",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--send-at",
+        "2099-03-03T09:00",
+        "--as",
+        "ana@lacounty.gov",
+    )
+    assert made.exit_code == 0, made.output
+    assert (
+        "awaiting approval" in made.output and "3 people is more than APPROVAL_THRESHOLD (2)" in made.output
+    )
+    cid = made.output.split()[1]
+    own = cli("approve", cid, "--as", "ana@lacounty.gov")
+    assert own.exit_code == 2 and "someone else must approve it" in own.output
+    sender = cli("approve", cid, "--as", "cy@lacounty.gov")
+    assert sender.exit_code == 2 and "approving needs the approver role" in sender.output
+    anonymous = cli("approve", cid)
+    assert anonymous.exit_code == 2 and "Missing option '--as'" in anonymous.output
+    approved = cli("approve", cid, "--as", "bo@lacounty.gov")
+    assert approved.exit_code == 0, approved.output
+    assert "approved and scheduled: it starts at 2099-03-03 09:00 PST" in approved.output
+    shown = cli("show", cid).stdout
+    assert "approved:  by bo@lacounty.gov (3 people when submitted)" in shown
+    actions = _db(
+        env["DATABASE_URL"],
+        lambda: StaffAction.filter(campaign_id=int(cid)).order_by("id").values_list("action", "actor"),
+    )
+    assert ("campaign.submit", "ana@lacounty.gov") in actions
+    assert ("campaign.approve", "bo@lacounty.gov") in actions
+
+
+def test_a_small_send_needs_no_approval_and_reject_sends_back(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _people(env["DATABASE_URL"], {})
+    assert (
+        json.loads(
+            cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--json").stdout
+        )["status"]
+        == "scheduled"
+    )
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "0")  # 0: every campaign needs approval
+    _staff(("bo@lacounty.gov", "approver"))
+    cid = create("--send-at", "2099-03-03T09:00")
+    assert json.loads(cli("show", cid, "--json").stdout)["status"] == "awaiting_approval"
+    refused = cli("reject", cid, "--as", "bo@lacounty.gov", "--reason", " ")
+    assert refused.exit_code == 2 and "say why" in refused.output
+    rejected = cli("reject", cid, "--as", "bo@lacounty.gov", "--reason", "Wrong month in the text")
+    assert rejected.exit_code == 0, rejected.output
+    summary = json.loads(cli("show", cid, "--json").stdout)
+    assert summary["status"] == "draft" and summary["approval_note"] == "Wrong month in the text"
