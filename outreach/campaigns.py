@@ -445,7 +445,8 @@ async def save_draft(
     campaign = await get_campaign(campaign_id)
     if campaign.status not in EDITABLE or campaign.started_at is not None or campaign.parent_id is not None:  # type: ignore[attr-defined]
         raise CampaignError(
-            f"campaign {campaign_id} is {campaign.status.value}; only a draft, or one not yet started, can be changed"
+            f"campaign {campaign_id} is {campaign.status.value}; "
+            "only a draft, or one not yet started, can be changed"
         )
     if all(
         _same(getattr(campaign, "context" if key == "context" else key), value)
@@ -919,7 +920,13 @@ async def cancel_campaign(campaign_id: int, *, actor: str, now: dt.datetime | No
     campaign also cancels its occurrences that haven't finished."""
     now = now or utcnow()
     campaign = await Campaign.get_or_none(id=campaign_id)
-    open_states = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+    open_states = (
+        CampaignStatus.DRAFT,
+        CampaignStatus.AWAITING_APPROVAL,
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.SENDING,
+        CampaignStatus.PAUSED,
+    )
     if campaign is None or campaign.status not in open_states:
         return False
     if not await Campaign.filter(id=campaign_id, status=campaign.status).update(
@@ -1127,6 +1134,16 @@ def _render(
         raise CampaignError(str(exc)) from None
     subject = one_line(subject_prefix + (campaign.subject or rendered.subject))
     return RenderedEmail(subject=subject, text=rendered.text, html=rendered.html)
+
+
+def sample_message(campaign: Campaign, language: str, *, builder: MessageBuilder) -> RenderedEmail:
+    """The campaign's message exactly as a reader in `language` gets it, for a sample person (its
+    links lead nowhere that could change anyone's subscription)."""
+    if language not in ("en", "es"):
+        raise CampaignError("the language must be en or es")
+    return _render(
+        builder, campaign, _sample_recipient(Role.MANUFACTURER.value, language), 0, subject_prefix=""
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
