@@ -296,6 +296,7 @@ async def review_of(request: Request, campaign: Campaign) -> dict[str, Any]:
                 "subject": rendered.subject,
                 "text": rendered.text,
                 "html_url": f"/staff/campaigns/{campaign.id}/preview/{language}",
+                "error": "",
             }
         )
     refusal = await service.may_approve(campaign, _actor(request))
