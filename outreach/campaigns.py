@@ -398,7 +398,7 @@ def _uses_invitation_link(builder: MessageBuilder, template: str, values: Mappin
 
 def _when(plan: CampaignPlan, now: dt.datetime) -> tuple[dt.datetime | None, str]:
     """(send_at, cron); send_at None with no cron means "as soon as it is scheduled"."""
-    if sum((plan.send_at is not None and plan.send_at != "", bool(plan.cron), plan.immediately)) != 1:
+    if sum((plan.send_at is not None, bool(plan.cron), plan.immediately)) != 1:
         raise CampaignError("say when: give exactly one of a send time, a recurring schedule, or now")
     try:
         if plan.immediately:
@@ -443,15 +443,13 @@ async def save_draft(
         await record_action(actor, "campaign.draft", campaign_id=campaign.id, detail=f"{checked.name}")
         return campaign
     campaign = await get_campaign(campaign_id)
-    if campaign.status not in EDITABLE or campaign.started_at is not None or campaign.parent_id is not None:  # type: ignore[attr-defined]
+    occurrence = campaign.parent_id is not None  # type: ignore[attr-defined]  # Tortoise adds the _id column
+    if campaign.status not in EDITABLE or campaign.started_at is not None or occurrence:
         raise CampaignError(
             f"campaign {campaign_id} is {campaign.status.value}; "
             "only a draft, or one not yet started, can be changed"
         )
-    if all(
-        _same(getattr(campaign, "context" if key == "context" else key), value)
-        for key, value in columns.items()
-    ):
+    if all(_same(getattr(campaign, key), value) for key, value in columns.items()):
         return campaign
     was = campaign.status
     changed = await Campaign.filter(id=campaign_id, status=was, started_at__isnull=True).update(

@@ -11,7 +11,6 @@ would otherwise catch `submit`, `approve` and `reject` with the sender role.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -35,6 +34,7 @@ from bot.console.people import LANGUAGE_LABELS, ROLE_LABELS, TOPIC_LABELS
 from outreach import campaigns as service
 from outreach.audience import Audience, AudienceError
 from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.scheduling import CampaignScheduler
 from outreach.timing import LOS_ANGELES
 from subscribers.staff_audit import Actor
 from subscribers.staff_models import ActionSource, StaffRole
@@ -111,11 +111,6 @@ def _plan(values: dict[str, Any]) -> service.CampaignPlan:
         if name.startswith("value-") and text
     }
     when = values["when"]
-    send_at: dt.datetime | str | None = None
-    if when == "at":
-        send_at = values["send_at"]
-        if "T" in send_at and len(send_at) == 16:  # a datetime-local field: Los Angeles time
-            send_at = send_at.replace("T", " ")
     return service.CampaignPlan(
         name=values["name"],
         kind=values["kind"],
@@ -124,16 +119,21 @@ def _plan(values: dict[str, Any]) -> service.CampaignPlan:
         values=template_values,
         subject=values["subject"],
         english_for_spanish=values["english_for_spanish"],
-        send_at=send_at or (None if when != "at" else ""),
+        send_at=values["send_at"] if when == "at" else None,  # datetime-local: Los Angeles time
         cron=values["cron"] if when == "cron" else "",
         immediately=when == "now",
     )
 
 
-def _field_errors(errors: dict[str, str], when: str) -> dict[str, str]:
+def _field_errors(errors: dict[str, str], values_given: dict[str, Any]) -> dict[str, str]:
     """The service's error keys as the form's field names (an audience error names its filter)."""
     shown: dict[str, str] = {}
+    when = values_given["when"]
     for key, message in errors.items():
+        if key == "when" and when == "at" and not values_given.get("send_at"):
+            message = "enter the date and time to send it, like 2027-01-12 09:00"
+        elif key == "when" and when == "cron" and not values_given.get("cron"):
+            message = "enter the schedule, like 0 9 * * 2#1 for the first Tuesday of each month at 9:00"
         if key == "audience":
             match = _AUDIENCE_KEY.match(message)
             key = match.group(1) if match else "role"
@@ -249,7 +249,7 @@ async def save(request: Request) -> Response:
         )
     except service.CampaignInvalid as exc:
         return await _compose_page(
-            request, values, campaign=campaign, errors=_field_errors(exc.errors, values["when"])
+            request, values, campaign=campaign, errors=_field_errors(exc.errors, values)
         )
     except service.CampaignError as exc:
         return await _compose_page(request, values, campaign=campaign, errors={"name": str(exc)})
@@ -423,7 +423,7 @@ def _refused(request: Request, why: str) -> Response:
 def _wake_scheduler(request: Request) -> None:
     """A campaign due now starts at the next sweep; in this process, sweep at once."""
     scheduler = _parts(request).runtime.extras.get("scheduler")
-    if scheduler is not None:
+    if isinstance(scheduler, CampaignScheduler):
         scheduler.poke()
 
 

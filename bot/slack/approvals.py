@@ -76,7 +76,7 @@ class ApprovalRequests:
         self.client = client
         self.channel = channel
         self.base_url = base_url
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[bool]] = set()
 
     async def on_notice(self, notice: CampaignNotice) -> None:
         """Return at once: the post runs in a task we keep (a slow Slack must not hold up a submit)."""
@@ -125,10 +125,8 @@ async def decide(user_id: str, campaign_text: str, *, approve: bool) -> tuple[bo
     try:
         if approve:
             campaign = await service.approve_campaign(campaign_id, actor=actor)
-            return (
-                True,
-                f"Approved by {escape(actor.label)}: campaign {campaign_id} is scheduled ({_when(campaign)}).",
-            )
+            when = _when(campaign)
+            return True, f"Approved by {escape(actor.label)}: campaign {campaign_id} is scheduled ({when})."
         await service.reject_campaign(
             campaign_id, actor=actor, reason=f"sent back from Slack by {actor.label}"
         )
