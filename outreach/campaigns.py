@@ -586,6 +586,7 @@ async def _awaiting(campaign_id: int, actor: Actor, verb: str) -> Campaign:
         raise CampaignError(f"campaign {campaign_id} is {campaign.status.value}; there is nothing to {verb}")
     refusal = await may_approve(campaign, actor)
     if refusal:
+        await record_action(actor, f"campaign.{verb}.refused", campaign_id=campaign_id, detail=refusal)
         raise CampaignRefused(refusal)
     return campaign
 

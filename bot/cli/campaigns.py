@@ -172,7 +172,6 @@ def create(
             created_by=actor,
             approval_threshold=settings.approval_threshold,
         )
-        await record_action(actor, "campaign.create", campaign_id=campaign.id, detail=f"{kind}, {template}")
         missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
         size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
         return await service.campaign_summary(campaign), size, missing

@@ -104,6 +104,7 @@ async def test_compose_preview_submit_and_approve(signed_in: SignedInClient, mai
     assert actions == [
         ("campaign.draft", "ed@lacounty.gov"),
         ("campaign.submit", "se@lacounty.gov"),
+        ("campaign.approve.refused", "se@lacounty.gov"),  # their own: refused, and recorded
         ("campaign.approve", "ap@lacounty.gov"),
     ]
 
