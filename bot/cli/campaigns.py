@@ -165,13 +165,16 @@ def create(
         _confirm_now(settings, plan)
 
     async def work(runtime: Runtime) -> tuple[dict[str, Any], int, list[str]]:
+        from bot.slack.approvals import approval_requests_posted
+
         actor = await actor_for(as_email)
-        campaign = await service.create_campaign(
-            **_plan_arguments(plan),
-            builder=runtime.builder,
-            created_by=actor,
-            approval_threshold=settings.approval_threshold,
-        )
+        async with approval_requests_posted(settings):  # a large send asks in Slack too, if set up
+            campaign = await service.create_campaign(
+                **_plan_arguments(plan),
+                builder=runtime.builder,
+                created_by=actor,
+                approval_threshold=settings.approval_threshold,
+            )
         missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
         size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
         return await service.campaign_summary(campaign), size, missing

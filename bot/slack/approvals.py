@@ -11,15 +11,19 @@ request's signature before any of this runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.settings import Settings
 from bot.slack.mrkdwn import escape
 from outreach import campaigns as service
+from outreach import notices
 from outreach.models import Campaign
 from outreach.notices import CampaignNotice, NoticeKind
 from outreach.timing import la_time
@@ -137,6 +141,25 @@ async def decide(user_id: str, campaign_text: str, *, approve: bool) -> tuple[bo
 
 def _when(campaign: Campaign) -> str:
     return "recurring" if campaign.cron else f"starts {la_time(campaign.send_at)}"
+
+
+@contextlib.asynccontextmanager
+async def approval_requests_posted(settings: Settings) -> AsyncIterator[None]:
+    """In a process that doesn't run the Slack bot (the CLI): post the approval requests made
+    inside the block to the notify channel, if Slack is configured, before leaving it."""
+    from bot.slack.app import build_web_client  # here: bot.slack.app imports this module
+
+    if not (settings.slack_notify_channel and settings.slack_bot_token.get_secret_value()):
+        yield
+        return
+    client = build_web_client(settings)
+    requests = ApprovalRequests(client, settings.slack_notify_channel, settings.public_base_url)
+    forget = notices.subscribe(requests.on_notice)
+    try:
+        yield
+    finally:
+        forget()
+        await requests.close()
 
 
 def register_approvals(bolt: AsyncApp) -> None:

@@ -9,7 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from outreach.models import Campaign, Delivery, DeliveryState
 from subscribers.staff_models import StaffAction
 from tests.conftest import ON_POSTGRES
 from tests.outreach.people import person
+from tests.slack.fakeslack import BOT_TOKEN, FakeSlack
 
 COUNT_KEYS = {"queued", "sending", "sent", "deferred", "failed", "suppressed"}
 
@@ -374,3 +376,31 @@ def test_a_small_send_needs_no_approval_and_reject_sends_back(
     assert rejected.exit_code == 0, rejected.output
     summary = json.loads(cli("show", cid, "--json").stdout)
     assert summary["status"] == "draft" and summary["approval_note"] == "Wrong month in the text"
+
+
+@pytest.fixture
+def fake_slack_thread() -> Iterator[FakeSlack]:
+    """The fake Slack Web API in a loop of its own thread: the CLI runs its own asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeSlack().start(), loop).result(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.close(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_a_large_send_from_the_cli_is_posted_for_approval_in_slack(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, fake_slack_thread: FakeSlack
+) -> None:
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", fake_slack_thread.base_url)
+    monkeypatch.setenv("SLACK_NOTIFY_CHANNEL", "CNOTIFY")
+    cid = create("--send-at", "2099-03-03T09:00")
+    [posted] = fake_slack_thread.calls_to("chat.postMessage")
+    assert posted["channel"] == "CNOTIFY"
+    blocks = posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(posted["blocks"])
+    assert f"http://testserver/staff/campaigns/{cid}" in blocks[0]["text"]["text"]
+    assert [b["value"] for b in blocks[1]["elements"]] == [cid, cid]
