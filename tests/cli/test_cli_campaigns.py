@@ -160,33 +160,12 @@ def test_unknown_template_and_missing_values(env: dict[str, str]) -> None:
     assert result.exit_code == 2 and "there is no email template called 'nope'" in result.output
     result = cli("create", "--kind", "working_group_notice", "--template", "working_group_notice", "--now")
     assert result.exit_code == 2 and "--var meeting_when=..." in result.output
-    result = cli(
-        "create",
-        "--kind",
-        "working_group_notice",
-        "--template",
-        "working_group_notice",
-        "--now",
-        "--var",
-        "meeting_when=Tuesday, December 8, 10:00",
-        "--var",
-        "meeting_where=Online",
-    )
+    meeting = ["--kind", "working_group_notice", "--template", "working_group_notice", "--now"]
+    meeting += ["--var", "meeting_when=Tuesday, December 8, 10:00", "--var", "meeting_where=Online"]
+    result = cli("create", *meeting)
     assert result.exit_code == 2 and "meeting_when is only in English" in result.output
     assert "tick “send the English text to Spanish readers”" in result.output
-    result = cli(
-        "create",
-        "--kind",
-        "working_group_notice",
-        "--template",
-        "working_group_notice",
-        "--now",
-        "--var",
-        "meeting_when=Tuesday, December 8, 10:00",
-        "--var",
-        "meeting_where=Online",
-        "--english-for-spanish",
-    )
+    result = cli("create", *meeting, "--english-for-spanish")
     assert result.exit_code == 0, result.output
 
 

@@ -6,18 +6,13 @@ approves it; the campaign arrives at the SMTP server. axe-core checks every new 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
-from bot.app import create_app
 from bot.settings import Settings
 from outreach.models import Campaign, CampaignStatus
-from tests.conftest import ON_POSTGRES
 from tests.console.support import make_staff
-from tests.console.test_console_browser import chromium, new_page, sign_in_by_email
+from tests.console.test_console_browser import chromium, new_page, serving, sign_in_by_email
 from tests.mailserver import MailServer, free_port
 from tests.outreach.people import person
 from tests.web.support import text_of
@@ -28,41 +23,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AUDIENCE = ("en0@example.com", "en1@example.com", "es0@example.com")
 
 
-@contextlib.asynccontextmanager
-async def serving_with_scheduler(settings: Settings) -> AsyncIterator[str]:
-    """The real app under uvicorn, scheduler and sender running, approval above two people."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = settings.model_copy(
-        update={"public_base_url": base, "approval_threshold": 2, "sweep_interval_seconds": 0.5}
-    )
-    if ON_POSTGRES:
-        from tortoise.contrib.test import truncate_all_models
-
-        from bot.db import database
-
-        async with database(settings.database_url):
-            await truncate_all_models()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(20):
-        while not server.started:
-            assert not task.done(), "the server did not start"
-            await asyncio.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(task, timeout=15)
+def with_approval(settings: Settings) -> Settings:
+    """Campaigns to more than two people need approval; the scheduler sweeps every half second."""
+    return settings.model_copy(update={"approval_threshold": 2, "sweep_interval_seconds": 0.5})
 
 
 async def test_compose_preview_approve_and_send_in_a_browser(
     smtp_settings: Settings, mail_server: MailServer
 ) -> None:
-    async with serving_with_scheduler(smtp_settings) as base, chromium() as browser:
+    settings = with_approval(smtp_settings)
+    async with serving(settings, free_port(), run_scheduler=True) as base, chromium() as browser:
         await make_staff("sam@lacounty.gov", "sender", name="Sam Sender")
         await make_staff("ana@lacounty.gov", "approver", name="Ana Approver")
         await person("en0@example.com")
