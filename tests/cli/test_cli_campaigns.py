@@ -381,5 +381,5 @@ def test_a_large_send_from_the_cli_is_posted_for_approval_in_slack(
     [posted] = fake_slack_thread.calls_to("chat.postMessage")
     assert posted["channel"] == "CNOTIFY"
     blocks = posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(posted["blocks"])
-    assert f"http://testserver/staff/campaigns/{cid}" in blocks[0]["text"]["text"]
+    assert f"{env['PUBLIC_BASE_URL']}/staff/campaigns/{cid}" in blocks[0]["text"]["text"]
     assert [b["value"] for b in blocks[1]["elements"]] == [cid, cid]
