@@ -443,8 +443,7 @@ async def save_draft(
         await record_action(actor, "campaign.draft", campaign_id=campaign.id, detail=f"{checked.name}")
         return campaign
     campaign = await get_campaign(campaign_id)
-    occurrence = campaign.parent_id is not None  # type: ignore[attr-defined]  # Tortoise adds the _id column
-    if campaign.status not in EDITABLE or campaign.started_at is not None or occurrence:
+    if not is_editable(campaign):
         raise CampaignError(
             f"campaign {campaign_id} is {campaign.status.value}; "
             "only a draft, or one not yet started, can be changed"
@@ -470,6 +469,12 @@ async def save_draft(
     detail = "changed" if was == CampaignStatus.DRAFT else f"changed while {was.value}: back to draft"
     await record_action(actor, "campaign.edit", campaign_id=campaign_id, detail=detail)
     return await get_campaign(campaign_id)
+
+
+def is_editable(campaign: Campaign) -> bool:
+    """Not started yet, and not one occurrence of a recurring campaign (change the campaign itself)."""
+    occurrence = campaign.parent_id is not None  # type: ignore[attr-defined]  # Tortoise adds the _id column
+    return campaign.status in EDITABLE and campaign.started_at is None and not occurrence
 
 
 def _same(stored: Any, new: Any) -> bool:

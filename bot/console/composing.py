@@ -230,6 +230,14 @@ async def edit_page(request: Request) -> Response:
     campaign = await _campaign_or_none(request)
     if campaign is None:
         return _not_found(request)
+    if not service.is_editable(campaign):
+        return problem(
+            request,
+            "This campaign can't be changed",
+            [f"It is {campaign.status.value}: only a draft, or one not yet started, can be changed."],
+            409,
+            link=("Back to the campaign", f"/staff/campaigns/{campaign.id}"),
+        )
     counted = request.query_params.get("count") == "1"
     values = _form_values(request.query_params) if counted else _values_of(campaign)
     return await _compose_page(request, values, campaign=campaign)
@@ -279,7 +287,7 @@ async def audience_count(request: Request) -> Response:
 
 async def review_of(request: Request, campaign: Campaign) -> dict[str, Any]:
     """What a campaign's page shows before it starts: each language's message, and who may act."""
-    if campaign.status not in service.EDITABLE:
+    if not service.is_editable(campaign):
         return {}
     builder = _parts(request).runtime.builder
     previews = []

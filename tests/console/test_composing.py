@@ -204,3 +204,14 @@ async def test_roles_and_forms_refused(signed_in: SignedInClient) -> None:
         sender, f"/staff/campaigns/{campaign_id}", f"/staff/campaigns/{campaign_id}/approve", {}
     )
     assert refused.status_code == 403 and "needs the approver role" in refused.text
+
+
+async def test_a_started_campaign_cannot_be_changed(signed_in: SignedInClient) -> None:
+    started = await Campaign.create(
+        name="Sending", kind="pilot_update", template="pilot_update", status="sending"
+    )
+    editor = await signed_in("ed@lacounty.gov", "editor")
+    page = await editor.get(f"/staff/campaigns/{started.id}/edit")
+    assert page.status_code == 409 and "only a draft, or one not yet started, can be changed" in page.text
+    missing = await editor.get("/staff/campaigns/987654/edit")
+    assert missing.status_code == 404
