@@ -92,10 +92,27 @@ def _form_values(data: FormData | ImmutableMultiDict[str, Any]) -> dict[str, Any
         "send_at": one("send_at", 40),
         "cron": one("cron", 100),
     }
-    for key, _label, _hint in VALUE_FIELDS:
-        for name in (key, f"{key}_es"):
-            values[f"value-{name}"] = one(f"value-{name}", 2100)
+    # The shipped templates' values, and any other a campaign made elsewhere (`--var`) carries.
+    names = [f"value-{key}{suffix}" for key in _value_keys(data) for suffix in ("", "_es")]
+    values.update({name: one(name, 2100) for name in names})
     return values
+
+
+def _value_keys(data: FormData | ImmutableMultiDict[str, Any] | dict[str, Any]) -> list[str]:
+    """The values' base names (without `_es`): the shipped ones first, then any others given."""
+    keys = [key for key, _label, _hint in VALUE_FIELDS]
+    for name in list(data.keys())[:200]:
+        base = name.removeprefix("value-").removesuffix("_es")
+        if name.startswith("value-") and base not in keys and len(keys) < 40:
+            keys.append(base)
+    return keys
+
+
+def _value_fields(values: dict[str, Any]) -> list[tuple[str, str, str]]:
+    shipped = {key for key, _label, _hint in VALUE_FIELDS}
+    return VALUE_FIELDS + [
+        (key, key, "A value this campaign carries.") for key in _value_keys(values) if key not in shipped
+    ]
 
 
 def _audience(values: dict[str, Any]) -> dict[str, list[str]]:
@@ -137,9 +154,7 @@ def _field_errors(errors: dict[str, str], values_given: dict[str, Any]) -> dict[
         if key == "audience":
             match = _AUDIENCE_KEY.match(message)
             key = match.group(1) if match else "role"
-        elif key.startswith("value-") and key.removeprefix("value-").removesuffix("_es") not in {
-            k for k, _l, _h in VALUE_FIELDS
-        }:
+        elif key.startswith("value-") and key not in values_given:
             key = "values"
         elif key == "when":
             key = {"at": "send_at", "cron": "cron"}.get(when, "when")
@@ -166,9 +181,10 @@ def _values_of(campaign: Campaign) -> dict[str, Any]:
         else "",
         "cron": campaign.cron,
     }
-    for key, _label, _hint in VALUE_FIELDS:
-        for name in (key, f"{key}_es"):
-            values[f"value-{name}"] = str((campaign.context or {}).get(name, ""))
+    stored = {f"value-{name}": str(text) for name, text in (campaign.context or {}).items()}
+    for key in _value_keys(stored):
+        for name in (f"value-{key}", f"value-{key}_es"):
+            values[name] = stored.get(name, "")
     return values
 
 
@@ -210,7 +226,7 @@ async def _compose_page(
             "role_options": list(ROLE_LABELS.items()),
             "language_options": list(LANGUAGE_LABELS.items()),
             "topic_options": list(TOPIC_LABELS.items()),
-            "value_fields": VALUE_FIELDS,
+            "value_fields": _value_fields(values),
             "when_choices": WHEN_CHOICES,
             "counts": counts,
             "threshold": parts.settings.approval_threshold,

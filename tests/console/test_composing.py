@@ -215,3 +215,21 @@ async def test_a_started_campaign_cannot_be_changed(signed_in: SignedInClient) -
     assert page.status_code == 409 and "only a draft, or one not yet started, can be changed" in page.text
     missing = await editor.get("/staff/campaigns/987654/edit")
     assert missing.status_code == 404
+
+
+async def test_values_made_elsewhere_are_kept_when_changed_here(signed_in: SignedInClient) -> None:
+    editor = await signed_in("ed@lacounty.gov", "editor")
+    campaign_id = await _draft(
+        editor, {**FORM, "value-venue": "Hall of Administration", "value-venue_es": "Sala"}
+    )
+    page = await editor.get(f"/staff/campaigns/{campaign_id}/edit")
+    assert 'id="field-value-venue"' in page.text and "Hall of Administration" in page.text
+    changed = await post_form(
+        editor,
+        f"/staff/campaigns/{campaign_id}/edit",
+        f"/staff/campaigns/{campaign_id}/edit",
+        {**FORM, "name": "Renamed", "value-venue": "Hall of Administration", "value-venue_es": "Sala"},
+    )
+    assert changed.status_code == 303
+    campaign = await Campaign.get(id=campaign_id)
+    assert campaign.name == "Renamed" and campaign.context["venue_es"] == "Sala"
