@@ -16,7 +16,7 @@ class DescribeField(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_console_recipients')]
+    dependencies = [('models', '0009_layers_delivery_address')]
 
     initial = False
 
