@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     staff_oidc_client_secret: SecretStr = SecretStr("")
     # Who gets the weekly figures (Mondays 8:00 Los Angeles time): comma-separated addresses.
     staff_digest_email: Annotated[frozenset[str], NoDecode] = frozenset()
+    # A campaign to more people than this needs a second person with the approver role; 0: every campaign.
+    approval_threshold: int = Field(default=50, ge=0)
 
     @field_validator("staff_oidc_issuer")
     @classmethod

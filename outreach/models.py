@@ -25,6 +25,8 @@ class CampaignKind(StrEnum):
 
 
 class CampaignStatus(StrEnum):
+    DRAFT = "draft"  # being composed, or changed after it was submitted: never sent as it is
+    AWAITING_APPROVAL = "awaiting_approval"  # submitted; large sends wait for a second person
     SCHEDULED = "scheduled"  # waiting for send_at (or, recurring, for its next occurrence)
     SENDING = "sending"  # deliveries exist and are being sent
     PAUSED = "paused"  # by staff, or by itself (see paused_reason)
@@ -52,6 +54,9 @@ class Priority(IntEnum):
 
 class Campaign(Model):
     id = fields.IntField(primary_key=True)
+    name = fields.CharField(
+        max_length=200, default="", db_default=""
+    )  # what staff call it: "January pilot update"
     kind = fields.CharEnumField(CampaignKind, max_length=30)
     template = fields.CharField(max_length=100)
     subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
@@ -68,6 +73,18 @@ class Campaign(Model):
     occurrence_at = fields.DatetimeField(null=True)  # for a recurring campaign's child: which one
     created_by = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # (db_default: so the columns can be added to a table that has rows, on SQLite too.)
+    # Approval (outreach.campaigns.submit_campaign): who last changed what is sent, who submitted
+    # it, how many people it reached then, and who approved it (empty: not approved).
+    english_for_spanish = fields.BooleanField(
+        default=False, db_default=False
+    )  # staff chose to send English text to Spanish readers
+    changed_by = fields.CharField(max_length=100, default="", db_default="")
+    submitted_by = fields.CharField(max_length=100, default="", db_default="")
+    audience_size = fields.IntField(null=True)
+    approved_by = fields.CharField(max_length=100, default="", db_default="")
+    approved_at = fields.DatetimeField(null=True)
+    approval_note = fields.CharField(max_length=300, default="", db_default="")  # why it was rejected
     started_at = fields.DatetimeField(null=True)  # when a process claimed it and began drawing the audience
     audience_resolved_at = fields.DatetimeField(null=True)  # every Delivery row is written
     finished_at = fields.DatetimeField(null=True)

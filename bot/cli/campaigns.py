@@ -27,9 +27,10 @@ from outreach.models import Campaign, CampaignKind, CampaignStatus
 from outreach.rendering import EmailTemplates
 from outreach.timing import CRON_HELP, la_time, utcnow
 from subscribers.erasure_models import ErasureRecord
-from subscribers.staff_audit import Actor, record_action
+from subscribers.staff_audit import Actor
 
 T = TypeVar("T")
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 DONE = {CampaignStatus.FINISHED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.MISSED}
 
 
@@ -114,6 +115,7 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
         f"\b\nTEMPLATE VALUES (--var)\n{VALUES_HELP}"
     ),
 )
+@click.option("--name", required=True, help='What staff call it, e.g. "January pilot update".')
 @click.option(
     "--kind",
     required=True,
@@ -141,9 +143,16 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
     help="A value for the template, e.g. --var meeting_when='Tue Dec 8, 10:00'. Repeatable.",
 )
 @_wait_options
+@click.option(
+    "--english-for-spanish",
+    is_flag=True,
+    help="Send values given only in English (and English-only templates) to Spanish readers as they are.",
+)
+@click.option("--yes", is_flag=True, help="With --now: don't ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
 @as_option
 def create(
+    name: str,
     kind: str,
     template: str,
     subject: str,
@@ -152,34 +161,47 @@ def create(
     immediately: bool,
     cron: str | None,
     var: tuple[str, ...],
+    english_for_spanish: bool,
+    yes: bool,
     wait: bool,
     give_up_after: float,
     as_json: bool,
     as_email: str | None,
 ) -> None:
-    """Create a campaign: a kind, a template, an audience and a time (--now, --send-at or --cron)."""
+    """Create a campaign: a name, a kind, a template, an audience and a time (--now, --send-at or
+    --cron). A campaign to more than APPROVAL_THRESHOLD people waits for an approver
+    (`campaigns approve ID`)."""
     if sum((send_at is not None, cron is not None, immediately)) != 1:
         raise UserError("say when: give exactly one of --now, --send-at or --cron")
     if wait and cron:
         raise UserError("--wait watches one send; a recurring campaign sends many times (use show later)")
-    values = _values(var)
+    plan = service.CampaignPlan(
+        name=name,
+        kind=kind,
+        template=template,
+        audience=audience,
+        values=_values(var),
+        subject=subject,
+        english_for_spanish=english_for_spanish,
+        send_at=send_at,
+        cron=cron or "",
+        immediately=immediately,
+    )
     settings = settings_or_exit()
+    if immediately and not yes:
+        _confirm_now(settings, plan)
 
     async def work(runtime: Runtime) -> tuple[dict[str, Any], int, list[str]]:
+        from bot.slack.approvals import approval_requests_posted
+
         actor = await actor_for(as_email)
-        campaign = await service.create_campaign(
-            kind=kind,
-            template=template,
-            builder=runtime.builder,
-            audience=audience,
-            send_at=send_at,
-            cron=cron or "",
-            immediately=immediately,
-            subject=subject,
-            values=values,
-            created_by=actor.label,
-        )
-        await record_action(actor, "campaign.create", campaign_id=campaign.id, detail=f"{kind}, {template}")
+        async with approval_requests_posted(settings):  # a large send asks in Slack too, if set up
+            campaign = await service.create_campaign(
+                **_plan_arguments(plan),
+                builder=runtime.builder,
+                created_by=actor,
+                approval_threshold=settings.approval_threshold,
+            )
         missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
         size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
         return await service.campaign_summary(campaign), size, missing
@@ -188,12 +210,52 @@ def create(
     if not as_json or wait:
         sweep_seconds = settings.sweep_interval_seconds if immediately else None
         _print_created(summary, size, missing, sweep_seconds=sweep_seconds, err=as_json)
+    if summary["status"] == CampaignStatus.AWAITING_APPROVAL:
+        click.secho(
+            f"  {size} people is more than APPROVAL_THRESHOLD ({settings.approval_threshold}): it waits for "
+            f"a second staff member with the approver role (in the console, or "
+            f"`madeinla campaigns approve {summary['id']} --as APPROVER@EMAIL`)",
+            fg="yellow",
+            err=as_json,
+        )
+        wait = False
     if wait:
         summary = _wait(settings, summary["id"], stall_seconds=give_up_after)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     if wait and summary["status"] != CampaignStatus.FINISHED:
         raise SystemExit(1)
+
+
+def _plan_arguments(plan: service.CampaignPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "kind": plan.kind,
+        "template": plan.template,
+        "audience": plan.audience,
+        "values": plan.values,
+        "subject": plan.subject,
+        "english_for_spanish": plan.english_for_spanish,
+        "send_at": plan.send_at,
+        "cron": plan.cron,
+        "immediately": plan.immediately,
+    }
+
+
+def _confirm_now(settings: Settings, plan: service.CampaignPlan) -> None:
+    """`--now` sends at once: show who it reaches and ask first (the plan is checked before asking)."""
+
+    async def work(runtime: Runtime) -> service.AudienceCount:
+        checked = service.check_plan(plan, builder=runtime.builder, now=utcnow())
+        return await service.count_audience(checked.audience, checked.kind)
+
+    count = _run(settings, lambda: _with_runtime(settings, work))
+    languages = ", ".join(f"{n} in {LANGUAGE_NAMES.get(lang, lang)}" for lang, n in count.by_language.items())
+    click.echo(
+        f"“{' '.join(plan.name.split())}” goes out now to {count.total} people ({languages}).", err=True
+    )
+    if not click.confirm("Send it now?", default=False, err=True):
+        raise UserError("nothing was created (add --yes to send without asking)")
 
 
 def _print_created(
@@ -206,7 +268,9 @@ def _print_created(
     else:
         when = la_time(_parse(summary["send_at"]))
     click.echo(
-        f"Campaign {summary['id']} created: {summary['kind']}, template {summary['template']}", err=err
+        f"Campaign {summary['id']} “{summary['name']}” created: {summary['kind']}, "
+        f"template {summary['template']}, {summary['status'].replace('_', ' ')}",
+        err=err,
     )
     click.echo(f"  sends: {when}", err=err)
     click.echo(f"  audience: {summary['audience_text']} ({size} people right now)", err=err)
@@ -277,9 +341,15 @@ def _summary(settings: Settings, campaign_id: int) -> dict[str, Any]:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    click.echo(f"Campaign {s['id']}: {s['kind']}, template {s['template']}")
+    click.echo(f"Campaign {s['id']} “{s['name']}”: {s['kind']}, template {s['template']}")
     status = s["status"] + (f" ({s['paused_reason']})" if s["paused_reason"] else "")
     click.echo(f"  status:    {status}")
+    if s["approved_by"]:
+        click.echo(f"  approved:  by {s['approved_by']} ({s['audience_size']} people when submitted)")
+    elif s["status"] == CampaignStatus.AWAITING_APPROVAL:
+        click.echo(f"  approval:  waiting ({s['audience_size']} people), submitted by {s['submitted_by']}")
+    if s["approval_note"]:
+        click.echo(f"  rejected:  {s['approval_note']}")
     if s["subject"]:
         click.echo(f"  subject:   {s['subject']}")
     click.echo(f"  audience:  {s['audience_text']}")
@@ -417,6 +487,35 @@ def _control(
 
 
 NOTHING_SENT = "Nothing has been sent to that address."
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--as", "as_email", required=True, metavar="EMAIL", help="Your staff account (approver role).")
+def approve(campaign_id: int, as_email: str) -> None:
+    """Approve a campaign waiting for approval (not one you wrote, changed or submitted)."""
+    settings = settings_or_exit()
+
+    async def work() -> Campaign:
+        return await service.approve_campaign(campaign_id, actor=await actor_for(as_email))
+
+    campaign = _run(settings, work)
+    click.echo(f"Campaign {campaign_id} is approved and scheduled: it starts at {la_time(campaign.send_at)}.")
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--reason", required=True, help="What the author should change; they see it.")
+@click.option("--as", "as_email", required=True, metavar="EMAIL", help="Your staff account (approver role).")
+def reject(campaign_id: int, reason: str, as_email: str) -> None:
+    """Send a campaign waiting for approval back to draft, with the reason."""
+    settings = settings_or_exit()
+
+    async def work() -> Campaign:
+        return await service.reject_campaign(campaign_id, actor=await actor_for(as_email), reason=reason)
+
+    _run(settings, work)
+    click.echo(f"Campaign {campaign_id} is back to draft; its author sees your reason.")
 
 
 @campaigns.command()

@@ -9,7 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,10 @@ from tortoise.contrib.test import truncate_all_models
 from bot.cli import main
 from bot.db import database
 from outreach.models import Campaign, Delivery, DeliveryState
+from subscribers.staff_models import StaffAction
 from tests.conftest import ON_POSTGRES
 from tests.outreach.people import person
+from tests.slack.fakeslack import BOT_TOKEN, FakeSlack
 
 COUNT_KEYS = {"queued", "sending", "sent", "deferred", "failed", "suppressed"}
 
@@ -63,6 +66,10 @@ def _people(url: str, *specs: dict) -> None:
 
 
 def cli(*args: str) -> Result:
+    """`madeinla campaigns ARGS`; `create` gets a name, and `--yes` with `--now`, unless given."""
+    if args[:1] == ("create",) and "--help" not in args:
+        args = (*args, *(() if "--name" in args else ("--name", "Test update")))
+        args = (*args, *(("--yes",) if "--now" in args and "--yes" not in args else ()))
     return CliRunner().invoke(main, ["campaigns", *args], catch_exceptions=False)
 
 
@@ -109,7 +116,7 @@ def test_create_prints_what_it_made(env: dict[str, str]) -> None:
         "create", "--kind", "pilot_update", "--template", "pilot_update", "--send-at", "2099-03-03T09:00"
     )
     assert result.exit_code == 0, result.output
-    assert "created: pilot_update, template pilot_update" in result.stdout
+    assert "“Test update” created: pilot_update, template pilot_update, scheduled" in result.stdout
     assert "sends: 2099-03-03 09:00 PST" in result.stdout
     assert "(1 people right now)" in result.stdout
 
@@ -153,18 +160,12 @@ def test_unknown_template_and_missing_values(env: dict[str, str]) -> None:
     assert result.exit_code == 2 and "there is no email template called 'nope'" in result.output
     result = cli("create", "--kind", "working_group_notice", "--template", "working_group_notice", "--now")
     assert result.exit_code == 2 and "--var meeting_when=..." in result.output
-    result = cli(
-        "create",
-        "--kind",
-        "working_group_notice",
-        "--template",
-        "working_group_notice",
-        "--now",
-        "--var",
-        "meeting_when=Tuesday, December 8, 10:00",
-        "--var",
-        "meeting_where=Online",
-    )
+    meeting = ["--kind", "working_group_notice", "--template", "working_group_notice", "--now"]
+    meeting += ["--var", "meeting_when=Tuesday, December 8, 10:00", "--var", "meeting_where=Online"]
+    result = cli("create", *meeting)
+    assert result.exit_code == 2 and "meeting_when is only in English" in result.output
+    assert "tick “send the English text to Spanish readers”" in result.output
+    result = cli("create", *meeting, "--english-for-spanish")
     assert result.exit_code == 0, result.output
 
 
@@ -347,3 +348,135 @@ def test_staff_words_for_staff_mistakes(env: dict[str, str]) -> None:
     assert "there is no command 'campaign'; did you mean 'campaigns'?" in typo.stderr
     for result in (refused, typo):
         assert "Traceback" not in result.output and "UndefinedError" not in result.output
+
+
+# Names, confirmation and approval ------------------------------------------------------------------
+
+
+def _staff(*accounts: tuple[str, str]) -> None:
+    for email, role in accounts:
+        result = CliRunner().invoke(main, ["staff", "add", email, "--role", role], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+
+def test_a_campaign_needs_a_name(env: dict[str, str]) -> None:
+    bare = CliRunner().invoke(
+        main,
+        ["campaigns", "create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--yes"],
+    )
+    assert bare.exit_code == 2 and "Missing option '--name'" in bare.output
+    blank = cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--name", "  ")
+    assert blank.exit_code == 2 and "give the campaign a name" in blank.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 0
+
+
+def test_now_asks_first_showing_the_audience(env: dict[str, str]) -> None:
+    _people(env["DATABASE_URL"], {"language": "es"}, {"language": "es"}, {"language": "en"})
+    args = [
+        "campaigns",
+        "create",
+        "--name",
+        "Now",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--now",
+    ]
+    declined = CliRunner().invoke(main, args, input="n\n")
+    assert declined.exit_code == 2
+    assert "goes out now to 3 people (1 in English, 2 in Spanish)" in declined.output
+    assert "nothing was created" in declined.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 0
+    accepted = CliRunner().invoke(main, args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert _db(env["DATABASE_URL"], lambda: Campaign.all().count()) == 1
+
+
+def test_a_large_send_waits_for_a_second_person(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "2")
+    _people(env["DATABASE_URL"], {}, {}, {})
+    _staff(("ana@lacounty.gov", "approver"), ("bo@lacounty.gov", "approver"), ("cy@lacounty.gov", "sender"))
+    made = cli(
+        "create",
+        "--kind",
+        "pilot_update",
+        "--template",
+        "pilot_update",
+        "--send-at",
+        "2099-03-03T09:00",
+        "--as",
+        "ana@lacounty.gov",
+    )
+    assert made.exit_code == 0, made.output
+    assert (
+        "awaiting approval" in made.output and "3 people is more than APPROVAL_THRESHOLD (2)" in made.output
+    )
+    cid = made.output.split()[1]
+    own = cli("approve", cid, "--as", "ana@lacounty.gov")
+    assert own.exit_code == 2 and "someone else must approve it" in own.output
+    sender = cli("approve", cid, "--as", "cy@lacounty.gov")
+    assert sender.exit_code == 2 and "approving needs the approver role" in sender.output
+    anonymous = cli("approve", cid)
+    assert anonymous.exit_code == 2 and "Missing option '--as'" in anonymous.output
+    approved = cli("approve", cid, "--as", "bo@lacounty.gov")
+    assert approved.exit_code == 0, approved.output
+    assert "approved and scheduled: it starts at 2099-03-03 09:00 PST" in approved.output
+    shown = cli("show", cid).stdout
+    assert "approved:  by bo@lacounty.gov (3 people when submitted)" in shown
+    actions = _db(
+        env["DATABASE_URL"],
+        lambda: StaffAction.filter(campaign_id=int(cid)).order_by("id").values_list("action", "actor"),
+    )
+    assert ("campaign.submit", "ana@lacounty.gov") in actions
+    assert ("campaign.approve", "bo@lacounty.gov") in actions
+
+
+def test_a_small_send_needs_no_approval_and_reject_sends_back(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _people(env["DATABASE_URL"], {})
+    assert (
+        json.loads(
+            cli("create", "--kind", "pilot_update", "--template", "pilot_update", "--now", "--json").stdout
+        )["status"]
+        == "scheduled"
+    )
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "0")  # 0: every campaign needs approval
+    _staff(("bo@lacounty.gov", "approver"))
+    cid = create("--send-at", "2099-03-03T09:00")
+    assert json.loads(cli("show", cid, "--json").stdout)["status"] == "awaiting_approval"
+    refused = cli("reject", cid, "--as", "bo@lacounty.gov", "--reason", " ")
+    assert refused.exit_code == 2 and "say why" in refused.output
+    rejected = cli("reject", cid, "--as", "bo@lacounty.gov", "--reason", "Wrong month in the text")
+    assert rejected.exit_code == 0, rejected.output
+    summary = json.loads(cli("show", cid, "--json").stdout)
+    assert summary["status"] == "draft" and summary["approval_note"] == "Wrong month in the text"
+
+
+@pytest.fixture
+def fake_slack_thread() -> Iterator[FakeSlack]:
+    """The fake Slack Web API in a loop of its own thread: the CLI runs its own asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeSlack().start(), loop).result(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.close(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_a_large_send_from_the_cli_is_posted_for_approval_in_slack(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, fake_slack_thread: FakeSlack
+) -> None:
+    monkeypatch.setenv("APPROVAL_THRESHOLD", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", fake_slack_thread.base_url)
+    monkeypatch.setenv("SLACK_NOTIFY_CHANNEL", "CNOTIFY")
+    cid = create("--send-at", "2099-03-03T09:00")
+    [posted] = fake_slack_thread.calls_to("chat.postMessage")
+    assert posted["channel"] == "CNOTIFY"
+    blocks = posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(posted["blocks"])
+    assert f"{env['PUBLIC_BASE_URL']}/staff/campaigns/{cid}" in blocks[0]["text"]["text"]
+    assert [b["value"] for b in blocks[1]["elements"]] == [cid, cid]

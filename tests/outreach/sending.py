@@ -85,7 +85,14 @@ async def started_campaign(
     runtime = build_runtime(settings)
     now = now or utcnow()
     campaign = await create_campaign(
-        kind=kind, template=template, builder=runtime.builder, immediately=True, created_by="test", now=now
+        name="Test",
+        kind=kind,
+        template=template,
+        builder=runtime.builder,
+        immediately=True,
+        created_by="test",
+        now=now,
+        approval_threshold=1_000_000,
     )
     assert await start_campaign(campaign.id, now)
     return campaign
