@@ -147,24 +147,28 @@ def _fts5_query(term: str) -> str:
 
 async def _matching_entries(term: str, limit: int) -> tuple[list[dict[str, Any]], int]:
     conn = get_connection("default")
-    columns = "p.id, p.application_id, p.name, p.products, p.category, p.capacity, p.production_zips, p.locally_owned"
+    columns = (
+        "p.id, p.application_id, p.name, p.products, p.category, p.capacity, p.production_zips, "
+        "p.locally_owned"
+    )
     if _is_postgres():
         query = "(plainto_tsquery('english', $1) || plainto_tsquery('spanish', $1))"
         rows = await conn.execute_query_dict(
-            f"SELECT {columns}, ts_rank({PG_VECTOR}, s.q) AS rank "
+            f"SELECT {columns}, ts_rank({PG_VECTOR}, s.q) AS rank "  # noqa: S608 (constants only)
             f"FROM pool_entry p CROSS JOIN (SELECT {query} AS q) s "
             f"WHERE {PG_VECTOR} @@ s.q ORDER BY rank DESC, p.id LIMIT $2",
             [term, limit],
         )
         counted = await conn.execute_query_dict(
-            f"SELECT count(*) AS n FROM pool_entry WHERE {PG_VECTOR} @@ {query}", [term]
+            f"SELECT count(*) AS n FROM pool_entry WHERE {PG_VECTOR} @@ {query}",  # noqa: S608 (constants)
+            [term],
         )
     else:
         match = _fts5_query(term)
         if not match:
             return [], 0
         rows = await conn.execute_query_dict(
-            f"SELECT {columns} FROM pool_entry_fts f JOIN pool_entry p ON p.id = f.rowid "
+            f"SELECT {columns} FROM pool_entry_fts f JOIN pool_entry p ON p.id = f.rowid "  # noqa: S608
             "WHERE pool_entry_fts MATCH ? ORDER BY bm25(pool_entry_fts), p.id LIMIT ?",
             [match, limit],
         )
