@@ -27,7 +27,7 @@ from subscribers.application_models import (
     ApplicationStatus,
     PoolEntry,
 )
-from subscribers.eligibility import ScreeningInputs, screen, screening_to_json
+from subscribers.eligibility import ScreeningInputs, render_screening_text, screen, screening_to_json
 from subscribers.eligibility.verdict import Screening
 from subscribers.models import BusinessProfile, Subscriber
 from subscribers.person_text import InvalidText, clean_free_text, clean_name
@@ -335,7 +335,8 @@ async def submit(
         await application.save(update_fields=["answers", "business_name", "updated_at"])
         return Submission(application, checked)
     screening = screen_answers(application.answers, as_of=now.date())
-    application.screening = screening_to_json(screening)
+    # The JSON (for tools) and the very text Slack and the CLI show, made by the same renderer.
+    application.screening = {**screening_to_json(screening), "text": render_screening_text(screening)}
     application.verdict = screening.programs["made_in_la"].verdict.value
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = now
@@ -517,3 +518,29 @@ async def get_application(application_id: int) -> tuple[Application, list[Applic
         return None
     notes = await ApplicationNote.filter(application_id=application_id).order_by("id")
     return application, notes
+
+
+# The screening's words for the applicant ------------------------------------------------------------
+
+# The pilot verdict in the applicant's language; English is the words Slack and the CLI use.
+VERDICT_WORDS = {
+    "en": {
+        "looks_eligible": "looks eligible",
+        "needs_review": "needs review",
+        "not_eligible": "not eligible",
+    },
+    "es": {
+        "looks_eligible": "parece elegible",
+        "needs_review": "necesita revisión",
+        "not_eligible": "no es elegible",
+    },
+}
+
+
+def verdict_words(verdict: str, language: str) -> str:
+    return VERDICT_WORDS.get(language, VERDICT_WORDS["en"]).get(verdict, verdict.replace("_", " "))
+
+
+def screening_text(stored: Mapping[str, Any]) -> str:
+    """The stored screening as Slack and the CLI word it (rendered once, at submission)."""
+    return str(stored.get("text", "")) if stored else ""
