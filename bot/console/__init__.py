@@ -17,6 +17,7 @@ PAGE_MODULES = [
     "bot.console.signin",
     "bot.console.home",  # the dashboard (team metrics replaces the placeholder)
     "bot.console.people",
+    "bot.console.applications",
     "bot.console.campaigns",
     "bot.console.audit",
     "bot.console.staff_pages",

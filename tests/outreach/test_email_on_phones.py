@@ -40,7 +40,9 @@ VALUES: dict[str, dict[str, object]] = {
         "kind": "submitted",
         "application_link": "https://madeinla.lacounty.gov/application/" + "Ab12Cd34Ef56Gh78Ij90" * 3,
         "verdict_words": "needs review",
-        "screening_text": "Made in LA pilot: needs review\n? Garment registration not given [" + LONG_WORD + "]",
+        "screening_text": "Made in LA pilot: needs review\n? Garment registration not given ["
+        + LONG_WORD
+        + "]",
         "reason": "You get this email because you started an application to the Made in Los Angeles pilot.",
     },
     "pilot_update": {"message": f"See {MEETING_LINK} for the slides. " * 3},
