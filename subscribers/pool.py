@@ -37,7 +37,7 @@ from subscribers.product_categories import BY_CODE, CATEGORIES, Category, catego
 
 MAX_RESULTS = 10
 MIN_TERM, MAX_TERM = 2, 80
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits (FTS5 and PostgreSQL split on the rest)
 PG_VECTOR = "(to_tsvector('english', document) || to_tsvector('spanish', document))"
 
 

@@ -269,11 +269,10 @@ async def status_reply(invocation: Invocation) -> Reply:
 
 async def find_reply(term: str, invocation: Invocation) -> Reply:
     try:
-        cleaned = directory.clean_term(term)
+        results = await directory.find(term, staff=invocation.is_staff)
     except directory.BadSearch as error:
         return Reply(str(error))
-    listings, total = await directory.find_manufacturers(cleaned)
-    return Reply(directory.render_listings(cleaned, listings, total, show_contacts=invocation.is_staff))
+    return Reply(directory.render_results(results, show_contacts=invocation.is_staff))
 
 
 async def subscribe_reply(invocation: Invocation) -> Reply:
