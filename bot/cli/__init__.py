@@ -16,6 +16,8 @@ COMMANDS = {
     "campaigns": "bot.cli.campaigns:campaigns",
     "staff": "bot.cli.staff:staff",
     "check": "bot.cli.eligibility:check",
+    "pool": "bot.cli.pool:pool",
+    "applications": "bot.cli.applications:applications",
     "preference": "bot.cli.eligibility:preference",
 }
 
@@ -28,6 +30,8 @@ SHORT_HELP = {
     "campaigns": "Create, watch and control outreach campaigns.",
     "staff": "Add, list and remove staff console accounts; change roles.",
     "check": "Does a business look eligible? (LSBE and Made in LA pilot)",
+    "pool": "Search the pool of qualified manufacturers; the products list.",
+    "applications": "List and read applications to the pilot.",
     "preference": "Work out the LSBE bid preference for a solicitation.",
 }
 
