@@ -251,8 +251,9 @@ ES: dict[str, str] = {
     "app_years_hint": "Un número, como 3 o 2.5",
     "app_employees_label": "¿Cuántas personas trabajan para su negocio, incluidas las afiliadas?",
     "app_employees_hint": (
-        "De tiempo completo y de medio tiempo, más los trabajadores de los negocios dueños del suyo o "
-        "de los que el suyo es dueño (afiliados). Un número entero, como 12."
+        "De tiempo completo y de medio tiempo, más los trabajadores de sus negocios afiliados (los que "
+        "tienen participación en el suyo o en los que el suyo tiene participación). "
+        "Un número entero, como 12."
     ),
     "app_revenue_band_legend": (
         "Ingresos brutos anuales promedio de los últimos 3 años, incluidos los afiliados"
