@@ -47,7 +47,7 @@ async def send_application_link(
     language: str,
     link_for: LinkMaker,
     *,
-    limits: ConfirmationLimits,
+    limits: ConfirmationLimits | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     """/apply: mail the link to the address's application (a new draft if it has none). Anyone can
@@ -56,7 +56,9 @@ async def send_application_link(
     now = now or applications.utcnow()
     async with in_transaction():
         application = await applications.application_for_email(email, language)
-        [allowed] = await claim_confirmations([application.email], now=now, limits=limits)
+        [allowed] = await claim_confirmations(
+            [application.email], now=now, limits=limits or ConfirmationLimits()
+        )
         if not allowed:
             return False
         await _queue(application, "link", link_for(application.id))

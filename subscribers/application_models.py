@@ -13,10 +13,14 @@ SQLite FTS5 (see `subscribers.pool` and migration 0011).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from subscribers.models import Subscriber
 
 
 class ApplicationStatus(StrEnum):
@@ -35,16 +39,18 @@ class Application(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254)  # normalised; where the links and decisions go
     language = fields.CharField(max_length=5, default="en")
-    subscriber: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    subscriber: fields.ForeignKeyNullableRelation[Subscriber] = fields.ForeignKeyField(
         "models.Subscriber", related_name="applications", null=True, on_delete=fields.SET_NULL
     )
     invitation_id = fields.BigIntField(null=True)  # the Delivery whose link started it, if any
     invited_at = fields.DatetimeField(null=True)  # when that invitation was queued
     status = fields.CharEnumField(ApplicationStatus, max_length=20, default=ApplicationStatus.DRAFT)
-    answers = fields.JSONField(default=dict)
+    answers: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     business_name = fields.CharField(max_length=200, default="")  # for lists; also in answers
     verdict = fields.CharField(max_length=20, default="")  # the pilot's screening verdict at submission
-    screening = fields.JSONField(default=dict)  # `screening_to_json` at submission
+    screening: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict
+    )  # `screening_to_json` at submission
     staff_request = fields.TextField(default="")  # what staff asked for (info_requested)
     decline_reason = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tortoise.connection import get_connection
 from tortoise.expressions import Q, Subquery
@@ -219,7 +219,7 @@ async def _interested(term: str, limit: int, *, contacts: bool) -> tuple[list[Li
     people = await query.order_by("organization", "id").limit(limit).prefetch_related("profile")
     listings = []
     for person in people:
-        profile: BusinessProfile | None = person.profile
+        profile = cast("BusinessProfile | None", person.profile)  # prefetched: a one-to-one, or None
         found = category_for(profile.naics) if profile else None
         listings.append(
             Listing(

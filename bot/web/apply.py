@@ -76,7 +76,10 @@ async def submit_start(request: Request) -> Response:
         return (
             _too_many_page(request, lang, wait) if wait is not None else _unreadable(request, web, lang, exc)
         )
-    values = {"email": str(form.get("email", "")).strip()[:254], "language": str(form.get("language", ""))}
+    values: dict[str, object] = {
+        "email": str(form.get("email", "")).strip()[:254],
+        "language": str(form.get("language", "")),
+    }
     if wait is not None:
         return _start_form(request, lang, values, {"too_many": "err_too_many"}, status=429, seconds=wait)
     errors: dict[str, str] = {}
@@ -87,20 +90,21 @@ async def submit_start(request: Request) -> Response:
         errors["email"] = "err_email_missing"
     else:
         try:
-            email = normalise_email(values["email"])
+            email = normalise_email(str(values["email"]))
         except InvalidEmail:
             errors["email"] = "err_email_format"
     if values["language"] not in LANGUAGE_NAMES:
         errors["language"] = "err_language_missing"
     if errors:
         return _start_form(request, lang, values, errors, status=400)
-    response = see_other(f"/apply/sent?lang={values['language']}")
-    web.readback.set(response, values["email"], path="/apply/sent")
+    language = str(values["language"])
+    response = see_other(f"/apply/sent?lang={language}")
+    web.readback.set(response, str(values["email"]), path="/apply/sent")
     if form.get("website"):
         log.info("application link dropped: honeypot filled")
         return response
     queued = await application_mail.send_application_link(
-        email, values["language"], lambda i: application_link(request, i), limits=web.signups.limits
+        email, language, lambda i: application_link(request, i), limits=web.signups.limits
     )
     if queued:
         web.runtime.sender.wake()
