@@ -167,9 +167,12 @@ async def _matching_entries(term: str, limit: int) -> tuple[list[dict[str, Any]]
         match = _fts5_query(term)
         if not match:
             return [], 0
+        # The best matches first, from the FTS index alone, then their rows by id: a join the other
+        # way round lets SQLite's planner walk the whole pool_entry table.
         rows = await conn.execute_query_dict(
-            f"SELECT {columns} FROM pool_entry_fts f JOIN pool_entry p ON p.id = f.rowid "  # noqa: S608
-            "WHERE pool_entry_fts MATCH ? ORDER BY bm25(pool_entry_fts), p.id LIMIT ?",
+            f"SELECT {columns} FROM (SELECT rowid, bm25(pool_entry_fts) AS rank FROM pool_entry_fts "  # noqa: S608
+            "WHERE pool_entry_fts MATCH ? ORDER BY rank LIMIT ?) m JOIN pool_entry p ON p.id = m.rowid "
+            "ORDER BY m.rank, p.id",
             [match, limit],
         )
         counted = await conn.execute_query_dict(
