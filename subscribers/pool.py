@@ -5,9 +5,9 @@ would expect: English or Spanish, plural or singular ("uniform" finds "uniforms"
 category words in both languages ("camisetas" finds a business that wrote "t-shirts" and chose
 Apparel), category names and NAICS codes (every prefix of the code is in the document).
 
-- PostgreSQL: the document's English and Spanish `tsvector`s, joined, under a GIN expression index
-  (migration 0011); the query is the English or the Spanish reading of the words, ranked by
-  `ts_rank`.
+- PostgreSQL: the document's English and Spanish `tsvector`s, joined, in a generated column
+  `search` under a GIN index (migration 0011: SQL, Tortoise has no such field); the query is the
+  English or the Spanish reading of the words, ranked by `ts_rank`.
 - SQLite: an FTS5 table over `pool_entry.document` (porter stemmer, accents folded), kept in step
   by triggers; ranked by bm25.
 
@@ -38,7 +38,6 @@ from subscribers.product_categories import BY_CODE, CATEGORIES, Category, catego
 MAX_RESULTS = 10
 MIN_TERM, MAX_TERM = 2, 80
 _WORD = re.compile(r"[^\W_]+")  # letters and digits (FTS5 and PostgreSQL split on the rest)
-PG_VECTOR = "(to_tsvector('english', document) || to_tsvector('spanish', document))"
 
 
 class BadSearch(ValueError):
@@ -154,13 +153,13 @@ async def _matching_entries(term: str, limit: int) -> tuple[list[dict[str, Any]]
     if _is_postgres():
         query = "(plainto_tsquery('english', $1) || plainto_tsquery('spanish', $1))"
         rows = await conn.execute_query_dict(
-            f"SELECT {columns}, ts_rank({PG_VECTOR}, s.q) AS rank "  # noqa: S608 (constants only)
+            f"SELECT {columns}, ts_rank(p.search, s.q) AS rank "  # noqa: S608 (constants only)
             f"FROM pool_entry p CROSS JOIN (SELECT {query} AS q) s "
-            f"WHERE {PG_VECTOR} @@ s.q ORDER BY rank DESC, p.id LIMIT $2",
+            "WHERE p.search @@ s.q ORDER BY rank DESC, p.id LIMIT $2",
             [term, limit],
         )
         counted = await conn.execute_query_dict(
-            f"SELECT count(*) AS n FROM pool_entry WHERE {PG_VECTOR} @@ {query}",  # noqa: S608 (constants)
+            f"SELECT count(*) AS n FROM pool_entry WHERE search @@ {query}",  # noqa: S608 (constants)
             [term],
         )
     else:
