@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from subscribers.addresses import InvalidEmail, normalise_email
@@ -447,6 +448,21 @@ async def set_locally_owned(application_id: int, actor: Actor, locally_owned: bo
         "application.locally_owned",
         detail=f"application #{application_id}: {'yes' if locally_owned else 'no'}",
     )
+
+
+async def erase_applications(address: str, subscriber_id: int | None) -> int:
+    """Delete every application by this address or person, with its notes and pool entry (the
+    caller's transaction; `subscribers.erasure`). The pool's search index follows (triggers on
+    SQLite; the generated column on PostgreSQL). Returns how many."""
+    theirs = (
+        Q(email=address) | Q(subscriber_id=subscriber_id) if subscriber_id is not None else Q(email=address)
+    )
+    ids = await Application.filter(theirs).values_list("id", flat=True)
+    if ids:
+        await PoolEntry.filter(application_id__in=ids).delete()
+        await ApplicationNote.filter(application_id__in=ids).delete()
+        await Application.filter(id__in=ids).delete()
+    return len(ids)
 
 
 # Reading ------------------------------------------------------------------------------------------

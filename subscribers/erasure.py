@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from outreach.models import Delivery, DeliveryState
 from subscribers.addresses import InvalidEmail, normalise_email
+from subscribers.applications import erase_applications
 from subscribers.email_change_models import EmailChange
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
 from subscribers.registry import record, suppress, suppression_reason
@@ -86,6 +87,8 @@ async def erase(email: str, *, actor: str, outbox_dir: Path | None = None) -> Er
         await Delivery.filter(id__in=ids).update(address="", context={}, subscriber_id=None)
         # A new address someone asked for but has not confirmed, whichever side is erased.
         await EmailChange.filter(theirs_change(address, person_id)).delete()
+        # Their applications (answers, notes) and, with them, their place in the pool.
+        await erase_applications(address, person_id)
         if person is not None:
             # Unlinked explicitly rather than left to the foreign keys' ON DELETE, so the result
             # doesn't depend on how a database was migrated.

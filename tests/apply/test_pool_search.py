@@ -115,3 +115,15 @@ async def test_products_list_counts_each_category(db: str) -> None:
     rows = await pool_rows(term="tortillas")
     assert [row["name"] for row in rows] == ["Panadería La Estrella"]
     assert "contact_email" not in rows[0]
+
+
+async def test_erasing_a_person_takes_their_application_out_of_the_pool(db: str) -> None:
+    from subscribers.application_models import Application, ApplicationNote, PoolEntry
+    from subscribers.erasure import erase
+
+    await _pool()
+    assert (await search_pool("uniforms")).qualified_total == 1
+    await erase("ana@example.com", actor="test")
+    assert (await search_pool("uniforms")).qualified_total == 0
+    assert not await Application.filter(email="ana@example.com").exists()
+    assert await PoolEntry.all().count() == 2 and await ApplicationNote.all().count() == 2
