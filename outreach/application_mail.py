@@ -10,7 +10,7 @@ holds the link signer). The messages go through the Delivery queue like every ot
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from tortoise.transactions import in_transaction
 
@@ -89,22 +89,20 @@ async def submit_application(application_id: int, raw: Mapping[str, str], link: 
         return submission
 
 
-async def qualify_application(application_id: int, actor: Actor, note: str, link: str) -> Application:
+# A staff decision: the service function that makes it, and what its email adds to the context.
+Decide = Callable[[int, Actor, str], Awaitable[Application]]
+DECISIONS: dict[str, tuple[Decide, Callable[[Application], dict[str, object]]]] = {
+    "qualified": (applications.qualify, lambda a: {"business_name": a.business_name}),
+    "info_requested": (applications.ask_for_information, lambda a: {"staff_request": a.staff_request}),
+    "declined": (applications.decline, lambda a: {"decline_reason": a.decline_reason}),
+}
+
+
+async def decide(kind: str, application_id: int, actor: Actor, text: str, link: str) -> Application:
+    """Qualify, ask for information or decline (`kind`: a key of DECISIONS), audited, and tell the
+    applicant by email in their language, in one transaction. Raises DecisionError."""
+    make, extra = DECISIONS[kind]
     async with in_transaction():
-        application = await applications.qualify(application_id, actor, note)
-        await _queue(application, "qualified", link, {"business_name": application.business_name})
-        return application
-
-
-async def ask_for_information(application_id: int, actor: Actor, request: str, link: str) -> Application:
-    async with in_transaction():
-        application = await applications.ask_for_information(application_id, actor, request)
-        await _queue(application, "info_requested", link, {"staff_request": application.staff_request})
-        return application
-
-
-async def decline_application(application_id: int, actor: Actor, reason: str, link: str) -> Application:
-    async with in_transaction():
-        application = await applications.decline(application_id, actor, reason)
-        await _queue(application, "declined", link, {"decline_reason": application.decline_reason})
+        application = await make(application_id, actor, text)
+        await _queue(application, kind, link, extra(application))
         return application

@@ -71,7 +71,15 @@ ANSWER_LABELS = {
     "contact_phone": "Contact phone",
     "consent": "Consents to contact",
 }
-DECISIONS = ("qualify", "ask", "decline")
+# The form's choice -> (the decision, what the page then says).
+DECISIONS = {
+    "qualify": ("qualified", "Qualified: the business is in the pool, and the applicant was told."),
+    "ask": (
+        "info_requested",
+        "Asked for information: the applicant got an email with your request and a link back.",
+    ),
+    "decline": ("declined", "Declined: the applicant got an email with your reason."),
+}
 
 
 def _actor(request: Request) -> Actor:
@@ -170,18 +178,11 @@ async def decide(request: Request) -> Response:
     form = form_of(request)
     decision, text = form_field(form, "decision"), form_field(form, "text")
     link = application_link(request, application_id)
+    if decision not in DECISIONS:
+        return problem(request, "Choose a decision", ["Go back and choose qualify, ask or decline."], 400)
+    kind, done = DECISIONS[decision]
     try:
-        if decision == "qualify":
-            await application_mail.qualify_application(application_id, _actor(request), text, link)
-            done = "Qualified: the business is in the pool, and the applicant was told."
-        elif decision == "ask":
-            await application_mail.ask_for_information(application_id, _actor(request), text, link)
-            done = "Asked for information: the applicant got an email with your request and a link back."
-        elif decision == "decline":
-            await application_mail.decline_application(application_id, _actor(request), text, link)
-            done = "Declined: the applicant got an email with your reason."
-        else:
-            return problem(request, "Choose a decision", ["Go back and choose qualify, ask or decline."], 400)
+        await application_mail.decide(kind, application_id, _actor(request), text, link)
     except DecisionError as exc:
         return problem(
             request,
