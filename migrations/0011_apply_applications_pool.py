@@ -39,7 +39,7 @@ async def create_search_index(apps, schema_editor) -> None:  # type: ignore[no-u
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0005_console_recipients")]
+    dependencies = [("models", "0009_layers_delivery_address")]
 
     initial = False
 

@@ -118,8 +118,8 @@ async def test_products_list_counts_each_category(db: str) -> None:
 
 
 async def test_erasing_a_person_takes_their_application_out_of_the_pool(db: str) -> None:
+    from outreach.erasure import erase
     from subscribers.application_models import Application, ApplicationNote, PoolEntry
-    from subscribers.erasure import erase
 
     await _pool()
     assert (await search_pool("uniforms")).qualified_total == 1

@@ -10,9 +10,9 @@ import re
 import httpx
 import pytest
 
+from outreach.erasure import erase
 from outreach.models import Delivery
 from subscribers.email_change_models import EmailChange
-from subscribers.erasure import erase
 from subscribers.models import AuditEvent, BusinessProfile, Role, Status, Subscriber
 from subscribers.pool import search_pool
 from subscribers.signup import confirm
