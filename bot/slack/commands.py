@@ -319,7 +319,8 @@ eligible for the County's local small business preference (LSBE) and the pilot? 
 `/madeinla eligible` alone opens a form.
 • `/madeinla preference lowest=100000 bid=112000` the LSBE bid preference on a solicitation.
 • `/madeinla status` where the pilot stands, who has signed up, what campaigns are doing.
-• `/madeinla find scrubs` manufacturers on our list that make a product.
+• `/madeinla find scrubs` qualified manufacturers in the pool that make a product \
+(English or Spanish words, a category or a NAICS code).
 • `/madeinla subscribe` or `unsubscribe` working-group email at your Slack address.
 • `/madeinla campaigns` upcoming and recent email campaigns. \
 DEO staff: `/madeinla campaigns pause 12 reason` and `/madeinla campaigns resume 12`.

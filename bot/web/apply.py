@@ -232,8 +232,10 @@ async def submit_application(request: Request) -> Response:
             return _closed(request, lang)
         await application_mail.resend_link(saved, link)
         web.runtime.sender.wake()
-        if checked.errors:
-            return _application_form(request, lang, saved, checked.values, errors=checked.errors, status=400)
+        if checked.errors:  # saved as typed all the same: the page says which answers to change
+            return _application_form(
+                request, lang, saved, checked.values, errors=checked.errors, status=400, saved=True
+            )
         return see_other(f"{here}?lang={lang}&saved=1")
     submission = await application_mail.submit_application(application.id, raw, link)
     if submission.application is None:
@@ -241,7 +243,13 @@ async def submit_application(request: Request) -> Response:
     if submission.screening is None:
         errors = submission.checked.errors
         return _application_form(
-            request, lang, submission.application, submission.checked.values, errors=errors, status=400
+            request,
+            lang,
+            submission.application,
+            submission.checked.values,
+            errors=errors,
+            status=400,
+            saved=True,
         )
     web.runtime.sender.wake()
     log.info("application %s submitted", application.id)
