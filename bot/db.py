@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "subscribers.email_change_models",
     "outreach.bounces.models",
     "subscribers.erasure_models",
+    "subscribers.application_models",
 ]
 
 

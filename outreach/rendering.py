@@ -43,7 +43,15 @@ def one_line(value: str) -> str:
 # Emails the service sends by itself, each with the links and values of its own occasion; a campaign
 # can't fill them in, so they are never offered as campaign templates.
 SERVICE_TEMPLATES = frozenset(
-    {"confirm", "already_subscribed", "email_change", "email_changed", "staff_sign_in", "staff_digest"}
+    {
+        "confirm",
+        "already_subscribed",
+        "email_change",
+        "email_changed",
+        "staff_sign_in",
+        "staff_digest",
+        "application",
+    }
 )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 
 from subscribers.addresses import email_hash, normalise_email
+from subscribers.applications import erase_applications
 from subscribers.email_change_models import EmailChange
 from subscribers.erasure_models import ErasureRecord
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
@@ -52,6 +53,8 @@ async def erase_person(
     person_id = person.id if person is not None else None
     # A new address someone asked for but has not confirmed, whichever side is erased.
     await EmailChange.filter(theirs_change(address, person_id)).delete()
+    # Their applications (answers, notes) and, with them, their place in the pool.
+    await erase_applications(address, person_id)
     if person is not None:
         # Unlinked explicitly rather than left to the foreign keys' ON DELETE, so the result
         # doesn't depend on how a database was migrated.

@@ -20,6 +20,8 @@ COMMANDS = {
     "suppressions": "bot.cli.suppressions:suppressions",
     "staff": "bot.cli.staff:staff",
     "check": "bot.cli.eligibility:check",
+    "pool": "bot.cli.pool:pool",
+    "applications": "bot.cli.applications:applications",
     "preference": "bot.cli.eligibility:preference",
     "report": "bot.cli.report:report",
 }
@@ -36,6 +38,8 @@ SHORT_HELP = {
     "suppressions": "The addresses we never mail: list, add, remove.",
     "staff": "Add, list and remove staff console accounts; change roles.",
     "check": "Does a business look eligible? (LSBE and Made in LA pilot)",
+    "pool": "Search the pool of qualified manufacturers; the products list.",
+    "applications": "List and read applications to the pilot.",
     "preference": "Work out the LSBE bid preference for a solicitation.",
     "report": "The pilot's figures for a period: Board report, tables or JSON.",
 }
