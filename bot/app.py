@@ -107,4 +107,5 @@ async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Call
 
 
 def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime  # Starlette's state is untyped: set in the lifespan
+    return runtime

@@ -8,10 +8,11 @@ are shown in Los Angeles time. Sending itself happens in a running `madeinla ser
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,6 +26,9 @@ from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
 from outreach.timing import CRON_HELP, la_time, utcnow
 from subscribers.staff_audit import Actor, record_action
+
+if TYPE_CHECKING:  # rich is imported when a table is printed, not on every command
+    from rich.console import Console
 
 T = TypeVar("T")
 DONE = {CampaignStatus.FINISHED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.MISSED}
@@ -422,7 +426,7 @@ def history(email: str, as_json: bool) -> None:
     _console().print(table)
 
 
-def _console():
+def _console() -> Console:
     """Rich output: the terminal's width, or wide enough not to wrap when piped to a file."""
     from rich.console import Console
 
@@ -435,7 +439,7 @@ def _console():
 
 def _wait(
     settings: Settings, campaign_id: int, *, poll_seconds: float = 1.0, stall_seconds: float = 60
-) -> dict:
+) -> dict[str, Any]:
     """Poll the counts with a progress bar until the campaign is done; give up with a hint when
     nothing moves (no `serve` or `worker` running, or everything left is waiting to retry)."""
     from rich.console import Console
@@ -511,7 +515,5 @@ def _stall_hint(summary: dict[str, Any], still: float, stall_seconds: float, lat
     return ""
 
 
-def _parse(value: str | None):
-    import datetime as dt
-
+def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None

@@ -165,7 +165,7 @@ def import_command(
             with _ImportProgress() as progress:
                 try:
                     with click.open_file(str(file), "rb") as stream:
-                        data = importing.read_limited(stream)
+                        data = importing.read_limited(stream)  # type: ignore[arg-type]  # "rb": bytes
                     parsed = importing.read_csv(data, defaults, on_progress=progress)
                 except importing.ImportFileError as exc:
                     raise UserError(f"{name}: {exc}") from None
