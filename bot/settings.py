@@ -218,7 +218,7 @@ def _is_secret(name: str) -> bool:
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a validation failure into one line that names the variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]  # any values: pydantic checks them
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "settings"

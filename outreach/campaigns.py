@@ -547,7 +547,7 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
         "values": campaign.context,
         "send_at": iso(campaign.send_at),
         "cron": campaign.cron,
-        "parent_id": campaign.parent_id,  # type: ignore[attr-defined]
+        "parent_id": campaign.parent_id,
         "occurrence_at": iso(campaign.occurrence_at),
         "created_by": campaign.created_by,
         "created_at": iso(campaign.created_at),

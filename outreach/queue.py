@@ -108,6 +108,8 @@ class QueueConnection:
 
     async def fetch(self, statement: str, values: Sequence[Any]) -> Sequence[Mapping[str, Any]]:
         if self.held is not None:
+            # `held` is an asyncpg connection (untyped here: its type differs by pool); its Records
+            # read like mappings, by column name.
             return await self.held.fetch(statement, *values)  # type: ignore[no-any-return]
         return await self.client.execute_query_dict(statement, list(values))
 
