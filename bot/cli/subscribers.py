@@ -1,6 +1,6 @@
 """`madeinla subscribers`: import a contact list, list, export and erase people (for DEO staff).
 
-Thin over `subscribers.importing`, `subscribers.directory` and `subscribers.erasure`: these commands
+Thin over `outreach.contact_import`, `subscribers.directory` and `outreach.erasure`: these commands
 parse options, call them and print. Results go to stdout; the progress bar goes to stderr and only
 when stderr is a terminal, so piping or redirecting output stays clean.
 """
