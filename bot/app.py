@@ -123,4 +123,5 @@ def watch_schedule(runtime: Runtime) -> Callable[[], Awaitable[None]]:
 
 
 def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime  # Starlette's state is untyped: set in the lifespan
+    return runtime

@@ -64,7 +64,7 @@ def install_redaction() -> None:
         return record
 
     redacting: Callable[..., logging.LogRecord] = factory
-    redacting.redacting = True  # type: ignore[attr-defined]
+    redacting.redacting = True  # type: ignore[attr-defined]  # a mark on the function: installed once
     logging.setLogRecordFactory(redacting)
 
 

@@ -329,7 +329,7 @@ def _plain_words(error: Any) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a validation failure into one line that names the variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]  # any values: pydantic checks them
     except ValidationError as exc:
         error = exc.errors()[0]
         if not error["loc"]:  # a rule across settings: its message names them

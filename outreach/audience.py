@@ -13,7 +13,7 @@ working-group notices only.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,8 @@ class Audience:
         query = Subscriber.filter(status__in=list(self.statuses))
         query = query.filter(**{f"topic_{KIND_TOPIC[CampaignKind(kind)].value}": True})
         if self.topics:
-            query = query.filter(Q(*(Q(**{f"topic_{t}": True}) for t in self.topics), join_type="OR"))
+            chosen: list[dict[str, Any]] = [{f"topic_{t}": True} for t in self.topics]
+            query = query.filter(Q(*(Q(**topic) for topic in chosen), join_type="OR"))
         if self.roles:
             query = query.filter(role__in=list(self.roles))
         if self.languages:
@@ -180,7 +181,7 @@ def _as_list(raw: Any) -> list[str]:
     raise AudienceError(f"audience value {raw!r} is not text or a list")
 
 
-def _choices(allowed: list[str]):
+def _choices(allowed: list[str]) -> Callable[[str, list[str]], tuple[str, tuple[str, ...]]]:
     def read(key: str, values: list[str]) -> tuple[str, tuple[str, ...]]:
         chosen = []
         for value in (v.lower() for v in values):
@@ -219,7 +220,7 @@ def _naics(key: str, values: list[str]) -> tuple[str, tuple[str, ...]]:
     return "naics", tuple(dict.fromkeys(values))
 
 
-def _yes_no(attribute: str):
+def _yes_no(attribute: str) -> Callable[[str, list[str]], tuple[str, bool]]:
     def read(key: str, values: list[str]) -> tuple[str, bool]:
         if len(values) != 1 or values[0].lower() not in _YES:
             raise AudienceError(f"{key}={'|'.join(values)} must be yes or no")

@@ -477,7 +477,7 @@ async def save_draft(
 
 def is_editable(campaign: Campaign) -> bool:
     """Not started yet, and not one occurrence of a recurring campaign (change the campaign itself)."""
-    occurrence = campaign.parent_id is not None  # type: ignore[attr-defined]  # Tortoise adds the _id column
+    occurrence = campaign.parent_id is not None
     return campaign.status in EDITABLE and campaign.started_at is None and not occurrence
 
 
@@ -966,9 +966,9 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
     (invitation links followed), `complained` (reported as spam) and `total`. For a recurring
     campaign, the sum over its occurrences. Counted by the figures' own `delivery_counts`, so
     `campaigns show` and the dashboard agree."""
-    ids = [campaign_id, *await Campaign.filter(parent_id=campaign_id).values_list("id", flat=True)]
+    campaign_ids = [campaign_id, *await ids(Campaign.filter(parent_id=campaign_id))]
     counts = dict.fromkeys([*COUNT_KEYS, "clicked", "complained"], 0)
-    for per_campaign in (await delivery_counts(ids)).values():
+    for per_campaign in (await delivery_counts(campaign_ids)).values():
         for key in counts:
             counts[key] += per_campaign.get(key, 0)
     counts["total"] = sum(counts[key] for key in COUNT_KEYS)
@@ -995,7 +995,7 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
         "values": campaign.context,
         "send_at": iso(campaign.send_at),
         "cron": campaign.cron,
-        "parent_id": campaign.parent_id,  # type: ignore[attr-defined]
+        "parent_id": campaign.parent_id,
         "occurrence_at": iso(campaign.occurrence_at),
         "english_for_spanish": campaign.english_for_spanish,
         "created_by": campaign.created_by,

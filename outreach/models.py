@@ -70,6 +70,7 @@ class Campaign(Model):
     parent: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="occurrences", null=True, on_delete=fields.SET_NULL
     )
+    parent_id: int | None  # the foreign key's column, which Tortoise adds
     occurrence_at = fields.DatetimeField(null=True)  # for a recurring campaign's child: which one
     created_by = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -106,8 +106,10 @@ class QueueConnection:
         self.held = held  # an asyncpg connection, taken from the pool for as long as this lives
         self.postgres = client.capabilities.dialect == "postgres"
 
-    async def fetch(self, statement: str, values: Sequence[Any]) -> list[Mapping[str, Any]]:
+    async def fetch(self, statement: str, values: Sequence[Any]) -> Sequence[Mapping[str, Any]]:
         if self.held is not None:
+            # `held` is an asyncpg connection (untyped here: its type differs by pool); its Records
+            # read like mappings, by column name.
             return await self.held.fetch(statement, *values)  # type: ignore[no-any-return]
         return await self.client.execute_query_dict(statement, list(values))
 
@@ -296,10 +298,11 @@ async def _people(conn: QueueConnection, ids: list[int]) -> dict[int, Mapping[st
 async def _suppressed(conn: QueueConnection, hashes: list[str]) -> dict[str, str]:
     if not hashes:
         return {}
+    values: list[Any]
     if conn.postgres:
         statement, values = "email_hash = ANY($1::text[])", [hashes]
     else:
-        statement, values = f"email_hash IN ({', '.join('?' for _ in hashes)})", hashes
+        statement, values = f"email_hash IN ({', '.join('?' for _ in hashes)})", list(hashes)
     rows = await conn.fetch(f"SELECT email_hash, reason FROM suppression WHERE {statement}", values)  # noqa: S608
     return {row["email_hash"]: row["reason"] for row in rows}
 

@@ -234,7 +234,7 @@ class CampaignScheduler:
             return None
         async with self._busy:
             if self._stopping:  # stop() came while this tick waited for the one before it
-                return None
+                return None  # type: ignore[unreachable]  # mypy keeps `_stopping` narrowed across the await
             if not await self.leadership.hold():
                 self._clear_timers()
                 return None

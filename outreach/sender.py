@@ -41,6 +41,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -48,7 +49,7 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, overload
 
@@ -531,7 +532,7 @@ class _Pass:
                 if result.outcome is Outcome.SENT:
                     taken = self.taken
                     previous = self._record(update, wait=True)
-                    previous.add_done_callback(lambda _f, done=item.id: self.in_flight.discard(done))
+                    previous.add_done_callback(functools.partial(_forget, self.in_flight, item.id))
                     self.progress = True
                     self._claim_ahead_if_low()
                     if self.conn.postgres:
@@ -730,8 +731,13 @@ class _Pass:
                 await renew_leases(sender.worker_id, held, until=until)
 
 
-async def _first(*aws: object) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]  # type: ignore[arg-type]
+def _forget(in_flight: set[int], delivery_id: int, _written: asyncio.Future[None]) -> None:
+    """Once a sent message's outcome is written, it is no longer in flight (a done callback)."""
+    in_flight.discard(delivery_id)
+
+
+async def _first(*aws: Awaitable[object]) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

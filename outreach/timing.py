@@ -135,7 +135,7 @@ def _name(day: str) -> str:
 
 def next_fire_time(trigger: CronTrigger, after: dt.datetime) -> dt.datetime:
     """The first occurrence strictly after `after`, in UTC."""
-    moment = trigger.get_next_fire_time(None, after + dt.timedelta(microseconds=1))
+    moment: dt.datetime | None = trigger.get_next_fire_time(None, after + dt.timedelta(microseconds=1))
     if moment is None:  # only for triggers with an end date, which ours never have
         raise ScheduleError("that schedule never fires again")
     return moment.astimezone(dt.UTC)

@@ -53,6 +53,8 @@ def normalise_email(raw: str) -> str:
         result = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise InvalidEmail("Enter an email address in the correct format, like name@example.com") from None
+    # allow_smtputf8=False: an address it accepts always has its ASCII form.
+    assert result.ascii_email is not None
     return result.ascii_email.lower()
 
 

@@ -150,6 +150,7 @@ class BulkSql:
 
         async def run_sqlite(rows: list[tuple[Any, ...]]) -> None:
             if rows:
-                await self.conn.execute_many(by_row, [row + tail for row in rows])  # type: ignore[arg-type]
+                # Tortoise annotates the rows as lists; sqlite3's executemany takes any sequences.
+                await self.conn.execute_many(by_row, [row + tail for row in rows])  # type: ignore[misc]
 
         return run_sqlite

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:  # a string reference at run time ("models.Subscriber"); the type for mypy
+    from subscribers.models import Subscriber
 
 
 class EmailChange(Model):
@@ -17,7 +22,7 @@ class EmailChange(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    subscriber: fields.ForeignKeyRelation = fields.ForeignKeyField(  # type: ignore[type-arg]
+    subscriber: fields.ForeignKeyRelation[Subscriber] = fields.ForeignKeyField(
         "models.Subscriber", related_name="email_changes", on_delete=fields.CASCADE
     )
     subscriber_id: int

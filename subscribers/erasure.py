@@ -41,7 +41,7 @@ async def look_up(email: str) -> ErasureTarget:
 
 async def lock_person(address: str) -> Subscriber | None:
     """The person with this (normalised) address, locked until the caller's transaction ends."""
-    return await Subscriber.get_or_none(email=address).select_for_update()
+    return await Subscriber.filter(email=address).select_for_update().first()
 
 
 async def erase_person(

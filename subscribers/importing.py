@@ -586,7 +586,12 @@ async def _write(
     consent = f"import {source}"[:200]
     stamp = sql.timestamp(now)
     insert_people = sql.insert(Subscriber, PERSON_FIELDS + IMPORT_FIELDS)
-    same_for_all = (status.value, ConsentMethod.IMPORT.value, stamp if active else None, source)
+    same_for_all: tuple[Any, ...] = (
+        status.value,
+        ConsentMethod.IMPORT.value,
+        stamp if active else None,
+        source,
+    )
     same_for_all += (None if active else stamp, stamp, stamp)
     insert_events = sql.insert(
         AuditEvent, ("subscriber_id", "action", "old_value", "new_value", "actor", "at")

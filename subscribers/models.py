@@ -70,7 +70,7 @@ class Subscriber(Model):
     updated_at = fields.DatetimeField(auto_now=True)
     confirmation_sent_at = fields.DatetimeField(null=True)  # rate-limits resending the confirmation
 
-    profile: fields.ReverseRelation[BusinessProfile]
+    profile: fields.BackwardOneToOneRelation[BusinessProfile]
 
     class Meta:
         table = "subscriber"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 
@@ -17,6 +16,6 @@ async def column(query: QuerySet[Any], field: str) -> list[Any]:
     return cast(list[Any], await query.values_list(field, flat=True))
 
 
-async def ids(query: QuerySet[Model]) -> list[int]:
+async def ids(query: QuerySet[Any]) -> list[int]:
     """The primary keys of the query's rows."""
     return [int(value) for value in await column(query, "id")]

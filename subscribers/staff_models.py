@@ -74,6 +74,7 @@ class SignInLink(Model):
     staff: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="sign_in_links", on_delete=fields.CASCADE
     )
+    staff_id: int  # the foreign key's column, which Tortoise adds
     secret_hash = fields.CharField(max_length=64)  # SHA-256 of the link's random part
     browser_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -87,7 +87,7 @@ class SignInLinks:
         # Conditional, so two requests racing with the same link can't both win.
         if not await SignInLink.filter(id=row.id, used_at__isnull=True).update(used_at=now):
             raise SignInRefused(LinkProblem.USED)
-        staff = await StaffMember.get_or_none(id=row.staff_id, removed_at__isnull=True)  # type: ignore[attr-defined]
+        staff = await StaffMember.get_or_none(id=row.staff_id, removed_at__isnull=True)
         if staff is None:
             raise SignInRefused(LinkProblem.NO_ACCOUNT)
         return staff

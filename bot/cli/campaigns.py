@@ -8,10 +8,11 @@ are shown in Los Angeles time. Sending itself happens in a running `madeinla ser
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,6 +29,9 @@ from outreach.rendering import EmailTemplates
 from outreach.timing import CRON_HELP, la_time, utcnow
 from subscribers.erasure_models import ErasureRecord
 from subscribers.staff_audit import Actor
+
+if TYPE_CHECKING:  # rich is imported when a table is printed, not on every command
+    pass
 
 T = TypeVar("T")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
@@ -571,7 +575,7 @@ def history(email: str, as_json: bool) -> None:
 
 def _wait(
     settings: Settings, campaign_id: int, *, poll_seconds: float = 1.0, stall_seconds: float = 60
-) -> dict:
+) -> dict[str, Any]:
     """Poll the counts with a progress bar until the campaign is done; give up with a hint when
     nothing moves (no `serve` or `worker` running, or everything left is waiting to retry)."""
     from rich.console import Console
@@ -647,7 +651,5 @@ def _stall_hint(summary: dict[str, Any], still: float, stall_seconds: float, lat
     return ""
 
 
-def _parse(value: str | None):
-    import datetime as dt
-
+def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None

@@ -153,6 +153,7 @@ def makemigrations(name: str | None) -> None:
     settings = settings_or_exit()
     import bot.db as db_module
 
+    # Tortoise's CLI takes its configuration as a dotted name: a module attribute made here.
     db_module.TORTOISE_ORM = tortoise_config(settings.database_url)  # type: ignore[attr-defined]
     argv = ["-c", "bot.db.TORTOISE_ORM", "makemigrations"] + (["--name", name] if name else [])
     logging.getLogger("tortoise").setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
 """`madeinla subscribers`: import a contact list, list, export and erase people (for DEO staff).
 
-Thin over `subscribers.importing`, `subscribers.directory` and `subscribers.erasure`: these commands
+Thin over `outreach.contact_import`, `subscribers.directory` and `outreach.erasure`: these commands
 parse options, call them and print. Results go to stdout; the progress bar goes to stderr and only
 when stderr is a terminal, so piping or redirecting output stays clean.
 """
@@ -164,7 +164,7 @@ def import_command(
             with _ImportProgress() as progress:
                 try:
                     with click.open_file(str(file), "rb") as stream:
-                        data = importing.read_limited(stream)
+                        data = importing.read_limited(stream)  # type: ignore[arg-type]  # "rb": bytes
                     parsed = importing.read_csv(data, defaults, on_progress=progress)
                 except importing.ImportFileError as exc:
                     raise UserError(f"{name}: {exc}") from None

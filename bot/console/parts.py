@@ -53,7 +53,7 @@ class ConsoleParts:
                 sso=StaffSso(settings) if settings.staff_sso_enabled else None,
                 notices=URLSafeTimedSerializer(settings.secret(), salt="madeinla.staff-notice"),
             )
-        return parts  # type: ignore[return-value]
+        return parts  # type: ignore[return-value]  # extras holds objects; this key holds ConsoleParts
 
     @property
     def settings(self) -> Settings:

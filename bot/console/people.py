@@ -1,8 +1,8 @@
 """People: search and filter, a person's page, add one, correct details, erase, import a CSV
 (a dry run first, then the import with progress), and export the current filter as CSV.
 
-Thin over `subscribers.directory`, `subscribers.people`, `subscribers.importing` and
-`outreach.campaigns.deliveries_for_person`.
+Thin over `subscribers.directory`, `subscribers.people`, `outreach.contact_import`,
+`outreach.erasure` and `outreach.campaigns.deliveries_for_person`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import logging
 import secrets
 import urllib.parse
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -42,6 +43,15 @@ REFUSED = "refused a request to /slack/events: bad or missing signature, or a st
 Stop = Callable[[], Awaitable[None]]
 
 
+class SocketMode(Protocol):
+    """The two calls we make on slack_bolt's `AsyncSocketModeHandler`, whose methods are not
+    annotated: typed here once, so the rest of this module is checked."""
+
+    async def connect_async(self) -> None: ...
+
+    async def close_async(self) -> None: ...
+
+
 def routes() -> list[BaseRoute]:
     return [Route("/slack/events", slack_events, methods=["POST"])]
 
@@ -50,7 +60,11 @@ async def slack_events(request: Request) -> Response:
     """Slash commands and modal submissions. Bolt checks the signature and the timestamp (401)."""
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     bolt = runtime.extras.get("slack") if runtime else None
-    if not isinstance(bolt, AsyncApp) or not runtime.settings.slack_signing_secret.get_secret_value():
+    if (
+        runtime is None
+        or not isinstance(bolt, AsyncApp)
+        or not runtime.settings.slack_signing_secret.get_secret_value()
+    ):
         return JSONResponse({"error": NOT_CONFIGURED}, status_code=503)
     # One plain dict of the headers, for our checks and for Bolt (which would otherwise copy
     # Starlette's Headers item by item). ASGI names are lower-case; a repeated header keeps its
@@ -129,7 +143,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
     stops: list[Stop] = [deliveries.close]
 
     if app_token:
-        handler = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=bolt.client)
+        handler: SocketMode = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=bolt.client)
         runtime.extras["slack_socket_mode"] = handler
         connecting = asyncio.create_task(_connect(handler), name="slack-socket-mode")
 
@@ -176,7 +190,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
     return stop
 
 
-async def _connect(handler: AsyncSocketModeHandler) -> None:
+async def _connect(handler: SocketMode) -> None:
     """Connect in the background: slack_sdk retries by itself until Slack answers or we close."""
     try:
         await handler.connect_async()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.slack import campaigns as campaign_replies
@@ -176,7 +177,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class OpenModal:
-    view: dict
+    view: dict[str, Any]
 
 
 class MemberLookupError(Exception):

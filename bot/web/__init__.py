@@ -107,7 +107,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return server_error_page(request)
 
 
-def exception_handlers() -> dict[Any, object]:
+def exception_handlers() -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
     """Friendly 404, 405 and 500 pages for the whole app, and one quiet line for a client that hung
     up mid-request: `Starlette(exception_handlers=...)`."""
     return {404: not_found, 405: method_not_allowed, 500: server_error, ClientDisconnect: client_disconnected}

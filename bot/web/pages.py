@@ -71,7 +71,7 @@ class WebParts:
                 ),
                 readback=ReadBack(settings.secret(), secure_cookie=secure_cookies),
             )
-        return parts  # type: ignore[return-value]
+        return parts  # type: ignore[return-value]  # extras holds objects; this key holds a WebParts
 
     def link_lifetime(self, lang: str) -> str:
         """How long a confirmation link works, in words (the email says the same)."""

@@ -501,7 +501,8 @@ def parse_screening_inputs(pairs: Mapping[str, object]) -> ScreeningInputs:
     if values.get("years") is not None and values.get("since") is not None:
         problems.append("give years or since, not both")
     _raise_if(problems, pairs, SCREENING_KEYS)
-    return ScreeningInputs(**values)
+    # Each value came from its key's parser, which returns that field's type.
+    return ScreeningInputs(**values)  # type: ignore[arg-type]
 
 
 def parse_preference_inputs(pairs: Mapping[str, object]) -> PreferenceInputs:
@@ -510,7 +511,7 @@ def parse_preference_inputs(pairs: Mapping[str, object]) -> PreferenceInputs:
     _raise_if(problems, pairs, PREFERENCE_KEYS)
     if values.get("type") is None:
         values.pop("type", None)
-    inputs = PreferenceInputs(**values)
+    inputs = PreferenceInputs(**values)  # type: ignore[arg-type]  # as above: typed by its parser
     for key in ("lowest", "bid", "amount"):
         amount = getattr(inputs, key)
         if amount is not None and amount < CENT:

@@ -20,6 +20,8 @@ from subscribers import erasure, importing
 from subscribers.addresses import InvalidEmail, email_hash
 from subscribers.models import AuditEvent, BusinessProfile, Status, Subscriber, Suppression
 from subscribers.registry import change_status, record, suppression_reason
+from subscribers.staff_audit import Actor
+from subscribers.staff_models import ActionSource, StaffAction
 
 
 async def make_person(email: str = "ana@example.com") -> Subscriber:
@@ -218,3 +220,15 @@ async def test_erasure_finds_their_messages_by_index_not_by_reading_every_messag
         _, rows = await conn.execute_query("EXPLAIN QUERY PLAN " + query.sql(params_inline=True))
         plan = "\n".join(str(row[-1]) for row in rows)
         assert "SCAN delivery" not in plan and "INDEX" in plan, plan
+
+
+async def test_a_staff_erasure_is_in_the_staff_log_by_id_and_counts_only(person: Subscriber) -> None:
+    await enqueue_transactional(
+        address=person.email, template="confirm", language="en", subscriber_id=person.id
+    )
+    rosa = Actor(source=ActionSource.CLI, label="rosa@lacounty.gov")
+    result = await mail_erasure.erase(person.email, actor=rosa)
+    action = await StaffAction.get(action="person.erase")
+    assert (action.subscriber_id, action.actor) == (person.id, "rosa@lacounty.gov")
+    assert action.detail == "1 messages anonymised, 1 unsent cancelled" and "@" not in action.detail
+    assert result.found and await AuditEvent.filter(action="erased", actor="rosa@lacounty.gov").exists()
