@@ -742,7 +742,11 @@ async def test_send(
         await mark_final(delivery.id, DeliveryState.FAILED, reply=str(exc)[:500])
         raise
     message = builder.compose(
-        recipient, rendered, list_mail=True, links=builder.links(recipient, delivery_id=delivery.id)
+        recipient,
+        rendered,
+        list_mail=True,
+        links=builder.links(recipient, delivery_id=delivery.id),
+        list_id=builder.list_id(campaign.kind.value),
     )
     result = await transport.send(message)
     if result.outcome is Outcome.SENT:

@@ -259,6 +259,7 @@ class Sender:
                 template=row["template"],
                 subject=row["subject"],
                 values_for=lambda language: message_context(campaign, language),
+                list_id=self.builder.list_id(str(getattr(row["kind"], "value", row["kind"]))),
             )
             self._compiled[row["id"]] = cached = (key, compiled)
         return cached[1]

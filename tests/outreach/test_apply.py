@@ -33,7 +33,7 @@ async def test_following_the_link_records_the_first_click_and_redirects(
     token = app.state.runtime.signer.sign(Purpose.INVITATION, delivery.id)
     response = await client.get(f"/apply/{token}")
     assert response.status_code == 303
-    assert response.headers["location"] == "http://testserver/apply"
+    assert response.headers["location"] == "http://localhost/apply"
     assert response.headers["referrer-policy"] == "no-referrer"
     first = (await Delivery.get(id=delivery.id)).clicked_at
     assert first is not None
@@ -46,7 +46,7 @@ async def test_spanish_invitations_land_on_the_spanish_page(app, client: httpx.A
     delivery = await _invitation("es")
     token = app.state.runtime.signer.sign(Purpose.INVITATION, delivery.id)
     response = await client.get(f"/apply/{token}")
-    assert response.headers["location"] == "http://testserver/apply?lang=es"
+    assert response.headers["location"] == "http://localhost/apply?lang=es"
     page = await client.get("/apply?lang=es")
     assert page.status_code == 200
     assert "Solicite participar en el programa piloto Made in Los Angeles" in page.text
@@ -69,7 +69,7 @@ async def test_a_damaged_link_gets_a_friendly_page(app, client: httpx.AsyncClien
     response = await client.get(f"/apply/{token}")
     assert response.status_code == 400
     assert "This link does not work" in response.text
-    assert "http://testserver/apply" in response.text
+    assert "http://localhost/apply" in response.text
     assert await Delivery.filter(clicked_at__isnull=False).count() == 0
 
 
