@@ -115,6 +115,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         mail_from="Made in LA <madeinla@example.gov>",
         form_rate_limit_per_minute=0,
         retry_base_seconds=0.05,
+        send_window="always",  # tests of the window set their own, with an injected clock
     )
 
 
