@@ -35,7 +35,8 @@ from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, De
 from outreach.notices import CampaignNotice, NoticeKind, announce
 from outreach.queue import mark_final, mark_sent
 from outreach.rendering import RenderedEmail, TemplateError, one_line
-from outreach.timing import ScheduleError, cron_trigger, next_fire_time, parse_send_at, utcnow
+from outreach.timing import ScheduleError, cron_trigger, la_time, next_fire_time, parse_send_at, utcnow
+from outreach.windows import SendWindow
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Role, Subscriber, Topic
 from subscribers.registry import record
@@ -531,8 +532,11 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
     return counts
 
 
-async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
-    """Everything staff see about a campaign, JSON-ready (times in UTC ISO 8601)."""
+async def campaign_summary(
+    campaign: Campaign, *, window: SendWindow | None = None, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Everything staff see about a campaign, JSON-ready (times in UTC ISO 8601). With the
+    SEND_WINDOW, a sending campaign outside it says when it goes on (`waiting`)."""
 
     def iso(moment: dt.datetime | None) -> str | None:
         return moment.astimezone(dt.UTC).isoformat() if moment else None
@@ -558,7 +562,22 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
         "audience_resolved_at": iso(campaign.audience_resolved_at),
         "finished_at": iso(campaign.finished_at),
         "counts": counts,
+        "send_window": window.describe() if window is not None else "",
+        "window_opens_at": None,
+        "waiting": "",
     }
+    now = now or utcnow()
+    if (
+        window is not None
+        and campaign.status in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
+        and not window.is_open(now)
+    ):
+        opens = window.next_open(now)
+        summary["window_opens_at"] = iso(opens)
+        if campaign.status == CampaignStatus.SENDING:
+            summary["waiting"] = (
+                f"outside the send window ({window.describe()}); goes on at {la_time(opens)}"
+            )
     if campaign.kind == CampaignKind.APPLICATION_INVITATION:
         summary["invited"] = counts["sent"]
         summary["clicked"] = counts["clicked"]

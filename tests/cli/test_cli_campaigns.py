@@ -33,6 +33,7 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "cli-test-secret-0123456789",
         "PUBLIC_BASE_URL": "http://localhost",
+        "SEND_WINDOW": "always",  # not the wall clock's business
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
