@@ -324,31 +324,23 @@ class Sender:
             _ADDRESS.sub("<address>", reply),
         )
 
-    async def refused(self, campaign_id: int, reply: str) -> bool:
-        """The server refused a campaign's message itself; pause the campaign when it repeats.
-        Returns True when this paused it."""
+    def refusal_repeats(self, campaign_id: int) -> bool:
+        """Count a refusal of a campaign's message itself; True when it is time to pause."""
         count = self._refusals.get(campaign_id, 0) + 1
         self._refusals[campaign_id] = count
         if count < REFUSALS_BEFORE_PAUSE:
             return False
         self._refusals[campaign_id] = 0  # after staff resume, as many again before the next pause
-        reply = _ADDRESS.sub("<address>", reply)
-        reason = (
-            f"the mail server refused the message itself {count} times (the addresses are fine, "
-            f"nobody was marked bounced): {reply}. Check the content and the relay's limits, then resume"
-        )
-        log.warning("campaign %s paused: %s", campaign_id, reason)
-        await pause_campaign(campaign_id, reason=reason[:300], actor="sender")
         return True
 
-    def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
-        """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
-        give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
-        if now >= give_up_at:
-            hours = f"{self.settings.retry_for_hours:g}"
-            return DeliveryUpdate(item.id, DeliveryState.FAILED, f"gave up after {hours} hours: {reply}")
-        retry_at = min(now + dt.timedelta(seconds=self.backoff_seconds(item.attempts)), give_up_at)
-        return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=retry_at)
+    async def pause_for_refusals(self, campaign_id: int, reply: str) -> None:
+        reply = _ADDRESS.sub("<address>", reply)
+        reason = (
+            f"the mail server refused the message itself {REFUSALS_BEFORE_PAUSE} times (the addresses "
+            f"are fine, nobody was marked bounced): {reply}"
+        )[:240] + ". Check the content and the relay's limits, then resume"
+        log.warning("campaign %s paused: %s", campaign_id, reason)
+        await pause_campaign(campaign_id, reason=reason, actor="sender")
 
     def config_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Our configuration is wrong: wait (doubling, up to 5 minutes) without spending an attempt."""
@@ -548,6 +540,10 @@ class _Pass:
                 self._record(DeliveryUpdate(item.id, DeliveryState.QUEUED, at=wait_until), wait=False)
         return [item for item in items if item.id not in over] if over else items
 
+    def _held_back(self, item: ClaimedDelivery) -> bool:
+        """Its campaign stopped (paused, cancelled) while its envelope was on its way: withdraw it."""
+        return item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING
+
     def _window_closed(self) -> bool:
         return self.window_closes is not None and self.sender.clock() >= self.window_closes
 
@@ -619,9 +615,11 @@ class _Pass:
                 elif (
                     result.outcome is Outcome.REFUSED
                     and item.campaign_id is not None
-                    and await sender.refused(item.campaign_id, result.reply)
+                    and self.statuses.get(item.campaign_id) == SENDING  # counted until it pauses
+                    and sender.refusal_repeats(item.campaign_id)
                 ):
-                    self.statuses[item.campaign_id] = "paused"
+                    self.statuses[item.campaign_id] = "paused"  # before the write: stop the others now
+                    await sender.pause_for_refusals(item.campaign_id, result.reply)
                 if result.outcome is Outcome.SENT:
                     taken = self.taken
                     previous = self._record(update, wait=True)
@@ -637,7 +635,7 @@ class _Pass:
                 else:
                     self._record(update, wait=False)
                     self.in_flight.discard(item.id)
-                if following is not None and self.halt is not None:
+                if following is not None and (self.halt is not None or self._held_back(following[0])):
                     sender.transport.withdraw(following[1])
                     self.todo.appendleft(following[0])  # settled with the rest of the batch
                     self.in_flight.discard(following[0].id)
