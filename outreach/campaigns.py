@@ -692,8 +692,9 @@ def _render(
     delivery_id: int,
     *,
     subject_prefix: str,
+    links: dict[str, str] | None = None,
 ) -> RenderedEmail:
-    links = builder.links(recipient, delivery_id=delivery_id)
+    links = links or builder.links(recipient, delivery_id=delivery_id)
     context = builder.context(recipient, links, message_context(campaign, recipient.language))
     try:
         rendered = builder.templates.render(campaign.template, recipient.language, context)
@@ -736,7 +737,7 @@ async def test_send(
         raise CampaignError("the test language must be en or es")
     recipient = Recipient(
         address=address,
-        subscriber_id=0,  # sample links: a test must not unsubscribe anyone by accident
+        subscriber_id=None,  # its links are the test's own (`test_send_links`): nobody is unsubscribed
         name="Test Recipient",
         organization="",
         role=Role.MANUFACTURER.value,
@@ -755,8 +756,11 @@ async def test_send(
         lease_until=now + dt.timedelta(hours=1),
         next_attempt_at=now,
     )
+    links = builder.test_send_links(delivery.id)
     try:
-        rendered = _render(builder, campaign, recipient, delivery.id, subject_prefix=TEST_SUBJECT_PREFIX)
+        rendered = _render(
+            builder, campaign, recipient, delivery.id, subject_prefix=TEST_SUBJECT_PREFIX, links=links
+        )
     except CampaignError as exc:
         await mark_final(delivery.id, DeliveryState.FAILED, reply=str(exc)[:500])
         raise
@@ -764,7 +768,7 @@ async def test_send(
         recipient,
         rendered,
         list_mail=True,
-        links=builder.links(recipient, delivery_id=delivery.id),
+        links=links,
         list_id=builder.list_id(campaign.kind.value),
     )
     result = await transport.send(message)
@@ -776,6 +780,16 @@ async def test_send(
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
+
+
+async def test_send_campaign(delivery_id: int) -> int | None:
+    """Which campaign a test send (a Delivery `test_send` made) was of; None if it is no test send."""
+    delivery = await Delivery.get_or_none(id=delivery_id, campaign_id=None)
+    test_of = (delivery.context or {}).get("test_of_campaign") if delivery is not None else None
+    return test_of if isinstance(test_of, int) else None
+
+
+test_send_campaign.__test__ = False  # type: ignore[attr-defined]
 
 
 # Notices -----------------------------------------------------------------------------------------

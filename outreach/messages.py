@@ -102,6 +102,18 @@ class MessageBuilder:
             links["apply"] = f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}"
         return links
 
+    def test_send_links(self, delivery_id: int) -> dict[str, str]:
+        """A campaign's test send: its unsubscribe and preferences links lead to a page about that
+        test (the staff member's own), never to a subscriber's real ones."""
+        base = self.settings.public_base_url
+        test = f"{base}/test-send/{self.signer.sign(Purpose.TEST_SEND, delivery_id)}"
+        return {
+            "home": f"{base}/",
+            "preferences": test,
+            "unsubscribe": test,
+            "apply": f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}",
+        }
+
     def change_links(self, change_id: int) -> dict[str, str]:
         """The links of mail about a new address: home, and the signed link that confirms it."""
         base = self.settings.public_base_url

@@ -17,6 +17,7 @@ class Purpose(StrEnum):
     MANAGE = "manage"  # preferences page and one-click unsubscribe; long-lived
     INVITATION = "invitation"  # an application invitation's personal link (names a delivery)
     EMAIL_CHANGE = "email-change"  # confirms a new address at that address (names an EmailChange)
+    TEST_SEND = "test-send"  # a test send's unsubscribe and preferences links (names its Delivery)
 
 
 # How long each link works. Unsubscribe links must keep working long after the mail was sent
@@ -26,6 +27,7 @@ MAX_AGE_SECONDS = {
     Purpose.MANAGE: 400 * 24 * 3600,
     Purpose.INVITATION: 400 * 24 * 3600,
     Purpose.EMAIL_CHANGE: 72 * 3600,
+    Purpose.TEST_SEND: 30 * 24 * 3600,
 }
 
 # The largest id each kind of link can name: the range of the column it is looked up in (subscriber
@@ -37,6 +39,7 @@ MAX_ID = {
     Purpose.MANAGE: 2**31 - 1,
     Purpose.INVITATION: 2**63 - 1,
     Purpose.EMAIL_CHANGE: 2**31 - 1,
+    Purpose.TEST_SEND: 2**63 - 1,
 }
 
 
