@@ -64,8 +64,8 @@ class DkimSigner:
         signer = dkim.DKIM(data, linesep=b"\r\n")
         present = {name.lower() for name, _value in signer.headers}
         headers = [name for name in (*FROZEN, *ALSO_SIGNED) if name in present]
-        headers += [name for name in FROZEN]  # once more: a later copy of any of them breaks it
-        header = signer.sign(
+        headers += FROZEN  # once more: a later copy of any of them breaks it
+        header: bytes = signer.sign(
             self.selector.encode("ascii"),
             self.domain.encode("ascii"),
             self.private_key,

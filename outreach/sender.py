@@ -342,6 +342,15 @@ class Sender:
         log.warning("campaign %s paused: %s", campaign_id, reason)
         await pause_campaign(campaign_id, reason=reason, actor="sender")
 
+    def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
+        """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
+        give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
+        if now >= give_up_at:
+            hours = f"{self.settings.retry_for_hours:g}"
+            return DeliveryUpdate(item.id, DeliveryState.FAILED, f"gave up after {hours} hours: {reply}")
+        retry_at = min(now + dt.timedelta(seconds=self.backoff_seconds(item.attempts)), give_up_at)
+        return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=retry_at)
+
     def config_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Our configuration is wrong: wait (doubling, up to 5 minutes) without spending an attempt."""
         if now >= item.created_at + dt.timedelta(hours=self.settings.retry_for_hours):
