@@ -509,6 +509,8 @@ class _Pass:
                 # while this read was under way (the watcher re-reads every status soon anyway).
                 self.statuses.setdefault(row["id"], str(getattr(row["status"], "value", row["status"])))
             await sender.read_tallies(ids)
+            if self.window_closes is None:  # the pass began with transactional mail alone
+                self.window_closes = sender.window.closes_at(sender.clock())
         index = len(self.reservations)
         self.reservations.append(reservation)
         self.unused.append(0)
