@@ -575,9 +575,7 @@ async def campaign_summary(
         opens = window.next_open(now)
         summary["window_opens_at"] = iso(opens)
         if campaign.status == CampaignStatus.SENDING:
-            summary["waiting"] = (
-                f"outside the send window ({window.describe()}); goes on at {la_time(opens)}"
-            )
+            summary["waiting"] = f"outside the send window ({window.describe()}); goes on at {la_time(opens)}"
     if campaign.kind == CampaignKind.APPLICATION_INVITATION:
         summary["invited"] = counts["sent"]
         summary["clicked"] = counts["clicked"]

@@ -162,9 +162,7 @@ def parse_domain_limits(text: str) -> dict[str, DomainLimit]:
             raise RuleError(f"{domain!r} is not a mail domain, like gmail.com")
         match = _RATE.match(rate)
         if not match or int(match["count"]) < 1:
-            raise RuleError(
-                f"{rate!r} is not a rate; write a number of messages per m, h or d, like 600/h"
-            )
+            raise RuleError(f"{rate!r} is not a rate; write a number of messages per m, h or d, like 600/h")
         if domain in limits:
             raise RuleError(f"{domain} is given twice")
         limits[domain] = DomainLimit(domain, int(match["count"]), match["unit"][0])
