@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from outreach.dkim import DkimKeyError, DkimSigner
@@ -153,20 +160,12 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("send_window")
+    @field_validator("send_window", "send_rate_per_domain")
     @classmethod
-    def _check_send_window(cls, value: str) -> str:
+    def _check_sending_rule(cls, value: str, info: ValidationInfo) -> str:
+        parse = parse_send_window if info.field_name == "send_window" else parse_domain_limits
         try:
-            parse_send_window(value)
-        except RuleError as exc:
-            raise ValueError(str(exc)) from None
-        return value.strip()
-
-    @field_validator("send_rate_per_domain")
-    @classmethod
-    def _check_domain_rates(cls, value: str) -> str:
-        try:
-            parse_domain_limits(value)
+            parse(value)
         except RuleError as exc:
             raise ValueError(str(exc)) from None
         return value.strip()
