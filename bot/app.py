@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.db import database, is_reachable
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, start_scheduler
 from bot.settings import Settings
 from outreach.mailer import MailTransport
 
@@ -98,7 +98,6 @@ def _freeze_startup_objects() -> None:
 async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Callable[[], Awaitable[None]]]:
     """Start the parts other modules own (scheduler, Slack); return their stop functions."""
     from bot.slack import start_slack
-    from outreach.scheduling import start_scheduler
 
     stops = [await start_scheduler(runtime)] if run_scheduler else []
     stop_slack = await start_slack(runtime)

@@ -6,12 +6,17 @@ migrations are the top-level `migrations` package, written by Tortoise's own `ma
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 
 MODEL_MODULES = [
@@ -49,13 +54,70 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def apply_migrations(database_url: str) -> None:
-    """Bring the schema up to date. Safe to call on every start: applied migrations are skipped."""
+    """Bring the schema up to date. Safe to call on every start: applied migrations are skipped.
+
+    Several processes may start at once (a `serve` and a `worker`, or two replicas); each takes the
+    migration lock first, so one migrates and the others then find nothing left to do, instead of
+    both creating the same tables.
+    """
     from tortoise.migrations.api import migrate
 
+    async with migration_lock(database_url):
+        try:
+            await migrate(config=tortoise_config(database_url))
+        finally:
+            await Tortoise.close_connections()
+
+
+# Options of the ORM's URL that configure its pool (or the ORM itself), not a connection.
+_POOL_OPTIONS = frozenset(
+    {"minsize", "maxsize", "max_queries", "max_inactive_connection_lifetime", "schema", "application_name"}
+)
+
+
+def _connect_options(database_url: str) -> dict[str, Any]:
+    """What asyncpg.connect takes to reach the database as the ORM does (TLS and all), from the
+    ORM's own reading of the URL. An option asyncpg doesn't know fails here as it would there."""
+    credentials = expand_db_url(database_url)["credentials"]
+    return {key: value for key, value in credentials.items() if key not in _POOL_OPTIONS}
+
+
+# pg_advisory_lock key for migrations ("MLAM"); the scheduler's and the digest's are others.
+MIGRATION_LOCK_KEY = 0x4D4C414D
+
+
+@asynccontextmanager
+async def migration_lock(database_url: str) -> AsyncIterator[None]:
+    """Hold the database's migration lock for the block, waiting for another process's to end.
+
+    PostgreSQL: a session advisory lock on a connection of its own (gone with the process if it
+    dies). SQLite: an exclusive `flock` on a file beside the database (`<file>.migrate-lock`),
+    which the kernel also drops with the process; SQLite's own locks can't serve, as Tortoise
+    commits each migration separately. An in-memory database has one process by definition.
+    """
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+        if path in ("", ":memory:"):
+            yield
+            return
+        lock_path = Path(path).with_name(Path(path).name + ".migrate-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as lock_file:
+            # Blocking, so in a thread: the event loop keeps serving while another process migrates.
+            await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+        return
+    conn = await asyncpg.connect(**_connect_options(database_url))
     try:
-        await migrate(config=tortoise_config(database_url))
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        yield
     finally:
-        await Tortoise.close_connections()
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        await conn.close()
 
 
 @asynccontextmanager

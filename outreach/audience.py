@@ -22,6 +22,7 @@ from tortoise.queryset import QuerySet
 
 from outreach.models import CampaignKind
 from subscribers.models import Language, Role, Status, Subscriber, Topic
+from subscribers.orm import ids
 
 # The topic a person must have chosen to get each kind of campaign.
 KIND_TOPIC = {
@@ -149,14 +150,7 @@ class Audience:
         """
         last_id = 0
         while True:
-            batch = [
-                int(i)
-                for i in await self.query(kind)
-                .filter(id__gt=last_id)
-                .order_by("id")
-                .limit(batch_size)
-                .values_list("id", flat=True)
-            ]
+            batch = await ids(self.query(kind).filter(id__gt=last_id).order_by("id").limit(batch_size))
             if not batch:
                 return
             yield batch

@@ -39,6 +39,7 @@ from outreach.timing import ScheduleError, cron_trigger, la_time, next_fire_time
 from outreach.windows import SendWindow
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Role, Subscriber, Topic
+from subscribers.orm import column, ids
 from subscribers.registry import record
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ async def draw_audience(campaign: Campaign, now: dt.datetime) -> int:
     audience = Audience.from_mapping(campaign.audience)
     async for batch in audience.stream_ids(campaign.kind, batch_size=AUDIENCE_BATCH):
         await _write_deliveries(campaign, batch, now)
-        status = await Campaign.filter(id=campaign.id).values_list("status", flat=True)
+        status = await column(Campaign.filter(id=campaign.id), "status")
         if status and status[0] == CampaignStatus.CANCELLED:
             await _withdraw_unsent(campaign.id, now)
             break
@@ -417,9 +418,7 @@ async def restart_stalled_starts(now: dt.datetime) -> list[int]:
 async def complete_finished_campaigns(now: dt.datetime) -> list[int]:
     """Mark `finished` every sending campaign whose audience is written and that has nothing left
     queued, sending or deferred. Returns the ids it finished."""
-    candidates = await Campaign.filter(
-        status=CampaignStatus.SENDING, audience_resolved_at__isnull=False
-    ).values_list("id", flat=True)
+    candidates = await ids(Campaign.filter(status=CampaignStatus.SENDING, audience_resolved_at__isnull=False))
     finished = []
     for campaign_id in candidates:
         if await Delivery.filter(campaign_id=campaign_id, state__in=list(UNFINISHED)).exists():
@@ -493,9 +492,7 @@ async def cancel_campaign(campaign_id: int, *, actor: str, now: dt.datetime | No
     await _withdraw_unsent(campaign_id, now)
     await record(None, f"campaign:{campaign_id}", campaign.status.value, "cancelled", actor)
     await announce(_notice(campaign, NoticeKind.CANCELLED, f"by {actor}"))
-    for child_id in await Campaign.filter(parent_id=campaign_id, status__in=list(open_states)).values_list(
-        "id", flat=True
-    ):
+    for child_id in await ids(Campaign.filter(parent_id=campaign_id, status__in=list(open_states))):
         await cancel_campaign(child_id, actor=actor, now=now)
     return True
 

@@ -8,10 +8,14 @@ nothing and the row says what the mail server answered.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:  # a string reference at run time ("models.Subscriber"); the type for mypy
+    from subscribers.models import Subscriber
 
 
 class CampaignKind(StrEnum):
@@ -50,8 +54,9 @@ class Campaign(Model):
     kind = fields.CharEnumField(CampaignKind, max_length=30)
     template = fields.CharField(max_length=100)
     subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
-    audience = fields.JSONField(default=dict)  # see outreach.audience for the keys
-    context = fields.JSONField(default=dict)  # campaign-wide template values (meeting time, place)
+    audience: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)  # see outreach.audience
+    # campaign-wide template values (meeting time, place)
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharEnumField(CampaignStatus, max_length=20, default=CampaignStatus.SCHEDULED)
     paused_reason = fields.CharField(max_length=300, default="")
     send_at = fields.DatetimeField(null=True)  # UTC; for a recurring campaign, its next occurrence
@@ -79,13 +84,16 @@ class Delivery(Model):
     campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
-    subscriber: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    campaign_id: int | None  # the foreign keys' columns, which Tortoise adds
+    subscriber: fields.ForeignKeyNullableRelation[Subscriber] = fields.ForeignKeyField(
         "models.Subscriber", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
     address = fields.CharField(max_length=254)  # cleared when the person is erased
     template = fields.CharField(max_length=100)  # e.g. "confirm" or the campaign's template
     language = fields.CharField(max_length=5, default="en")
-    context = fields.JSONField(default=dict)  # extra template values for transactional mail
+    subscriber_id: int | None
+    # extra template values for transactional mail
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     priority = fields.SmallIntField(default=Priority.BULK)
     state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
     attempts = fields.SmallIntField(default=0)
@@ -110,6 +118,9 @@ class Delivery(Model):
             # from a cursor (outreach.recipients).
             Index(fields=("campaign_id", "id")),
             Index(fields=("campaign_id", "state", "id")),
+            # Erasure finds every message to an address, including ones no subscriber row links to
+            # any more (outreach.erasure).
+            Index(fields=("address",)),
         )
 
 

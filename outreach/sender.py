@@ -57,11 +57,10 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from bot.settings import Settings
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
 from outreach.compose import CompiledCampaign
 from outreach.mailer import MailTransport, Outcome, OutgoingMessage, SendResult
@@ -83,6 +82,7 @@ from outreach.queue import (
 )
 from outreach.ratelimit import DomainBudget, Reservation, SendBudget
 from outreach.rendering import TemplateError, one_line
+from outreach.windows import DomainLimit, SendWindow
 from subscribers.models import Status
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,25 @@ def next_hour(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
 
 
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How the sender paces, retries and gives up (`bot.runtime` makes it from the SEND_*, RETRY_*
+    and FAILURE_PAUSE_* settings; see the README's settings table for what each means)."""
+
+    batch_size: int
+    lease_seconds: int
+    rate_per_minute: int  # 0: no limit
+    rate_per_hour: int
+    retry_base_seconds: float
+    retry_for_hours: float
+    failure_pause_ratio: float
+    failure_pause_min_attempts: int
+    window: SendWindow = field(
+        default_factory=SendWindow
+    )  # SEND_WINDOW: when campaign mail may go out (default: always)
+    domain_limits: Mapping[str, DomainLimit] = field(default_factory=dict)  # SEND_RATE_PER_DOMAIN
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()[:48]}:{os.getpid()}"
 
@@ -128,21 +147,21 @@ class _Tally:
 class Sender:
     def __init__(
         self,
-        settings: Settings,
+        options: SendOptions,
         transport: MailTransport,
         builder: MessageBuilder,
         *,
         worker_id: str | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self.settings = settings
+        self.options = options
         self.transport = transport
         self.builder = builder
         self.worker_id = (worker_id or default_worker_id())[:64]
         self.clock = clock
-        self.budget = SendBudget(settings.send_rate_per_minute, settings.send_rate_per_hour)
-        self.window = settings.send_window_rule
-        self.domains = DomainBudget(settings.domain_limits)
+        self.budget = SendBudget(options.rate_per_minute, options.rate_per_hour)
+        self.window = options.window
+        self.domains = DomainBudget(dict(options.domain_limits))
         self.quota_until: dt.datetime | None = None  # after a quota reply: no sending before this
         self._refusals: dict[int, int] = {}  # campaign id -> refusals of the message since its last pause
         self._wake = asyncio.Event()
@@ -212,7 +231,7 @@ class Sender:
         self, conn: QueueConnection, now: dt.datetime
     ) -> tuple[list[ClaimedDelivery], Reservation]:
         """Transactional mail first, then campaigns in the order they started, within the budget."""
-        size, lease = self.settings.send_batch_size, self.settings.send_lease_seconds
+        size, lease = self.options.batch_size, self.options.lease_seconds
         items: list[ClaimedDelivery] = []
         grant = await self.budget.reserve(size, now=now, transactional=True)
         if grant.count:
@@ -311,7 +330,7 @@ class Sender:
 
     def quota_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Over the relay's quota: try again when it resumes, without spending an attempt."""
-        if now >= item.created_at + dt.timedelta(hours=self.settings.retry_for_hours):
+        if now >= item.created_at + dt.timedelta(hours=self.options.retry_for_hours):
             return self.retry(item, reply, now)
         resume = self.quota_until or next_hour(now)
         return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=resume, refund_attempt=True)
@@ -344,16 +363,16 @@ class Sender:
 
     def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
-        give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
+        give_up_at = item.created_at + dt.timedelta(hours=self.options.retry_for_hours)
         if now >= give_up_at:
-            hours = f"{self.settings.retry_for_hours:g}"
+            hours = f"{self.options.retry_for_hours:g}"
             return DeliveryUpdate(item.id, DeliveryState.FAILED, f"gave up after {hours} hours: {reply}")
         retry_at = min(now + dt.timedelta(seconds=self.backoff_seconds(item.attempts)), give_up_at)
         return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=retry_at)
 
     def config_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Our configuration is wrong: wait (doubling, up to 5 minutes) without spending an attempt."""
-        if now >= item.created_at + dt.timedelta(hours=self.settings.retry_for_hours):
+        if now >= item.created_at + dt.timedelta(hours=self.options.retry_for_hours):
             return self.retry(item, reply, now)
         return DeliveryUpdate(
             item.id,
@@ -366,7 +385,7 @@ class Sender:
     def backoff_seconds(self, attempts: int) -> float:
         """Exponential backoff with jitter: base * 2^(attempt-1), between half and all of it."""
         doublings = min(max(attempts - 1, 0), 30)
-        ceiling = min(self.settings.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
+        ceiling = min(self.options.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
         return random.uniform(ceiling / 2, ceiling)
 
     def on_outage(self) -> None:
@@ -377,7 +396,7 @@ class Sender:
     async def on_config_problem(self, reply: str) -> None:
         """Pause every sending campaign with the reason; say it once in the log, not per message."""
         self._config_backoff = min(
-            max(self._config_backoff * 2, self.settings.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
+            max(self._config_backoff * 2, self.options.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
         )
         reply = _ADDRESS.sub("<address>", reply)  # "554 5.7.1 <someone@…>: Relay access denied"
         if reply != self._config_reply:
@@ -405,8 +424,8 @@ class Sender:
         tally.sent += sent
         tally.failed += failed
         attempts = tally.sent + tally.failed
-        ratio = self.settings.failure_pause_ratio
-        if tally.paused or attempts < self.settings.failure_pause_min_attempts:
+        ratio = self.options.failure_pause_ratio
+        if tally.paused or attempts < self.options.failure_pause_min_attempts:
             return False
         if tally.failed <= ratio * attempts:
             return False
@@ -458,7 +477,7 @@ class _Pass:
         self.more = False
         self.progress = False
         self.ahead: asyncio.Task[None] | None = None
-        self.low_water = max(sender.settings.send_batch_size // 2, 2 * sender.transport.concurrency)
+        self.low_water = max(sender.options.batch_size // 2, 2 * sender.transport.concurrency)
 
     async def run(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
         sender = self.sender
@@ -522,7 +541,7 @@ class _Pass:
         self.todo.extend(item for item in items if item.priority >= Priority.BULK)
         self.todo.extendleft(reversed([item for item in items if item.priority < Priority.BULK]))
         self.claimed += len(items)
-        self.more = len(items) >= sender.settings.send_batch_size
+        self.more = len(items) >= sender.options.batch_size
         self.progress = False
 
     async def _within_domain_limits(self, items: list[ClaimedDelivery]) -> list[ClaimedDelivery]:
@@ -826,7 +845,7 @@ class _Pass:
 
     async def _watch(self) -> None:
         sender = self.sender
-        lease = sender.settings.send_lease_seconds
+        lease = sender.options.lease_seconds
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(WATCH_SECONDS)

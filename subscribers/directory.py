@@ -300,3 +300,43 @@ async def export_chunks(filters: PeopleFilter) -> AsyncIterator[str]:
             buffer.truncate()
     await _write_page(writer, page)
     yield buffer.getvalue()
+
+
+# Who makes what: `/madeinla find` in Slack, and the console. ----------------------------------------
+
+MAX_LISTINGS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """An active manufacturer as the directory shows it: what they told us about the business."""
+
+    name: str
+    zip: str
+    products: str
+    email: str
+
+
+async def find_manufacturers(term: str, *, limit: int = MAX_LISTINGS) -> tuple[list[Listing], int]:
+    """Active manufacturers whose products or business name mention `term` (any case), and how
+    many there are in all."""
+    matches = Subscriber.filter(role=Role.MANUFACTURER, status=Status.ACTIVE).filter(
+        Q(profile__products__icontains=term)
+        | Q(profile__legal_name__icontains=term)
+        | Q(organization__icontains=term)
+    )
+    total = await matches.count()
+    people = await matches.order_by("organization", "id").limit(limit).prefetch_related("profile")
+    listings = []
+    for person in people:
+        profile: BusinessProfile | None = person.profile  # prefetched: the profile or None
+        listings.append(
+            Listing(
+                name=(profile.legal_name if profile and profile.legal_name else person.organization)
+                or "(no business name given)",
+                zip=(profile.production_zip or profile.principal_zip) if profile else person.zip,
+                products=profile.products if profile else "",
+                email=person.email,
+            )
+        )
+    return listings, total

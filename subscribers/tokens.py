@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.signer import Signer
 
 
 class Purpose(StrEnum):
@@ -61,6 +62,11 @@ class LinkSigner:
 
     def sign(self, purpose: Purpose, object_id: int) -> str:
         return self._serializers[purpose].dumps(object_id)
+
+    def timestamp_signer(self, purpose: Purpose) -> Signer:
+        """The itsdangerous signer behind `sign(purpose, ...)` (its key, salt and separator), for
+        code that signs many tokens and keys the HMAC once (`outreach.compose.TokenMinter`)."""
+        return self._serializers[purpose].make_signer()
 
     def unsign(self, purpose: Purpose, token: str) -> int:
         try:

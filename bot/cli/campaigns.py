@@ -19,6 +19,7 @@ from bot.cli.common import UserError, run_with_db, settings_or_exit
 from bot.cli.staff import actor_for, as_option
 from bot.runtime import Runtime
 from bot.settings import Settings
+from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
@@ -336,9 +337,8 @@ def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
     _control(
         campaign_id,
         "pause",
-        lambda actor: service.pause_campaign(campaign_id, reason=reason, actor=actor.label),
+        lambda actor: campaign_control.pause(campaign_id, reason=reason, actor=actor),
         as_email,
-        detail=reason,
     )
 
 
@@ -348,9 +348,7 @@ def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
 @as_option
 def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | None) -> None:
     """Carry on sending a paused campaign from where it stopped."""
-    _control(
-        campaign_id, "resume", lambda actor: service.resume_campaign(campaign_id, actor=actor.label), as_email
-    )
+    _control(campaign_id, "resume", lambda actor: campaign_control.resume(campaign_id, actor=actor), as_email)
     if wait:
         settings = settings_or_exit()
         if _wait(settings, campaign_id, stall_seconds=give_up_after)["status"] != CampaignStatus.FINISHED:
@@ -362,9 +360,7 @@ def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | N
 @as_option
 def cancel(campaign_id: int, as_email: str | None) -> None:
     """Stop for good: whatever is not yet sent never will be."""
-    _control(
-        campaign_id, "cancel", lambda actor: service.cancel_campaign(campaign_id, actor=actor.label), as_email
-    )
+    _control(campaign_id, "cancel", lambda actor: campaign_control.cancel(campaign_id, actor=actor), as_email)
 
 
 def _control(
@@ -372,8 +368,6 @@ def _control(
     verb: str,
     action: Callable[[Actor], Awaitable[bool]],
     as_email: str | None,
-    *,
-    detail: str = "",
 ) -> None:
     settings = settings_or_exit()
 
@@ -381,8 +375,6 @@ def _control(
         actor = await actor_for(as_email)
         campaign = await service.get_campaign(campaign_id)
         done = await action(actor)
-        if done:
-            await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=detail)
         return done, await service.get_campaign(campaign_id) if done else campaign
 
     done, campaign = _run(settings, work)

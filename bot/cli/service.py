@@ -42,7 +42,7 @@ def serve(host: str, port: int) -> None:
 @click.command()
 def worker() -> None:
     """Run a sender (and, when it holds the lock, the scheduler) without the web server."""
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, start_scheduler
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
@@ -54,7 +54,6 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        from outreach.scheduling import start_scheduler
 
         stops = [await start_scheduler(runtime)]
         click.echo(f"sender {runtime.sender.worker_id} running; Ctrl-C to stop")

@@ -23,6 +23,8 @@ from rich.text import Text
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
 from bot.cli.staff import actor_for, as_option
+from outreach import contact_import
+from outreach import erasure as mail_erasure
 from subscribers import directory, erasure, importing
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Status, Topic
@@ -172,7 +174,7 @@ def import_command(
 
                 async def work() -> importing.ImportReport:
                     actor = await actor_for(as_email)
-                    done = await importing.import_people(
+                    done = await contact_import.import_people(
                         parsed,
                         consent_source=source,
                         skip_invalid=skip_invalid,
@@ -509,7 +511,9 @@ def erase_command(email: str, yes: bool, as_email: str | None) -> None:
             click.echo("That address was erased before; it stays on the suppression list.")
             if settings.outbox_dir is not None:  # copies left by an erasure before outbox cleanup
                 address = normalise_email(email)
-                removed = await asyncio.to_thread(erasure.remove_outbox_copies, settings.outbox_dir, address)
+                removed = await asyncio.to_thread(
+                    mail_erasure.remove_outbox_copies, settings.outbox_dir, address
+                )
                 if removed:
                     click.echo(_outbox_note(removed, settings.outbox_dir).strip())
             return 0
@@ -520,10 +524,7 @@ def erase_command(email: str, yes: bool, as_email: str | None) -> None:
             click.echo("Nothing changed.")
             return 1
         actor = await actor_for(as_email)
-        result = await erasure.erase(email, actor=actor.label, outbox_dir=settings.outbox_dir)
-        await record_action(
-            actor, "person.erase", subscriber_id=result.subscriber_id, detail="from the command line"
-        )
+        result = await mail_erasure.erase(email, actor=actor, outbox_dir=settings.outbox_dir)
         outbox = _outbox_note(result.outbox_files, settings.outbox_dir) if result.outbox_files else ""
         if result.found:
             messages = ""

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from bot.console.access import current_staff, field, form_of, problem, redirect, render, staff_route
 from bot.console.parts import ConsoleParts
+from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.models import DeliveryState
 from outreach.recipients import campaign_recipients
@@ -100,11 +101,11 @@ async def control(request: Request) -> Response:
             request, f"/staff/campaigns/{campaign_id}", notice=f"Give a reason to {verb} the campaign."
         )
     if verb == "pause":
-        done = await service.pause_campaign(campaign_id, reason=reason, actor=actor.label)
+        done = await campaign_control.pause(campaign_id, reason=reason, actor=actor)
     elif verb == "resume":
-        done = await service.resume_campaign(campaign_id, actor=actor.label)
+        done = await campaign_control.resume(campaign_id, actor=actor)
     elif verb == "cancel":
-        done = await service.cancel_campaign(campaign_id, actor=actor.label)
+        done = await campaign_control.cancel(campaign_id, reason=reason, actor=actor)
     else:
         return problem(request, "Not found", ["There is no such action."], 404)
     if not done:
@@ -113,7 +114,6 @@ async def control(request: Request) -> Response:
             f"/staff/campaigns/{campaign_id}",
             notice=f"The campaign could not be {verb}d in its present state: nothing changed.",
         )
-    await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=reason)
     return redirect(request, f"/staff/campaigns/{campaign_id}", notice=f"The campaign is {verb}d.")
 
 

@@ -16,6 +16,7 @@ from bot.slack import campaigns as campaign_replies
 from bot.slack import directory, status
 from bot.slack.mrkdwn import code, escape
 from bot.slack.views import eligibility_modal
+from subscribers.directory import find_manufacturers
 from subscribers.eligibility import (
     PREFERENCE_KEYS,
     SCREENING_KEYS,
@@ -272,7 +273,7 @@ async def find_reply(term: str, invocation: Invocation) -> Reply:
         cleaned = directory.clean_term(term)
     except directory.BadSearch as error:
         return Reply(str(error))
-    listings, total = await directory.find_manufacturers(cleaned)
+    listings, total = await find_manufacturers(cleaned)
     return Reply(directory.render_listings(cleaned, listings, total, show_contacts=invocation.is_staff))
 
 

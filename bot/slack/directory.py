@@ -1,5 +1,8 @@
 """`/madeinla find PRODUCT`: which manufacturers on our list make it (the motion's item 1.c).
 
+The query is `subscribers.directory.find_manufacturers` (the console can use it too); this face
+checks the term and formats the answer.
+
 County buyers use this to see what is made locally. Replies are ephemeral. Business names, ZIPs
 and products are what a manufacturer told us to describe the business, so any workspace member
 may see them; contact emails are personal data given to DEO, so only staff (STAFF_SLACK_USER_IDS)
@@ -8,23 +11,10 @@ see them, and everyone else is told to ask staff for an introduction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tortoise.expressions import Q
-
 from bot.slack.mrkdwn import clip, escape
-from subscribers.models import BusinessProfile, Role, Status, Subscriber
+from subscribers.directory import Listing
 
-MAX_RESULTS = 10
 MIN_TERM, MAX_TERM = 2, 80
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    name: str
-    zip: str
-    products: str
-    email: str
 
 
 class BadSearch(ValueError):
@@ -40,31 +30,6 @@ def clean_term(raw: str) -> str:
     if len(term) > MAX_TERM:
         raise BadSearch(f"That search is too long; use up to {MAX_TERM} characters.")
     return term
-
-
-async def find_manufacturers(term: str, *, limit: int = MAX_RESULTS) -> tuple[list[Listing], int]:
-    """Active manufacturers whose products or business name mention `term` (any case), and how
-    many there are in all."""
-    matches = Subscriber.filter(role=Role.MANUFACTURER, status=Status.ACTIVE).filter(
-        Q(profile__products__icontains=term)
-        | Q(profile__legal_name__icontains=term)
-        | Q(organization__icontains=term)
-    )
-    total = await matches.count()
-    people = await matches.order_by("organization", "id").limit(limit).prefetch_related("profile")
-    listings = []
-    for person in people:
-        profile: BusinessProfile | None = person.profile  # prefetched: the profile or None
-        listings.append(
-            Listing(
-                name=(profile.legal_name if profile and profile.legal_name else person.organization)
-                or "(no business name given)",
-                zip=(profile.production_zip or profile.principal_zip) if profile else person.zip,
-                products=profile.products if profile else "",
-                email=person.email,
-            )
-        )
-    return listings, total
 
 
 def render_listings(term: str, listings: list[Listing], total: int, *, show_contacts: bool) -> str:

@@ -16,8 +16,9 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.runtime import smtp_options, transport_for
 from bot.settings import Settings, SettingsError, load_settings
-from outreach.mailer import Outcome, OutgoingMessage, SmtpTransport, build_transport
+from outreach.mailer import Outcome, OutgoingMessage, SmtpTransport
 from outreach.queue import enqueue_transactional
 from subscribers.models import Status
 from tests.mailserver import MailServer
@@ -68,7 +69,7 @@ async def test_the_relay_is_trusted_through_smtp_ca_file(
 ) -> None:
     bundle = tmp_path / "county-ca.pem"
     county_ca.cert_pem.write_to_path(str(bundle))
-    transport = build_transport(relay_settings(settings, tls_server, smtp_ca_file=bundle))
+    transport = transport_for(relay_settings(settings, tls_server, smtp_ca_file=bundle))
     try:
         result = await transport.send(message())
     finally:
@@ -80,7 +81,7 @@ async def test_the_relay_is_trusted_through_smtp_ca_file(
 async def test_without_the_county_ca_the_relay_is_not_trusted(
     settings: Settings, tls_server: MailServer
 ) -> None:
-    transport = build_transport(relay_settings(settings, tls_server))
+    transport = transport_for(relay_settings(settings, tls_server))
     try:
         result = await transport.send(message())
     finally:
@@ -113,7 +114,9 @@ def test_smtp_ca_file_comes_from_dotenv_like_every_setting(
 
 
 async def test_an_idle_pooled_connection_says_quit(smtp_settings: Settings, mail_server: MailServer) -> None:
-    transport = SmtpTransport(smtp_settings.model_copy(update={"smtp_idle_seconds": 0.3}))
+    options = smtp_options(smtp_settings.model_copy(update={"smtp_idle_seconds": 0.3}))
+    assert options is not None
+    transport = SmtpTransport(options)
     try:
         assert (await transport.send(message())).outcome is Outcome.SENT
         await asyncio.sleep(0.1)

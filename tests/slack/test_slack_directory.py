@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.directory import find_manufacturers
+from subscribers.directory import find_manufacturers
 from subscribers.models import BusinessProfile, Role, Status, Subscriber
 from tests.slack.conftest import MEMBER, STAFF, SignedSlack
 

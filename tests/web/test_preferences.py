@@ -10,10 +10,10 @@ import re
 import httpx
 import pytest
 
-from bot.slack.directory import find_manufacturers
+from outreach.erasure import erase
 from outreach.models import Delivery
+from subscribers.directory import find_manufacturers
 from subscribers.email_change_models import EmailChange
-from subscribers.erasure import erase
 from subscribers.models import AuditEvent, BusinessProfile, Role, Status, Subscriber
 from subscribers.signup import confirm
 from subscribers.tokens import Purpose
