@@ -124,10 +124,10 @@ class SendOptions:
     retry_for_hours: float
     failure_pause_ratio: float
     failure_pause_min_attempts: int
-    window: SendWindow = field(
-        default_factory=SendWindow
-    )  # SEND_WINDOW: when campaign mail may go out (default: always)
-    domain_limits: Mapping[str, DomainLimit] = field(default_factory=dict)  # SEND_RATE_PER_DOMAIN
+    # SEND_WINDOW: when campaign mail may go out (here by default always; the setting's default is
+    # weekday office hours), and SEND_RATE_PER_DOMAIN.
+    window: SendWindow = field(default_factory=SendWindow)
+    domain_limits: Mapping[str, DomainLimit] = field(default_factory=dict)
 
 
 def default_worker_id() -> str:
