@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,28 +20,44 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 
+from bot.settings import make_private_folder
+
 MODEL_MODULES = [
     "subscribers.models",
     "subscribers.staff_models",
     "outreach.models",
     "subscribers.confirmation_limit_models",
     "subscribers.email_change_models",
+    "outreach.bounces.models",
+    "subscribers.erasure_models",
+    "subscribers.application_models",
 ]
 
 
+def sqlite_path(database_url: str) -> Path | None:
+    """The SQLite file a URL names; None for PostgreSQL or an in-memory database."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
     if database_url.startswith("sqlite://"):
-        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
-        if path not in ("", ":memory:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(database_url)
+        if path is not None:
+            _create_private_file(path)
         # The CLI and the server may share the file: wait for a lock instead of failing at once.
         # In WAL mode (Tortoise's default) synchronous=NORMAL still survives a killed process and
         # never corrupts the file; only a power cut can lose the last commits. It halves commit cost.
         for pragma in ("busy_timeout=10000", "synchronous=NORMAL"):
             if pragma.split("=")[0] not in database_url:
                 database_url += ("&" if "?" in database_url else "?") + pragma
+        # Write transactions wait for the lock (see bot/sqlite_client.py).
+        connection = {**expand_db_url(database_url), "engine": "bot.sqlite_client"}
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -53,20 +70,39 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def apply_migrations(database_url: str) -> None:
-    """Bring the schema up to date. Safe to call on every start: applied migrations are skipped.
+def _create_private_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by this user only: it holds personal data.
 
-    Several processes may start at once (a `serve` and a `worker`, or two replicas); each takes the
-    migration lock first, so one migrates and the others then find nothing left to do, instead of
-    both creating the same tables.
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    if path.exists():
+        return
+    make_private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+async def apply_migrations(database_url: str) -> list[str]:
+    """Bring the schema up to date; return the names of the migrations applied (none if it was).
+
+    Safe to call on every start: applied migrations are skipped. Several processes may start at
+    once (a `serve` and a `worker`, or two replicas); each takes the migration lock first, so one
+    migrates and the others then find nothing left to do, instead of both creating the same tables.
     """
     from tortoise.migrations.api import migrate
+    from tortoise.migrations.executor import PlanStep
+
+    applied: list[str] = []
+
+    def note(connection_name: str, plan: list[PlanStep], fake: bool, dry_run: bool) -> None:
+        applied.extend(step.migration.name for step in plan if not step.backward)
 
     async with migration_lock(database_url):
         try:
-            await migrate(config=tortoise_config(database_url))
+            await migrate(config=tortoise_config(database_url), reporter=note)
         finally:
             await Tortoise.close_connections()
+    return applied
 
 
 # Options of the ORM's URL that configure its pool (or the ORM itself), not a connection.
@@ -101,8 +137,8 @@ async def migration_lock(database_url: str) -> AsyncIterator[None]:
             yield
             return
         lock_path = Path(path).with_name(Path(path).name + ".migrate-lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("a") as lock_file:
+        make_private_folder(lock_path.parent)
+        with os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock_file:
             # Blocking, so in a thread: the event loop keeps serving while another process migrates.
             await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
             try:

@@ -12,7 +12,10 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.bounces import bounce_processor, verp_signer
 from bot.settings import Settings
+from outreach.bounces.processing import BounceProcessor
+from outreach.bounces.verp import VerpSigner
 from outreach.mailer import MailTransport, SmtpOptions, build_transport
 from outreach.messages import MessageBuilder, MessageOptions
 from outreach.rendering import EmailTemplates
@@ -71,6 +74,8 @@ def schedule_options(settings: Settings) -> ScheduleOptions:
         database_url=settings.database_url,
         grace_hours=settings.schedule_grace_hours,
         sweep_interval_seconds=settings.sweep_interval_seconds,
+        digest_recipients=settings.staff_digest_email,
+        dashboard_base_url=settings.public_base_url,
     )
 
 
@@ -88,6 +93,8 @@ class Runtime:
     transport: MailTransport
     builder: MessageBuilder
     sender: Sender
+    bounces: BounceProcessor  # what comes back: one processor for the mailbox and `bounces read`
+    verp: VerpSigner | None  # envelope senders naming each delivery, when BOUNCE_ADDRESS is set
     extras: dict[str, object] = field(default_factory=dict)  # scheduler, Slack app: owned by their modules
 
 
@@ -98,13 +105,18 @@ def build_runtime(settings: Settings, *, transport: MailTransport | None = None)
     templates = EmailTemplates()
     transport = transport or transport_for(settings)
     builder = MessageBuilder(message_options(settings), templates, signer)
+    verp = verp_signer(settings)
     return Runtime(
         settings=settings,
         signer=signer,
         email_templates=templates,
         transport=transport,
         builder=builder,
-        sender=Sender(send_options(settings), transport, builder),
+        sender=Sender(
+            send_options(settings), transport, builder, envelope_sender=verp.address if verp else None
+        ),
+        bounces=bounce_processor(settings, message_id_domain=builder.domain),
+        verp=verp,
     )
 
 

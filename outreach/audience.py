@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from outreach.models import CampaignKind
@@ -138,6 +139,14 @@ class Audience:
 
     async def count(self, kind: str) -> int:
         return await self.query(kind).count()
+
+    async def count_by_language(self, kind: str) -> dict[str, int]:
+        """How many people it means in each language (every language listed, even at 0)."""
+        rows = await self.query(kind).annotate(n=Count("id")).group_by("language").values("language", "n")
+        counts = {lang.value: 0 for lang in Language}
+        for row in rows:
+            counts[str(row["language"])] = int(row["n"])
+        return counts
 
     async def includes(self, kind: str, subscriber_id: int) -> bool:
         return await self.query(kind).filter(id=subscriber_id).exists()

@@ -66,7 +66,7 @@ async def erase(email: str, *, actor: str | Actor, outbox_dir: Path | None = Non
         person_id = person.id if person is not None else None
         # Before the person row goes: their messages are found by their id as well as the address.
         ids, cancelled = await _forget_messages(address, person_id)
-        previous = await erase_person(address, person, actor=label)
+        previous = await erase_person(address, person, actor=label, messages=len(ids))
         if isinstance(actor, Actor):
             detail = f"{len(ids)} messages anonymised, {cancelled} unsent cancelled"
             await record_action(actor, "person.erase", subscriber_id=person_id, detail=detail)

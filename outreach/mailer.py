@@ -110,7 +110,10 @@ class OutboxTransport:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Messages carry addresses and working links: only the service's user may read them.
+        for folder in [*reversed(directory.parents), directory]:
+            if not folder.exists():
+                folder.mkdir(mode=0o700, exist_ok=True)
 
     async def send(
         self,
@@ -134,7 +137,9 @@ class OutboxTransport:
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         os.replace(tmp, path)
 
     async def close(self) -> None:

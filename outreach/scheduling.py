@@ -34,7 +34,9 @@ from outreach.campaigns import (
     start_occurrence,
 )
 from outreach.database_url import asyncpg_dsn
+from outreach.metrics.digest import SEND_AT, send_weekly_digest
 from outreach.models import Campaign, CampaignStatus
+from outreach.timeline import PILOT_TIMEZONE
 from outreach.timing import utcnow
 from subscribers.orm import ids
 
@@ -86,12 +88,16 @@ async def sweep(
 
 @dataclass(frozen=True, slots=True)
 class ScheduleOptions:
-    """How the scheduler runs (`bot.runtime` makes it from DATABASE_URL, SCHEDULE_GRACE_HOURS and
-    SWEEP_INTERVAL_SECONDS)."""
+    """How the scheduler runs (`bot.runtime` makes it from DATABASE_URL, SCHEDULE_GRACE_HOURS,
+    SWEEP_INTERVAL_SECONDS, STAFF_DIGEST_EMAIL and PUBLIC_BASE_URL)."""
 
     database_url: str  # PostgreSQL: where the leader's advisory lock is held
     grace_hours: float  # a campaign whose time passed while the service was down is still sent
     sweep_interval_seconds: float
+    # The weekly figures to staff (outreach.metrics.digest): STAFF_DIGEST_EMAIL, and PUBLIC_BASE_URL
+    # for the dashboard link.
+    digest_recipients: frozenset[str] = frozenset()
+    dashboard_base_url: str = ""
 
 
 def grace_period(options: ScheduleOptions) -> dt.timedelta:
@@ -191,6 +197,18 @@ class CampaignScheduler:
             max_instances=1,
             misfire_grace_time=None,
         )
+        if self.options.digest_recipients:  # the sweep would send it too, but up to a sweep late
+            self._timer.add_job(
+                self.tick,
+                "cron",
+                day_of_week="mon",
+                hour=SEND_AT.hour,
+                minute=SEND_AT.minute,
+                timezone=PILOT_TIMEZONE,
+                id="staff_digest",
+                coalesce=True,
+                misfire_grace_time=None,
+            )
 
     async def stop(self) -> None:
         self._stopping = True
@@ -221,8 +239,18 @@ class CampaignScheduler:
                 self._clear_timers()
                 return None
             try:
-                report = await sweep(self.clock(), grace=grace_period(self.options), wake=self.wake)
+                now = self.clock()
+                report = await sweep(now, grace=grace_period(self.options), wake=self.wake)
                 await self._plan_timers()
+                if (
+                    await send_weekly_digest(
+                        now,
+                        recipients=self.options.digest_recipients,
+                        base_url=self.options.dashboard_base_url,
+                    )
+                    and self.wake
+                ):
+                    self.wake()
             except Exception:  # the database may be briefly away; the next sweep tries again
                 log.exception("campaign sweep failed; retrying at the next one")
                 return None

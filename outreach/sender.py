@@ -58,7 +58,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, overload
 
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
@@ -153,8 +153,11 @@ class Sender:
         *,
         worker_id: str | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        envelope_sender: Callable[[int], str] | None = None,
     ) -> None:
         self.options = options
+        # With BOUNCE_ADDRESS: a delivery's envelope sender (VERP, outreach.bounces.verp) names it.
+        self.envelope_sender = envelope_sender
         self.transport = transport
         self.builder = builder
         self.worker_id = (worker_id or default_worker_id())[:64]
@@ -288,10 +291,14 @@ class Sender:
         )
         message_id = self.builder.delivery_message_id(item.id)
         if campaign is None:
-            return self.builder.build(
+            message = self.builder.build(
                 item.template, recipient, list_mail=False, extra=item.context, message_id=message_id
             )
-        return campaign.message(recipient, delivery_id=item.id, message_id=message_id)
+        else:
+            message = campaign.message(recipient, delivery_id=item.id, message_id=message_id)
+        if self.envelope_sender is not None:
+            message = replace(message, sender=self.envelope_sender(item.id))
+        return message
 
     def compiled_campaign(self, row: dict[str, Any]) -> CompiledCampaign:
         """A campaign's compiled messages, kept while its template, subject and values stay the same."""
@@ -876,8 +883,9 @@ REJOIN_SUPPRESSIONS = frozenset({"unsubscribed", "bounced"})
 
 
 # Mail a person asked for themselves, about something other than our lists: a staff member's
-# sign-in link reaches them even if they once unsubscribed from the updates at that address.
-SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in"})
+# sign-in link (or the weekly digest they are listed for) reaches them even if they once unsubscribed
+# from the updates at that address. Mail about one's own application, too: it is not list mail.
+SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in", "staff_digest", "application"})
 
 
 def _rejoining(item: ClaimedDelivery) -> bool:

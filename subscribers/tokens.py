@@ -19,6 +19,7 @@ class Purpose(StrEnum):
     INVITATION = "invitation"  # an application invitation's personal link (names a delivery)
     EMAIL_CHANGE = "email-change"  # confirms a new address at that address (names an EmailChange)
     TEST_SEND = "test-send"  # a test send's unsubscribe and preferences links (names its Delivery)
+    APPLICATION = "application"  # opens and resumes one application (names an Application)
 
 
 # How long each link works. Unsubscribe links must keep working long after the mail was sent
@@ -29,6 +30,7 @@ MAX_AGE_SECONDS = {
     Purpose.INVITATION: 400 * 24 * 3600,
     Purpose.EMAIL_CHANGE: 72 * 3600,
     Purpose.TEST_SEND: 30 * 24 * 3600,
+    Purpose.APPLICATION: 400 * 24 * 3600,  # a draft may wait for months; decisions link back to it
 }
 
 # The largest id each kind of link can name: the range of the column it is looked up in (subscriber
@@ -41,6 +43,7 @@ MAX_ID = {
     Purpose.INVITATION: 2**63 - 1,
     Purpose.EMAIL_CHANGE: 2**31 - 1,
     Purpose.TEST_SEND: 2**63 - 1,
+    Purpose.APPLICATION: 2**31 - 1,
 }
 
 

@@ -18,10 +18,9 @@ from typing import Any, TextIO
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import Listing
 from bot.cli.staff import actor_for, as_option
 from outreach import contact_import
 from outreach import erasure as mail_erasure
@@ -388,53 +387,40 @@ async def _print_json(people: Any) -> None:
 
 TOPIC_LABELS = {"pilot_updates": "updates", "application_invitations": "invitations", "working_group": "wg"}
 
-# title, record key, fixed width or share of the rest of the line, shown on narrow terminals too
+# title, record key
 TABLE_COLUMNS = (
-    ("id", "id", 6, False),
-    ("email", "email", -2, True),
-    ("name", "name", -1, True),
-    ("role", "role", 13, True),
-    ("status", "status", 12, True),
-    ("lang", "language", 4, True),
-    ("topics", "topics", -1, True),
-    ("created", "created_at", 10, False),
+    ("id", "id"),
+    ("email", "email"),
+    ("name", "name"),
+    ("role", "role"),
+    ("status", "status"),
+    ("lang", "language"),
+    ("topics", "topics"),
+    ("created", "created_at"),
 )
-NARROW = 110  # below this many columns the table leaves out id and created
 
 
 async def _print_table(people: Any) -> int:
-    """Print the people a page at a time; the columns have the same widths on every page."""
-    stdout = Console(highlight=False)
-    # Piped to a file or `less`, a wide table beats one wrapped at 80 columns.
-    console = stdout if stdout.is_terminal else Console(highlight=False, width=200)
+    """Print the people a page at a time, as a table if it fits the terminal, else one block each."""
+    listing = Listing([title for title, _key in TABLE_COLUMNS], heading=1)
     page: list[dict[str, Any]] = []
     count = 0
     async for person in people:
         page.append(person)
         if len(page) == directory.PAGE_SIZE:
-            _print_page(console, page, header=count == 0)
+            listing.print_page([_row(person) for person in page])
             count += len(page)
             page = []
     if page:
-        _print_page(console, page, header=count == 0)
+        listing.print_page([_row(person) for person in page])
         count += len(page)
     return count
 
 
-def _print_page(console: Console, page: list[dict[str, Any]], *, header: bool) -> None:
-    columns = [column for column in TABLE_COLUMNS if column[3] or console.width >= NARROW]
-    table = Table(box=None, show_header=header, header_style="bold", pad_edge=False, expand=True)
-    for title, _key, width, _narrow in columns:
-        if width < 0:
-            table.add_column(title, ratio=-width, overflow="fold")
-        else:
-            table.add_column(title, width=width, no_wrap=True, overflow="ellipsis")
-    for person in page:
-        topics = " ".join(TOPIC_LABELS[topic] for topic in person["topics"])
-        values = {**person, "topics": topics, "created_at": (person["created_at"] or "")[:10]}
-        # Text, not markup: a name like "[bold]" must print as typed.
-        table.add_row(*(Text(str(values[key])) for _title, key, _width, _narrow in columns))
-    console.print(table)
+def _row(person: dict[str, Any]) -> list[str]:
+    topics = " ".join(TOPIC_LABELS[topic] for topic in person["topics"])
+    values = {**person, "topics": topics, "created_at": (person["created_at"] or "")[:10]}
+    return [str(values[key]) for _title, key in TABLE_COLUMNS]
 
 
 # export -------------------------------------------------------------------------------------------

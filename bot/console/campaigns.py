@@ -3,8 +3,8 @@ with a reason, and its recipients (state and the mail server's last answer), fil
 paged from a cursor, and exported as CSV.
 
 Thin over `outreach.campaigns` (the same functions the CLI and Slack call) and
-`outreach.recipients`. Composing and approving campaigns in the console is not built yet: they
-are created with `madeinla campaigns create`.
+`outreach.recipients`. Composing and approving are in `bot.console.composing`; a campaign's page
+shows its review (previews, test, submit, approve) from there while it has not started.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from bot.console.access import current_staff, field, form_of, problem, redirect, render, staff_route
+from bot.console.composing import review_of
 from bot.console.parts import ConsoleParts
 from outreach import campaign_control
 from outreach import campaigns as service
@@ -55,8 +56,9 @@ def _state(request: Request) -> DeliveryState | None:
 async def campaign_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     try:
+        campaign = await service.get_campaign(campaign_id)
         summary = await service.campaign_summary(
-            await service.get_campaign(campaign_id), window=ConsoleParts.of(request).settings.send_window_rule
+            campaign, window=ConsoleParts.of(request).settings.send_window_rule
         )
     except service.CampaignError:
         return problem(
@@ -78,6 +80,8 @@ async def campaign_page(request: Request) -> Response:
         "campaign.html",
         {
             "summary": summary,
+            "send_at": campaign.send_at,
+            "review": await review_of(request, campaign),
             "count_keys": COUNT_KEYS,
             "recipients": page.recipients,
             "state_pairs": [(s.value, s.value) for s in DeliveryState],

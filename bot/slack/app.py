@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.settings import Settings
+from bot.slack.approvals import register_approvals
 from bot.slack.commands import (
     Eligible,
     Invocation,
@@ -213,6 +214,8 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
 
     # Anything else Slack sends us (another command pointed here, a button on an old message) gets
     # a polite answer instead of Bolt's "unhandled request" warning, which logs the whole payload.
+    register_approvals(bolt)  # before the catch-all action listener below
+
     @bolt.command(re.compile(".*"))
     async def on_other_command(ack: Any) -> None:
         await ack(text=f"This app only answers `{COMMAND}`. Try `{COMMAND} help`.", response_type="ephemeral")

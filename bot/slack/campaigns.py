@@ -43,7 +43,8 @@ def describe(campaign: Campaign, counts: dict[str, int] | None = None) -> str:
     if counts and counts.get("total"):
         text += (
             f" · {counts['sent']} sent of {counts['total']}, {counts['failed']} failed, "
-            f"{counts['suppressed']} not sent"
+            f"{counts['suppressed']} not sent, {counts.get('bounced', 0)} bounced, "
+            f"{counts.get('complained', 0)} complained"
         )
     return escape(text)
 

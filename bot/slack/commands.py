@@ -16,7 +16,6 @@ from bot.slack import campaigns as campaign_replies
 from bot.slack import directory, status
 from bot.slack.mrkdwn import code, escape
 from bot.slack.views import eligibility_modal
-from subscribers.directory import find_manufacturers
 from subscribers.eligibility import (
     PREFERENCE_KEYS,
     SCREENING_KEYS,
@@ -270,11 +269,10 @@ async def status_reply(invocation: Invocation) -> Reply:
 
 async def find_reply(term: str, invocation: Invocation) -> Reply:
     try:
-        cleaned = directory.clean_term(term)
+        results = await directory.find(term, staff=invocation.is_staff)
     except directory.BadSearch as error:
         return Reply(str(error))
-    listings, total = await find_manufacturers(cleaned)
-    return Reply(directory.render_listings(cleaned, listings, total, show_contacts=invocation.is_staff))
+    return Reply(directory.render_results(results, show_contacts=invocation.is_staff))
 
 
 async def subscribe_reply(invocation: Invocation) -> Reply:
@@ -321,7 +319,8 @@ eligible for the County's local small business preference (LSBE) and the pilot? 
 `/madeinla eligible` alone opens a form.
 • `/madeinla preference lowest=100000 bid=112000` the LSBE bid preference on a solicitation.
 • `/madeinla status` where the pilot stands, who has signed up, what campaigns are doing.
-• `/madeinla find scrubs` manufacturers on our list that make a product.
+• `/madeinla find scrubs` qualified manufacturers in the pool that make a product \
+(English or Spanish words, a category or a NAICS code).
 • `/madeinla subscribe` or `unsubscribe` working-group email at your Slack address.
 • `/madeinla campaigns` upcoming and recent email campaigns. \
 DEO staff: `/madeinla campaigns pause 12 reason` and `/madeinla campaigns resume 12`.

@@ -41,7 +41,12 @@ def make_sender(
 ) -> Sender:
     runtime = build_runtime(settings, transport=transport or transport_for(settings))
     return Sender(
-        send_options(settings), runtime.transport, runtime.builder, clock=clock, worker_id=worker_id
+        send_options(settings),
+        runtime.transport,
+        runtime.builder,
+        clock=clock,
+        worker_id=worker_id,
+        envelope_sender=runtime.sender.envelope_sender,
     )
 
 
@@ -80,7 +85,14 @@ async def started_campaign(
     runtime = build_runtime(settings)
     now = now or utcnow()
     campaign = await create_campaign(
-        kind=kind, template=template, builder=runtime.builder, immediately=True, created_by="test", now=now
+        name="Test",
+        kind=kind,
+        template=template,
+        builder=runtime.builder,
+        immediately=True,
+        created_by="test",
+        now=now,
+        approval_threshold=1_000_000,
     )
     assert await start_campaign(campaign.id, now)
     return campaign
@@ -126,7 +138,17 @@ def service_environment(settings: Settings, smtp_port: int, **extra: str) -> dic
     return env
 
 
-_SETTING_PREFIXES = ("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "DATABASE_URL", "DATA_DIR", "SECRET_KEY")
+_SETTING_PREFIXES = (
+    "SLACK_",
+    "SMTP_",
+    "MAIL_",
+    "SEND_",
+    "RETRY_",
+    "BOUNCE_",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "SECRET_KEY",
+)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

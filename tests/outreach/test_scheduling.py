@@ -44,6 +44,7 @@ def heard() -> list[notices.CampaignNotice]:
 
 async def _campaign(runtime: Runtime, now: dt.datetime = NOW, **when) -> Campaign:
     return await service.create_campaign(
+        name="Test update",
         kind="pilot_update",
         template="pilot_update",
         builder=runtime.builder,
