@@ -26,6 +26,7 @@ async def test_a_test_sends_links_lead_to_the_test_itself(
     campaign = await service.create_campaign(
         kind="pilot_update",
         template="pilot_update",
+        name="December update",
         builder=runtime.builder,
         immediately=True,
         created_by="t",
