@@ -42,7 +42,7 @@ def test_a_campaign_created_now_starts_within_moments(settings: Settings, tmp_pa
     )
     with running_service(env, tmp_path) as service:
         time.sleep(1)  # past the sweep serve runs as it starts
-        what = ["--kind", "pilot_update", "--template", "pilot_update"]
+        what = ["--name", "Now", "--kind", "pilot_update", "--template", "pilot_update", "--yes"]
         created = madeinla(["campaigns", "create", *what, "--now", "--json"], env, tmp_path)
         assert created.returncode == 0, created.stderr
         campaign_id = json.loads(created.stdout)["id"]
