@@ -234,6 +234,8 @@ async def main(args: argparse.Namespace) -> None:
             smtp_tls="none",
             smtp_pool_size=args.pool,
             send_batch_size=args.batch,
+            send_window=args.send_window,
+            send_rate_per_domain=args.domain_rates,
         )
         async with database(url, migrate=True):
             started = time.perf_counter()
@@ -301,4 +303,6 @@ if __name__ == "__main__":
     parser.add_argument("--raw-sample", type=int, default=10_000)
     parser.add_argument("--memory", action="store_true", help="report peak RSS")
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--send-window", default="always", help="SEND_WINDOW, e.g. Mon-Sun 00:00-24:00")
+    parser.add_argument("--domain-rates", default="", help="SEND_RATE_PER_DOMAIN, e.g. example.com=9000000/h")
     asyncio.run(main(parser.parse_args()))

@@ -36,6 +36,8 @@ def smtp_options(settings: Settings) -> SmtpOptions | None:
         tls=settings.smtp_tls,
         timeout_seconds=settings.smtp_timeout_seconds,
         pool_size=settings.smtp_pool_size,
+        idle_seconds=settings.smtp_idle_seconds,
+        ca_file=settings.smtp_ca_file,
     )
 
 
@@ -48,6 +50,7 @@ def message_options(settings: Settings) -> MessageOptions:
         postal_address=settings.postal_address,
         postal_address_es=settings.postal_address_es,
         pilot_start_date=settings.pilot_start_date,
+        dkim=settings.dkim_signer(),
     )
 
 
@@ -61,6 +64,8 @@ def send_options(settings: Settings) -> SendOptions:
         retry_for_hours=settings.retry_for_hours,
         failure_pause_ratio=settings.failure_pause_ratio,
         failure_pause_min_attempts=settings.failure_pause_min_attempts,
+        window=settings.send_window_rule,
+        domain_limits=settings.domain_limits,
     )
 
 

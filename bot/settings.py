@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
+import ssl
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from outreach.dkim import DkimKeyError, DkimSigner
+from outreach.windows import DomainLimit, RuleError, SendWindow, parse_domain_limits, parse_send_window
+
+_DNS_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9])?)*")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(Exception):
@@ -58,12 +75,20 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
     smtp_timeout_seconds: float = Field(default=30, gt=0)
+    smtp_idle_seconds: float = Field(default=30, gt=0)  # a pooled connection without work says QUIT
+    smtp_ca_file: Path | None = None  # a CA bundle trusted for the relay, on top of the system's
     outbox_dir: Path | None = None
+    # DKIM signing by the service itself, for relays that don't sign (all three, or none)
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+    dkim_private_key_file: Path | None = None
 
     # Delivery engine
     smtp_pool_size: int = Field(default=4, ge=1, le=64)
     send_rate_per_minute: int = Field(default=0, ge=0)
     send_rate_per_hour: int = Field(default=0, ge=0)
+    send_rate_per_domain: str = ""  # "gmail.com=600/h,yahoo.com=300/h": campaign mail per provider
+    send_window: str = "Mon-Fri 08:00-18:00"  # when campaign mail goes out (Los Angeles time); "always"
     send_lease_seconds: int = Field(default=120, ge=5)
     send_batch_size: int = Field(default=200, ge=1, le=5000)
     retry_base_seconds: float = Field(default=5, gt=0)
@@ -166,7 +191,57 @@ class Settings(BaseSettings):
     def _check_base_url(cls, value: str) -> str:
         value = _no_line_breaks(value.strip(), "PUBLIC_BASE_URL").rstrip("/")
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://, like https://madeinla.example.gov")
+            raise ValueError("must start with https://, like https://madeinla.example.gov")
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:
+            raise ValueError("is not a web address, like https://madeinla.example.gov") from None
+        if not host:
+            raise ValueError("has no host name, like https://madeinla.example.gov")
+        if value.startswith("http://") and host not in LOCAL_HOSTS:
+            # RFC 8058: a one-click unsubscribe link must be https; mail providers ignore http ones.
+            raise ValueError(
+                "must be https:// (emailed links and one-click unsubscribe need it); "
+                "http:// is only for localhost and 127.0.0.1"
+            )
+        return value
+
+    @field_validator("send_window", "send_rate_per_domain")
+    @classmethod
+    def _check_sending_rule(cls, value: str, info: ValidationInfo) -> str:
+        parse = parse_send_window if info.field_name == "send_window" else parse_domain_limits
+        try:
+            parse(value)
+        except RuleError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        try:
+            context = ssl.create_default_context()
+            context.load_verify_locations(cafile=str(value))
+        except FileNotFoundError:
+            raise ValueError("no such file") from None
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or "not a PEM file of CA certificates"
+            raise ValueError(f"can't be used: {reason}") from None
+        return value
+
+    @field_validator("dkim_private_key_file", mode="before")
+    @classmethod
+    def _empty_key_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dkim_selector", "dkim_domain")
+    @classmethod
+    def _check_dkim_name(cls, value: str) -> str:
+        value = value.strip().lower().rstrip(".")
+        if value and not _DNS_NAME.fullmatch(value):
+            raise ValueError("must be a DNS name, like mail2026 or outreach.example.gov")
         return value
 
     @field_validator("application_url")
@@ -247,6 +322,11 @@ class Settings(BaseSettings):
             )
         if self.staff_oidc_issuer and not self.staff_oidc_client_id:
             raise ValueError("STAFF_OIDC_CLIENT_ID must be set when STAFF_OIDC_ISSUER is")
+        dkim = (self.dkim_selector, self.dkim_domain, self.dkim_private_key_file)
+        if any(dkim) and not all(dkim):
+            raise ValueError(
+                "DKIM_SELECTOR, DKIM_DOMAIN and DKIM_PRIVATE_KEY_FILE go together: set all three or none"
+            )
         return self
 
     # Derived values -------------------------------------------------------------------------------
@@ -268,6 +348,20 @@ class Settings(BaseSettings):
         name, addr = parseaddr(self.mail_from)
         user, _, domain = addr.partition("@")
         return Address(display_name=name, username=user, domain=domain)
+
+    @property
+    def send_window_rule(self) -> SendWindow:
+        return parse_send_window(self.send_window)
+
+    @property
+    def domain_limits(self) -> dict[str, DomainLimit]:
+        return parse_domain_limits(self.send_rate_per_domain)
+
+    def dkim_signer(self) -> DkimSigner | None:
+        """The service's own DKIM signer, or None when the relay signs (the DKIM_* settings unset)."""
+        if self.dkim_private_key_file is None:
+            return None
+        return DkimSigner.from_file(self.dkim_selector, self.dkim_domain, self.dkim_private_key_file)
 
     def postal_address_for(self, language: str) -> str:
         """The postal address printed in a page's or an email's footer, in its language."""
@@ -340,4 +434,8 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"{name}: {_plain_words(error)}{shown}") from None
     if 0 < len(settings.secret_key.get_secret_value()) < 16:
         raise SettingsError("SECRET_KEY: must be at least 16 characters (leave it unset to generate one)")
+    try:
+        settings.dkim_signer()
+    except DkimKeyError as exc:
+        raise SettingsError(f"DKIM_PRIVATE_KEY_FILE: {exc}") from None
     return settings

@@ -36,6 +36,7 @@ from outreach.notices import CampaignNotice, NoticeKind, announce
 from outreach.queue import mark_final, mark_sent
 from outreach.rendering import SERVICE_TEMPLATES, RenderedEmail, TemplateError, one_line
 from outreach.timing import ScheduleError, cron_trigger, la_time, next_fire_time, parse_send_at, utcnow
+from outreach.windows import SendWindow
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Role, Subscriber, Topic
 from subscribers.orm import column, ids
@@ -975,8 +976,11 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
     return counts
 
 
-async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
-    """Everything staff see about a campaign, JSON-ready (times in UTC ISO 8601)."""
+async def campaign_summary(
+    campaign: Campaign, *, window: SendWindow | None = None, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Everything staff see about a campaign, JSON-ready (times in UTC ISO 8601). With the
+    SEND_WINDOW, a sending campaign outside it says when it goes on (`waiting`)."""
 
     def iso(moment: dt.datetime | None) -> str | None:
         return moment.astimezone(dt.UTC).isoformat() if moment else None
@@ -1010,7 +1014,20 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
         "audience_resolved_at": iso(campaign.audience_resolved_at),
         "finished_at": iso(campaign.finished_at),
         "counts": counts,
+        "send_window": window.describe() if window is not None else "",
+        "window_opens_at": None,
+        "waiting": "",
     }
+    now = now or utcnow()
+    if (
+        window is not None
+        and campaign.status in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
+        and not window.is_open(now)
+    ):
+        opens = window.next_open(now)
+        summary["window_opens_at"] = iso(opens)
+        if campaign.status == CampaignStatus.SENDING:
+            summary["waiting"] = f"outside the send window ({window.describe()}); goes on at {la_time(opens)}"
     if campaign.kind == CampaignKind.APPLICATION_INVITATION:
         summary["invited"] = counts["sent"]
         summary["clicked"] = counts["clicked"]
@@ -1135,8 +1152,9 @@ def _render(
     delivery_id: int,
     *,
     subject_prefix: str,
+    links: dict[str, str] | None = None,
 ) -> RenderedEmail:
-    links = builder.links(recipient, delivery_id=delivery_id)
+    links = links or builder.links(recipient, delivery_id=delivery_id)
     context = builder.context(recipient, links, message_context(campaign, recipient.language))
     try:
         rendered = builder.templates.render(campaign.template, recipient.language, context)
@@ -1189,7 +1207,7 @@ async def test_send(
         raise CampaignError("the test language must be en or es")
     recipient = Recipient(
         address=address,
-        subscriber_id=0,  # sample links: a test must not unsubscribe anyone by accident
+        subscriber_id=None,  # its links are the test's own (`test_send_links`): nobody is unsubscribed
         name="Test Recipient",
         organization="",
         role=Role.MANUFACTURER.value,
@@ -1208,13 +1226,20 @@ async def test_send(
         lease_until=now + dt.timedelta(hours=1),
         next_attempt_at=now,
     )
+    links = builder.test_send_links(delivery.id)
     try:
-        rendered = _render(builder, campaign, recipient, delivery.id, subject_prefix=TEST_SUBJECT_PREFIX)
+        rendered = _render(
+            builder, campaign, recipient, delivery.id, subject_prefix=TEST_SUBJECT_PREFIX, links=links
+        )
     except CampaignError as exc:
         await mark_final(delivery.id, DeliveryState.FAILED, reply=str(exc)[:500])
         raise
     message = builder.compose(
-        recipient, rendered, list_mail=True, links=builder.links(recipient, delivery_id=delivery.id)
+        recipient,
+        rendered,
+        list_mail=True,
+        links=links,
+        list_id=builder.list_id(campaign.kind.value),
     )
     result = await transport.send(message)
     if result.outcome is Outcome.SENT:
@@ -1225,6 +1250,16 @@ async def test_send(
 
 
 test_send.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
+
+
+async def test_send_campaign(delivery_id: int) -> int | None:
+    """Which campaign a test send (a Delivery `test_send` made) was of; None if it is no test send."""
+    delivery = await Delivery.get_or_none(id=delivery_id, campaign_id=None)
+    test_of = (delivery.context or {}).get("test_of_campaign") if delivery is not None else None
+    return test_of if isinstance(test_of, int) else None
+
+
+test_send_campaign.__test__ = False  # type: ignore[attr-defined]
 
 
 # Notices -----------------------------------------------------------------------------------------

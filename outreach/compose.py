@@ -240,8 +240,10 @@ class CompiledCampaign:
         values_for: Callable[[str], dict[str, Any]] = lambda language: {},
         manage_token: Callable[[int], str] | None = None,
         invitation_token: Callable[[int], str] | None = None,
+        list_id: str = "",
     ) -> None:
         self.builder = builder
+        self.list_id = one_line(list_id)
         self.template = template
         self.subject = one_line(subject)
         self.values_for = values_for  # campaign-wide template values for a language
@@ -271,6 +273,7 @@ class CompiledCampaign:
                 extra=self.values_for(recipient.language),
                 subject=self.subject,
                 message_id=message_id,
+                list_id=self.list_id,
             )
         token = self._manage(recipient.subscriber_id)
         values = [
@@ -315,12 +318,13 @@ class CompiledCampaign:
             )
         _append_body(parts, skeleton.html, html_values)
         parts.append(skeleton.tail)
-        return OutgoingMessage(
+        message = OutgoingMessage(
             sender=self._sender,
             recipient=recipient.address,
             data=b"".join(parts),
             message_id=message_id,
         )
+        return message if self.builder.dkim is None else self.builder.dkim.sign(message)
 
     def _render(self, recipient: Recipient, variant: int, has_name: bool, has_org: bool) -> RenderedEmail:
         markers = _MARKERS[variant]
@@ -360,6 +364,8 @@ class CompiledCampaign:
         head = [address_header("From", sender.display_name, sender.addr_spec)]
         if self.builder.options.mail_reply_to:
             head.append(address_header("Reply-To", *parseaddr(self.builder.options.mail_reply_to)))
+        if self.list_id:
+            head.append(_header("List-Id", self.list_id))
         subject_texts, subject_slots = split["subject"]
         part_headers = (
             'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'

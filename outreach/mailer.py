@@ -5,8 +5,17 @@
 with no mail server and a person can open what would have been sent.
 
 Transports never raise for a mail problem: they return a `SendResult` saying whether the message
-was sent, failed for now (retry), failed for good (suppress the address) or failed because our own
-configuration is wrong (pause and tell staff).
+was sent, failed for now (retry), failed for good because of the address (bounce the person), was
+refused for what it is (our content or our account: fail it, keep the person), hit the relay's
+quota (wait for the next window), or failed because our own configuration is wrong (pause and tell
+staff).
+
+Who a refusal is about decides everything (`classify_reply`). A County relay (Microsoft 365,
+Exchange) refuses after DATA for reasons that have nothing to do with the recipient: a content
+filter ("550 5.7.1"), a submission quota ("554 5.2.0 ...SubmissionQuotaExceeded"). Suppressing
+the person for that loses a valid address for good, so only a refusal of the recipient itself (a
+5xx to RCPT, or an enhanced status 5.1.x, "bad destination mailbox address", at any stage) bounces
+the person.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import ssl
 import time
 import uuid
@@ -32,6 +42,8 @@ class Outcome(StrEnum):
     SENT = "sent"
     TEMPORARY = "temporary"  # 4xx, dropped connection, timeout, server down: retry later
     PERMANENT = "permanent"  # 5xx for this recipient: fail and suppress the address
+    REFUSED = "refused"  # 5xx for the message or our account (content, policy): fail it, keep the person
+    QUOTA = "quota"  # the relay's sending quota or rate limit: hold everything until the next window
     CONFIG = "config"  # authentication, TLS or sender refused: nothing will work until staff fix it
 
 
@@ -63,6 +75,8 @@ class SmtpOptions:
     tls: Literal["none", "starttls", "tls"] = "starttls"
     timeout_seconds: float = 30
     pool_size: int = 4
+    idle_seconds: float = 30  # a pooled connection without work says QUIT after this
+    ca_file: Path | None = None  # CAs trusted for the relay on top of the system's (SMTP_CA_FILE)
 
 
 class MailTransport(Protocol):
@@ -163,22 +177,48 @@ def classify_smtp_error(exc: BaseException) -> SendResult:
     raise exc
 
 
+# "4.7.0 Temporary rate limit", "554 5.2.0 ...SubmissionQuotaExceededException", "452 4.3.1 Quota
+# exceeded", "550 5.7.60 ... sending rate": about our account, not the recipient.
+_QUOTA = re.compile(r"quota|\brate\b|rate.?limit|too many messages", re.IGNORECASE)
+# The enhanced status code (RFC 3463) at the start of a reply's text: "5.1.1", "5.7.1".
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def enhanced_status(text: str) -> tuple[int, int, int] | None:
+    match = _ENHANCED.match(text)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
 def classify_reply(stage: str, reply: Reply) -> SendResult:
-    """What one reply of a mail transaction means for the delivery (see outreach.smtp)."""
+    """What one reply of a mail transaction means for the delivery (see outreach.smtp), by stage:
+    "mail", "rcpt", "data" (the DATA command) or "content" (the answer after the message)."""
     code, text = reply.code, str(reply)
     if stage == "sent":
         return SendResult(Outcome.SENT, text)
     if code in AUTH_OR_TLS_REQUIRED:
         return SendResult(Outcome.CONFIG, text)
+    if 400 <= code < 600 and _QUOTA.search(reply.text):
+        return SendResult(Outcome.QUOTA, text)
     if 400 <= code < 500 or code < 200:
         return SendResult(Outcome.TEMPORARY, text)
     if stage == "mail":  # our own sender address refused for good: nothing will go until it's fixed
         return SendResult(Outcome.CONFIG, f"sender refused: {text}"[:500])
-    if stage == "rcpt" and "relay" in reply.text.lower():
-        # "554 5.7.1 Relay access denied" names the recipient but is about us: the relay won't take
-        # mail for other domains from this account. Suppressing the whole list would be a disaster.
-        return SendResult(Outcome.CONFIG, text)
-    return SendResult(Outcome.PERMANENT, text)
+    status = enhanced_status(reply.text)
+    if stage == "rcpt":
+        if "relay" in reply.text.lower():
+            # "554 5.7.1 Relay access denied" names the recipient but is about us: the relay won't
+            # take mail for other domains from this account. Suppressing the list would be a disaster.
+            return SendResult(Outcome.CONFIG, text)
+        if status is not None and status[1] == 7:
+            # 5.7.x (security or policy: "5.7.26 unauthenticated email", "5.7.1 ... spam") is about
+            # our message or our domain's SPF/DKIM/DMARC, not the mailbox.
+            return SendResult(Outcome.REFUSED, text)
+        return SendResult(Outcome.PERMANENT, text)
+    # Refused at DATA or after the content: about the message, unless it says the mailbox is bad
+    # (Exchange checks some recipients only then: "550 5.1.1 RESOLVER.ADR.RecipNotFound").
+    if status is not None and status[1] == 1:
+        return SendResult(Outcome.PERMANENT, text)
+    return SendResult(Outcome.REFUSED, text)
 
 
 class SmtpTransport:
@@ -187,22 +227,24 @@ class SmtpTransport:
     Each session sends one message at a time, pipelined (see outreach.smtp), so `concurrency`
     is the pool size. A caller that says which message it sends next (`then`) gets the same session
     for it, its envelope already on the way. A session is closed after RECYCLE_AFTER messages (some
-    relays count per connection) or IDLE_SECONDS without use (servers drop idle connections, and
-    the next message would otherwise fail on a dead socket).
+    relays count per connection), and one left without work for SMTP_IDLE_SECONDS says QUIT and
+    closes (a timer, not the next checkout: a relay that times an idle client out logs it as an
+    error, and Exchange counts a dropped session against the client).
     """
 
     RECYCLE_AFTER = 500
-    IDLE_SECONDS = 30.0
 
     def __init__(self, options: SmtpOptions, *, tls_context: ssl.SSLContext | None = None) -> None:
         self.options = options
-        self.tls_context = tls_context
+        self.tls_context = tls_context or relay_tls_context(options.ca_file)
         self.concurrency = options.pool_size
         self._idle: list[SmtpSession] = []
         self._busy: set[SmtpSession] = set()
         # Sessions whose next envelope went out with the last content, by the announced message.
         self._reserved: dict[int, tuple[OutgoingMessage, SmtpSession]] = {}
         self._watchdog: asyncio.TimerHandle | None = None
+        self._reaper: asyncio.TimerHandle | None = None
+        self.idle_seconds = options.idle_seconds
         self._slots = asyncio.Semaphore(options.pool_size)
         self.connections_opened = 0
 
@@ -277,7 +319,7 @@ class SmtpTransport:
         now = time.monotonic()
         while self._idle and not fresh:
             session = self._idle.pop()
-            if session.usable and now - session.last_used < self.IDLE_SECONDS:
+            if session.usable and now - session.last_used < self.idle_seconds:
                 return session
             session.close()
         client = self._new_client()
@@ -317,18 +359,48 @@ class SmtpTransport:
             session.abort()  # announced a message that won't come: the transaction must not complete
         elif session.usable and session.messages < self.RECYCLE_AFTER:
             self._idle.append(session)
+            self._reap_later(self.idle_seconds)
         else:
             session.close()
 
+    def _reap_later(self, delay: float) -> None:
+        if self._reaper is None:
+            self._reaper = asyncio.get_running_loop().call_later(delay, self._reap)
+
+    def _reap(self) -> None:
+        """QUIT the sessions idle for SMTP_IDLE_SECONDS; look again when the next one will be."""
+        self._reaper = None
+        now = time.monotonic()
+        keep = []
+        for session in self._idle:
+            if now - session.last_used >= self.idle_seconds or not session.usable:
+                session.close()
+            else:
+                keep.append(session)
+        self._idle = keep
+        if keep:
+            self._reap_later(max(min(s.last_used for s in keep) + self.idle_seconds - now, 0.05))
+
     async def close(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
+        for timer in (self._watchdog, self._reaper):
+            if timer is not None:
+                timer.cancel()
+        self._watchdog = self._reaper = None
         while self._idle:
             self._idle.pop().close()
         while self._reserved:
             self._reserved.popitem()[1][1].abort()
         await asyncio.sleep(0)  # let the transports write QUIT and close
+
+
+def relay_tls_context(ca_file: Path | None) -> ssl.SSLContext | None:
+    """The system's trusted CAs plus SMTP_CA_FILE (a County's internal CA), or None for
+    aiosmtplib's default (the system's alone). Verification stays on either way."""
+    if ca_file is None:
+        return None
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(ca_file))
+    return context
 
 
 def build_transport(smtp: SmtpOptions | None, outbox_dir: Path) -> MailTransport:

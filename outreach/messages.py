@@ -3,7 +3,8 @@
 Each message is multipart (plain text and HTML), has its own Message-ID and Date, and names in its
 footer why the person gets it, our postal address, a preferences link and an unsubscribe link. List
 mail also carries `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058), which Gmail and Yahoo
-require of bulk senders.
+require of bulk senders, and `List-Id` (RFC 2919: one per kind of campaign, so a person's mail
+program can sort or filter them). With DKIM_* set, every message leaves signed (outreach.dkim).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
+from outreach.dkim import DkimSigner
 from outreach.mailer import OutgoingMessage, new_message_id
 from outreach.rendering import EmailTemplates, RenderedEmail, one_line
 from outreach.timeline import Timeline, pilot_today, template_values
@@ -54,6 +56,7 @@ class MessageOptions:
     postal_address: str = ""
     postal_address_es: str = ""
     pilot_start_date: dt.date | None = None
+    dkim: DkimSigner | None = None  # the service signs itself (DKIM_*); None: the relay signs
 
     def postal_address_for(self, language: str) -> str:
         """The postal address printed in an email's footer, in its language."""
@@ -80,6 +83,7 @@ class MessageBuilder:
         self.signer = signer
         self.sender = options.mail_from
         self.domain = self.sender.domain
+        self.dkim = options.dkim
         self._message_id_mac = hmac.new(
             options.message_id_key, digestmod=hashlib.sha256
         )  # keyed once, copied per message
@@ -91,6 +95,15 @@ class MessageBuilder:
         mac = self._message_id_mac.copy()
         mac.update(b"%d" % delivery_id)
         return f"<{mac.hexdigest()[:32]}@{self.domain or 'localhost'}>"
+
+    def list_id(self, kind: str) -> str:
+        """The List-Id of a kind of campaign: `Made in LA pilot update <pilot-update.example.gov>`."""
+        label = "".join(ch if ch.isalnum() else "-" for ch in kind.lower()).strip("-") or "list"
+        return f"Made in LA {label.replace('-', ' ')} <{label}.{self.domain or 'localhost'}>"
+
+    def finish(self, message: OutgoingMessage) -> OutgoingMessage:
+        """The message as it leaves: DKIM-signed when the service signs."""
+        return self.dkim.sign(message) if self.dkim is not None else message
 
     def links(
         self, recipient: Recipient, *, delivery_id: int | None = None, confirm: bool = False
@@ -108,6 +121,18 @@ class MessageBuilder:
         if delivery_id is not None:
             links["apply"] = f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}"
         return links
+
+    def test_send_links(self, delivery_id: int) -> dict[str, str]:
+        """A campaign's test send: its unsubscribe and preferences links lead to a page about that
+        test (the staff member's own), never to a subscriber's real ones."""
+        base = self.options.public_base_url
+        test = f"{base}/test-send/{self.signer.sign(Purpose.TEST_SEND, delivery_id)}"
+        return {
+            "home": f"{base}/",
+            "preferences": test,
+            "unsubscribe": test,
+            "apply": f"{base}/apply/{self.signer.sign(Purpose.INVITATION, delivery_id)}",
+        }
 
     def change_links(self, change_id: int) -> dict[str, str]:
         """The links of mail about a new address: home, and the signed link that confirms it."""
@@ -146,6 +171,7 @@ class MessageBuilder:
         list_mail: bool,
         links: dict[str, str],
         message_id: str = "",
+        list_id: str = "",
     ) -> OutgoingMessage:
         msg = EmailMessage(policy=SMTP)
         message_id = message_id or new_message_id(self.domain)
@@ -156,17 +182,21 @@ class MessageBuilder:
             msg["Reply-To"] = self.options.mail_reply_to
         msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         msg["Message-ID"] = message_id
+        if list_mail and list_id:
+            msg["List-Id"] = list_id
         if list_mail and "unsubscribe" in links:
             msg["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg.set_content(rendered.text)
         msg.add_alternative(rendered.html, subtype="html")
         msg["Content-Language"] = recipient.language  # after the body: set_content drops Content-* headers
-        return OutgoingMessage(
-            sender=self.sender.addr_spec,
-            recipient=recipient.address,
-            data=msg.as_bytes(),
-            message_id=message_id,
+        return self.finish(
+            OutgoingMessage(
+                sender=self.sender.addr_spec,
+                recipient=recipient.address,
+                data=msg.as_bytes(),
+                message_id=message_id,
+            )
         )
 
     def build(
@@ -179,6 +209,7 @@ class MessageBuilder:
         extra: dict[str, Any] | None = None,
         subject: str = "",
         message_id: str = "",
+        list_id: str = "",
     ) -> OutgoingMessage:
         if template in UNCONFIRMED_TEMPLATES:
             recipient = replace(recipient, name="", organization="")
@@ -194,4 +225,6 @@ class MessageBuilder:
         rendered = self.templates.render(template, recipient.language, self.context(recipient, links, extra))
         if subject:
             rendered = RenderedEmail(subject=one_line(subject), text=rendered.text, html=rendered.html)
-        return self.compose(recipient, rendered, list_mail=list_mail, links=links, message_id=message_id)
+        return self.compose(
+            recipient, rendered, list_mail=list_mail, links=links, message_id=message_id, list_id=list_id
+        )

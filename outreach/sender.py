@@ -26,13 +26,22 @@ One pass (`send_due`):
    statuses twice a second: a campaign paused mid-pass stops within half a second, and what it
    didn't send goes back to the queue.
 
-What the mail server says decides what happens next: sent; a temporary failure is retried with
-exponential backoff and jitter until RETRY_FOR_HOURS after the delivery was created; a permanent
-failure fails the delivery and marks the person bounced (which suppresses the address); a problem
+What the mail server says decides what happens next (outreach.mailer.classify_reply): sent; a
+temporary failure is retried with exponential backoff and jitter until RETRY_FOR_HOURS after the
+delivery was created; a refusal of the recipient fails the delivery and marks the person bounced
+(which suppresses the address); a refusal of the message itself (a content filter, a policy)
+fails the delivery and leaves the person alone, and REFUSALS_BEFORE_PAUSE of them pause the
+campaign (it is our message or our account); a quota or rate-limit reply holds all sending until
+the next hour, the message and the rest of the pass deferred to then without spending attempts; a problem
 with our own configuration (authentication, TLS, our sender address refused) pauses every sending
 campaign with the reason and keeps transactional mail waiting, without spending its attempts; a
 server that can't be reached at all defers the whole batch rather than trying each message. A
 campaign whose failure rate passes FAILURE_PAUSE_RATIO pauses itself.
+
+Campaign mail goes out only inside SEND_WINDOW (outreach.windows): outside it no campaign is
+claimed, and a pass that reaches the window's end puts what it holds back in the queue. Campaign
+mail to a domain with a SEND_RATE_PER_DOMAIN limit takes that domain's budget as it is claimed;
+what is over it goes back to the queue until the domain's window ends.
 """
 
 from __future__ import annotations
@@ -49,8 +58,8 @@ import random
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, overload
 
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
@@ -72,8 +81,9 @@ from outreach.queue import (
     sending_campaigns,
     utcnow,
 )
-from outreach.ratelimit import Reservation, SendBudget
+from outreach.ratelimit import DomainBudget, Reservation, SendBudget
 from outreach.rendering import TemplateError, one_line
+from outreach.windows import DomainLimit, SendWindow
 from subscribers.models import Status
 
 log = logging.getLogger(__name__)
@@ -93,6 +103,13 @@ SENDING = CampaignStatus.SENDING.value
 CANCELLED = CampaignStatus.CANCELLED.value
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 GROUP_COMMIT_SECONDS = 0.001  # how long the recorder waits for every worker's outcome to be in
+REFUSALS_BEFORE_PAUSE = 3  # refusals of the message itself (not the address) that pause a campaign
+
+
+def next_hour(now: dt.datetime) -> dt.datetime:
+    """When sending resumes after a quota reply: relays count quotas per minute, hour or day, and
+    one message an hour is a cheap way to find out which it was."""
+    return now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +125,10 @@ class SendOptions:
     retry_for_hours: float
     failure_pause_ratio: float
     failure_pause_min_attempts: int
+    # SEND_WINDOW: when campaign mail may go out (here by default always; the setting's default is
+    # weekday office hours), and SEND_RATE_PER_DOMAIN.
+    window: SendWindow = field(default_factory=SendWindow)
+    domain_limits: Mapping[str, DomainLimit] = field(default_factory=dict)
 
 
 def default_worker_id() -> str:
@@ -143,6 +164,10 @@ class Sender:
         self.worker_id = (worker_id or default_worker_id())[:64]
         self.clock = clock
         self.budget = SendBudget(options.rate_per_minute, options.rate_per_hour)
+        self.window = options.window
+        self.domains = DomainBudget(dict(options.domain_limits))
+        self.quota_until: dt.datetime | None = None  # after a quota reply: no sending before this
+        self._refusals: dict[int, int] = {}  # campaign id -> refusals of the message since its last pause
         self._wake = asyncio.Event()
         self._compiled: dict[int, tuple[tuple[Any, ...], CompiledCampaign]] = {}
         self._tallies: dict[int, _Tally] = {}
@@ -180,6 +205,10 @@ class Sender:
         handled."""
         if time.monotonic() < self._hold_until:
             return 0  # the mail server was unreachable a moment ago: don't churn through the queue
+        if self.quota_until is not None:
+            if self.clock() < self.quota_until:
+                return 0  # the relay said we are over our quota
+            self.quota_until = None
         async with held_connection() as conn:
             items, reservation = await self._claim(conn, self.clock())
             if not items:
@@ -215,6 +244,8 @@ class Sender:
             )
             await self.budget.give_back(grant, grant.count - len(items))
         last = grant
+        if not self.window.is_open(now):
+            return items, last  # outside SEND_WINDOW: transactional mail only
         for campaign_id in await sending_campaigns(conn):
             room = size - len(items)
             if room <= 0:
@@ -281,6 +312,7 @@ class Sender:
                 template=row["template"],
                 subject=row["subject"],
                 values_for=lambda language: message_context(campaign, language),
+                list_id=self.builder.list_id(str(getattr(row["kind"], "value", row["kind"]))),
             )
             self._compiled[row["id"]] = cached = (key, compiled)
         return cached[1]
@@ -296,9 +328,46 @@ class Sender:
             return DeliveryUpdate(
                 item.id, DeliveryState.FAILED, result.reply, bounce_subscriber=item.subscriber_id
             )
+        if result.outcome is Outcome.REFUSED:  # our message, not their address: the person stays
+            return DeliveryUpdate(item.id, DeliveryState.FAILED, result.reply)
         if result.outcome is Outcome.CONFIG:
             return self.config_deferral(item, result.reply, now)
+        if result.outcome is Outcome.QUOTA:
+            return self.quota_deferral(item, result.reply, now)
         return self.retry(item, result.reply, now)
+
+    def quota_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
+        """Over the relay's quota: try again when it resumes, without spending an attempt."""
+        if now >= item.created_at + dt.timedelta(hours=self.options.retry_for_hours):
+            return self.retry(item, reply, now)
+        resume = self.quota_until or next_hour(now)
+        return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=resume, refund_attempt=True)
+
+    def on_quota(self, reply: str, now: dt.datetime) -> None:
+        self.quota_until = next_hour(now)
+        log.warning(
+            "the mail server says we are over a sending quota; sending resumes at %s: %s",
+            self.quota_until.isoformat(timespec="minutes"),
+            _ADDRESS.sub("<address>", reply),
+        )
+
+    def refusal_repeats(self, campaign_id: int) -> bool:
+        """Count a refusal of a campaign's message itself; True when it is time to pause."""
+        count = self._refusals.get(campaign_id, 0) + 1
+        self._refusals[campaign_id] = count
+        if count < REFUSALS_BEFORE_PAUSE:
+            return False
+        self._refusals[campaign_id] = 0  # after staff resume, as many again before the next pause
+        return True
+
+    async def pause_for_refusals(self, campaign_id: int, reply: str) -> None:
+        reply = _ADDRESS.sub("<address>", reply)
+        reason = (
+            f"the mail server refused the message itself {REFUSALS_BEFORE_PAUSE} times (the addresses "
+            f"are fine, nobody was marked bounced): {reply}"
+        )[:240] + ". Check the content and the relay's limits, then resume"
+        log.warning("campaign %s paused: %s", campaign_id, reason)
+        await pause_campaign(campaign_id, reason=reason, actor="sender")
 
     def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
@@ -404,6 +473,12 @@ class _Pass:
         self.reservations: list[Reservation] = []
         self.unused: list[int] = []
         self.reservation_of: dict[int, int] = {}  # delivery id -> index in `reservations`
+        # SEND_RATE_PER_DOMAIN: the same for each domain's reservations.
+        self.domain_reservations: list[Reservation] = []
+        self.domain_unused: list[int] = []
+        self.domain_reservation_of: dict[int, int] = {}
+        # SEND_WINDOW: when campaign mail must stop (None: it needn't).
+        self.window_closes = sender.window.closes_at(sender.clock())
         self.claimed = 0
         # Claiming ahead: only after a full batch (there is probably more), and only once the
         # server has taken a message since the last claim (no claiming through an outage).
@@ -436,9 +511,15 @@ class _Pass:
         """Each claim's reservation and how much of it the relay never used; what is still queued
         (the pass failed or was cancelled) never reached it either."""
         unused = list(self.unused)
+        domain_unused = list(self.domain_unused)
         for item in self.todo:
             unused[self.reservation_of[item.id]] += 1
-        return list(zip(self.reservations, unused, strict=True))
+            if item.id in self.domain_reservation_of:
+                domain_unused[self.domain_reservation_of[item.id]] += 1
+        return [
+            *zip(self.reservations, unused, strict=True),
+            *zip(self.domain_reservations, domain_unused, strict=True),
+        ]
 
     async def _take(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
         """Add claimed deliveries to the pass: their campaigns' compiled messages and statuses,
@@ -455,17 +536,54 @@ class _Pass:
                 # while this read was under way (the watcher re-reads every status soon anyway).
                 self.statuses.setdefault(row["id"], str(getattr(row["status"], "value", row["status"])))
             await sender.read_tallies(ids)
+            if self.window_closes is None:  # the pass began with transactional mail alone
+                self.window_closes = sender.window.closes_at(sender.clock())
         index = len(self.reservations)
         self.reservations.append(reservation)
         self.unused.append(0)
         for item in items:
             self.campaign_of[item.id] = item.campaign_id
             self.reservation_of[item.id] = index
+        if sender.domains.limits:
+            items = await self._within_domain_limits(items)
         self.todo.extend(item for item in items if item.priority >= Priority.BULK)
         self.todo.extendleft(reversed([item for item in items if item.priority < Priority.BULK]))
         self.claimed += len(items)
         self.more = len(items) >= sender.options.batch_size
         self.progress = False
+
+    async def _within_domain_limits(self, items: list[ClaimedDelivery]) -> list[ClaimedDelivery]:
+        """Campaign mail to a limited domain takes that domain's budget (one reservation per
+        domain a claim); what is over it goes back to the queue until the domain's window ends."""
+        sender, now = self.sender, self.sender.clock()
+        by_domain: dict[str, list[ClaimedDelivery]] = {}
+        for item in items:
+            if item.campaign_id is not None:
+                domain = item.address.rpartition("@")[2].lower()
+                if sender.domains.limited(domain):
+                    by_domain.setdefault(domain, []).append(item)
+        over: set[int] = set()
+        for domain, group in by_domain.items():
+            grant = await sender.domains.reserve(domain, len(group), now=now)
+            if grant.count:
+                index = len(self.domain_reservations)
+                self.domain_reservations.append(grant)
+                self.domain_unused.append(0)
+                for item in group[: grant.count]:
+                    self.domain_reservation_of[item.id] = index
+            wait_until = grant.retry_at or sender.domains.window(domain, now)[2]
+            for item in group[grant.count :]:
+                over.add(item.id)
+                self._unsent(item)
+                self._record(DeliveryUpdate(item.id, DeliveryState.QUEUED, at=wait_until), wait=False)
+        return [item for item in items if item.id not in over] if over else items
+
+    def _held_back(self, item: ClaimedDelivery) -> bool:
+        """Its campaign stopped (paused, cancelled) while its envelope was on its way: withdraw it."""
+        return item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING
+
+    def _window_closed(self) -> bool:
+        return self.window_closes is not None and self.sender.clock() >= self.window_closes
 
     def _claim_ahead_if_low(self) -> None:
         """Claim the next batch once this one runs low, so no connection waits for a claim."""
@@ -526,9 +644,20 @@ class _Pass:
                     for campaign_id in self.statuses:
                         self.statuses[campaign_id] = "paused"
                     await sender.on_config_problem(result.reply)
+                elif result.outcome is Outcome.QUOTA and self.halt is None:
+                    self.halt = result
+                    sender.on_quota(result.reply, sender.clock())
                 elif result.unavailable and self.halt is None:
                     self.halt = result
                     sender.on_outage()
+                elif (
+                    result.outcome is Outcome.REFUSED
+                    and item.campaign_id is not None
+                    and self.statuses.get(item.campaign_id) == SENDING  # counted until it pauses
+                    and sender.refusal_repeats(item.campaign_id)
+                ):
+                    self.statuses[item.campaign_id] = "paused"  # before the write: stop the others now
+                    await sender.pause_for_refusals(item.campaign_id, result.reply)
                 if result.outcome is Outcome.SENT:
                     taken = self.taken
                     previous = self._record(update, wait=True)
@@ -544,7 +673,7 @@ class _Pass:
                 else:
                     self._record(update, wait=False)
                     self.in_flight.discard(item.id)
-                if following is not None and self.halt is not None:
+                if following is not None and (self.halt is not None or self._held_back(following[0])):
                     sender.transport.withdraw(following[1])
                     self.todo.appendleft(following[0])  # settled with the rest of the batch
                     self.in_flight.discard(following[0].id)
@@ -571,7 +700,9 @@ class _Pass:
                 continue
             item = self.todo.popleft()
             self._claim_ahead_if_low()
-            if item.campaign_id is not None and self.statuses.get(item.campaign_id) != SENDING:
+            if item.campaign_id is not None and (
+                self.statuses.get(item.campaign_id) != SENDING or self._window_closed()
+            ):
                 self._record(self._release(item), wait=False)
                 continue
             reason = sender.unsendable(item)
@@ -610,6 +741,9 @@ class _Pass:
     def _unsent(self, item: ClaimedDelivery) -> None:
         """Its budget goes back: the relay never saw it."""
         self.unused[self.reservation_of[item.id]] += 1
+        domain_reservation = self.domain_reservation_of.pop(item.id, None)
+        if domain_reservation is not None:
+            self.domain_unused[domain_reservation] += 1
 
     def _release(self, item: ClaimedDelivery) -> DeliveryUpdate:
         """A delivery this pass won't send: back to the queue, or, if its campaign was cancelled
@@ -632,6 +766,9 @@ class _Pass:
                     self._unsent(item)
                 else:
                     update = self._release(item)
+            elif halt is not None and halt.outcome is Outcome.QUOTA:  # every one would hit it too
+                update = sender.quota_deferral(item, halt.reply, now)
+                self._unsent(item)
             elif halt is not None:  # unreachable: as if each had been tried, without trying each
                 update = sender.retry(item, halt.reply, now)
                 self._unsent(item)
@@ -706,6 +843,7 @@ class _Pass:
             # entry per recipient of the campaign).
             campaign_id = self.campaign_of.pop(update.id, None)
             self.reservation_of.pop(update.id, None)
+            self.domain_reservation_of.pop(update.id, None)
             if campaign_id is not None and update.state in (DeliveryState.SENT, DeliveryState.FAILED):
                 counts = by_campaign.setdefault(campaign_id, [0, 0])
                 counts[update.state is DeliveryState.FAILED] += 1

@@ -18,6 +18,7 @@ class Purpose(StrEnum):
     MANAGE = "manage"  # preferences page and one-click unsubscribe; long-lived
     INVITATION = "invitation"  # an application invitation's personal link (names a delivery)
     EMAIL_CHANGE = "email-change"  # confirms a new address at that address (names an EmailChange)
+    TEST_SEND = "test-send"  # a test send's unsubscribe and preferences links (names its Delivery)
     APPLICATION = "application"  # opens and resumes one application (names an Application)
 
 
@@ -28,6 +29,7 @@ MAX_AGE_SECONDS = {
     Purpose.MANAGE: 400 * 24 * 3600,
     Purpose.INVITATION: 400 * 24 * 3600,
     Purpose.EMAIL_CHANGE: 72 * 3600,
+    Purpose.TEST_SEND: 30 * 24 * 3600,
     Purpose.APPLICATION: 400 * 24 * 3600,  # a draft may wait for months; decisions link back to it
 }
 
@@ -40,6 +42,7 @@ MAX_ID = {
     Purpose.MANAGE: 2**31 - 1,
     Purpose.INVITATION: 2**63 - 1,
     Purpose.EMAIL_CHANGE: 2**31 - 1,
+    Purpose.TEST_SEND: 2**63 - 1,
     Purpose.APPLICATION: 2**31 - 1,
 }
 

@@ -115,10 +115,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret-key-0123456789",
-        public_base_url="http://testserver",
+        public_base_url="http://localhost",
         mail_from="Made in LA <madeinla@example.gov>",
         form_rate_limit_per_minute=0,
         retry_base_seconds=0.05,
+        send_window="always",  # tests of the window set their own, with an injected clock
     )
 
 

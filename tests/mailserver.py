@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPProtocol
@@ -44,6 +45,7 @@ class Faults:
     data_reply: str | None = None  # answer every DATA with this (e.g. "452 4.3.1 Out of storage")
     rcpt_reply_count: int | None = None  # how many times to use rcpt_reply (None: until cleared)
     drop_every: int = 0  # close the connection after every Nth DATA without answering
+    data_refuse: dict[str, str] = field(default_factory=dict)  # address -> reply after its content
 
 
 class RecordingHandler:
@@ -52,6 +54,7 @@ class RecordingHandler:
         self.received: list[Received] = []
         self.faults = Faults()
         self._data_count = 0
+        self.quits = 0  # QUIT commands received
 
     async def handle_RCPT(
         self, server: SMTPProtocol, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -75,10 +78,18 @@ class RecordingHandler:
                 return "421 4.4.2 closing"  # never seen by the client: the socket is gone
             if self.faults.data_reply:
                 return self.faults.data_reply
+            for address in envelope.rcpt_tos:
+                if address.lower() in self.faults.data_refuse:
+                    return self.faults.data_refuse[address.lower()]
             self.received.append(
                 Received(envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content or b"")
             )
         return "250 2.0.0 Message accepted"
+
+    async def handle_QUIT(self, server: SMTPProtocol, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
 
     def messages_to(self, address: str) -> list[Received]:
         with self.lock:
@@ -96,11 +107,13 @@ class RecordingHandler:
 class MailServer:
     """`with MailServer() as server:` gives a running server at `server.host:server.port`."""
 
-    def __init__(self) -> None:
+    def __init__(self, **controller_options: Any) -> None:
         self.handler = RecordingHandler()
         self.host = "127.0.0.1"
         self.port = free_port()  # aiosmtpd's port=0 breaks its readiness probe
-        self.controller = Controller(self.handler, hostname=self.host, port=self.port, ready_timeout=10)
+        self.controller = Controller(
+            self.handler, hostname=self.host, port=self.port, ready_timeout=10, **controller_options
+        )
 
     def start(self) -> MailServer:
         self.controller.start()

@@ -47,6 +47,13 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
         ("SMTP_POOL_SIZE", "0", "SMTP_POOL_SIZE"),
         ("PILOT_START_DATE", "next spring", "PILOT_START_DATE"),
         ("SECRET_KEY", "short", "SECRET_KEY"),
+        ("SEND_WINDOW", "Mon-Fri 8-6", "SEND_WINDOW"),
+        ("SEND_RATE_PER_DOMAIN", "gmail.com=lots", "SEND_RATE_PER_DOMAIN"),
+        ("SMTP_IDLE_SECONDS", "0", "SMTP_IDLE_SECONDS"),
+        ("SMTP_CA_FILE", "/nonexistent/ca.pem", "SMTP_CA_FILE"),
+        ("PUBLIC_BASE_URL", "http://madeinla.example.gov", "PUBLIC_BASE_URL"),
+        ("PUBLIC_BASE_URL", "https:///staff", "PUBLIC_BASE_URL"),
+        ("DKIM_SELECTOR", "mail 2027", "DKIM_SELECTOR"),
     ],
 )
 def test_bad_value_names_the_variable(

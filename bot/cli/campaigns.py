@@ -339,7 +339,8 @@ def show(campaign_id: int, wait: bool, give_up_after: float, as_json: bool) -> N
 
 def _summary(settings: Settings, campaign_id: int) -> dict[str, Any]:
     async def work() -> dict[str, Any]:
-        return await service.campaign_summary(await service.get_campaign(campaign_id))
+        campaign = await service.get_campaign(campaign_id)
+        return await service.campaign_summary(campaign, window=settings.send_window_rule)
 
     return _run(settings, work)
 
@@ -348,6 +349,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     click.echo(f"Campaign {s['id']} “{s['name']}”: {s['kind']}, template {s['template']}")
     status = s["status"] + (f" ({s['paused_reason']})" if s["paused_reason"] else "")
     click.echo(f"  status:    {status}")
+    if s.get("waiting"):
+        click.echo(f"  waiting:   {s['waiting']}")
     if s["approved_by"]:
         click.echo(f"  approved:  by {s['approved_by']} ({s['audience_size']} people when submitted)")
     elif s["status"] == CampaignStatus.AWAITING_APPROVAL:
@@ -599,7 +602,9 @@ def _wait(
         with progress:
             task = progress.add_task(f"Campaign {campaign_id}", total=None, detail="")
             while True:
-                summary = await service.campaign_summary(await service.get_campaign(campaign_id))
+                summary = await service.campaign_summary(
+                    await service.get_campaign(campaign_id), window=settings.send_window_rule
+                )
                 counts, status = summary["counts"], summary["status"]
                 handled = counts["sent"] + counts["failed"] + counts["suppressed"]
                 detail = f"{status}; {counts['deferred']} deferred, {counts['failed']} failed"

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from bot.console.access import current_staff, field, form_of, problem, redirect, render, staff_route
 from bot.console.composing import review_of
+from bot.console.parts import ConsoleParts
 from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.models import DeliveryState
@@ -36,7 +37,8 @@ def _actor(request: Request) -> Actor:
 
 
 async def campaigns_page(request: Request) -> Response:
-    rows = [await service.campaign_summary(c) for c in await service.list_campaigns(100)]
+    window = ConsoleParts.of(request).settings.send_window_rule
+    rows = [await service.campaign_summary(c, window=window) for c in await service.list_campaigns(100)]
     return render(request, "campaigns.html", {"campaigns": rows})
 
 
@@ -55,7 +57,9 @@ async def campaign_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     try:
         campaign = await service.get_campaign(campaign_id)
-        summary = await service.campaign_summary(campaign)
+        summary = await service.campaign_summary(
+            campaign, window=ConsoleParts.of(request).settings.send_window_rule
+        )
     except service.CampaignError:
         return problem(
             request,

@@ -42,6 +42,7 @@ def routes() -> list[BaseRoute]:
             _by_method(pages.unsubscribe_page, pages.submit_unsubscribe),
             methods=["GET", "POST"],
         ),
+        Route("/test-send/{token}", pages.test_send_link, methods=["GET", "POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     from bot.web import apply  # the application invitation's personal link (campaigns)

@@ -141,6 +141,12 @@ EN: dict[str, str] = {
     "unsubscribed_title": "You are unsubscribed",
     "unsubscribed_text": "We will not send you any more emails about the Made in Los Angeles pilot.",
     "unsubscribed_again": "Changed your mind? You can sign up again.",
+    "test_send_title": "This was a test email",
+    "test_send_text": (
+        "This link came in a test send of campaign {campaign}. Nothing has changed: nobody was "
+        "unsubscribed. In the real campaign, this link lets each person unsubscribe in one click "
+        "or change their topics."
+    ),
     # Problems
     "bad_link_title": "This link does not work",
     "bad_link_text": (
@@ -361,6 +367,12 @@ ES: dict[str, str] = {
     "unsubscribed_title": "Canceló su suscripción",
     "unsubscribed_text": "No le enviaremos más correos sobre el programa piloto Made in Los Angeles.",
     "unsubscribed_again": "¿Cambió de opinión? Puede inscribirse otra vez.",
+    "test_send_title": "Este fue un correo de prueba",
+    "test_send_text": (
+        "Este enlace llegó en un envío de prueba de la campaña {campaign}. No cambió nada: no se canceló "
+        "ninguna suscripción. En la campaña real, este enlace permite a cada persona cancelar su "
+        "suscripción con un clic o cambiar sus temas."
+    ),
     "bad_link_title": "Este enlace no funciona",
     "bad_link_text": (
         "Puede que el enlace sea muy antiguo o que le falte una parte. "

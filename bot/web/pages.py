@@ -23,6 +23,7 @@ from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.readback import ReadBack
 from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
 from outreach.address_change import confirm_address_change, request_address_change
+from outreach.campaigns import test_send_campaign
 from outreach.signup import SignupBatcher
 from outreach.timeline import Timeline, pilot_today, template_values
 from subscribers.confirmation_limits import ConfirmationLimits
@@ -515,6 +516,20 @@ async def submit_unsubscribe(request: Request) -> Response:
     known = await unsubscribe(subscriber_id)
     log.info("unsubscribe: subscriber %s (%s)", subscriber_id, "done" if known else "unknown")
     return web.renderer.render(request, "unsubscribed.html", lang)
+
+
+@page
+async def test_send_link(request: Request) -> Response:
+    """The unsubscribe and preferences links of a campaign's test send (GET, or a mail provider's
+    one-click POST): they lead to the staff member's own test, never to anyone's subscription."""
+    web = WebParts.of(request)
+    lang = page_language(request)
+    delivery_id = _unsign(web, Purpose.TEST_SEND, request)
+    campaign_id = await test_send_campaign(delivery_id) if delivery_id is not None else None
+    if campaign_id is None:
+        return _bad_link(request, web, lang, manage=True)
+    text = texts(lang)["test_send_text"].format(campaign=f"#{campaign_id}")
+    return problem_page(request, lang, "test_send_title", [text], status=200)
 
 
 # Other pages ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from tests.apply.support import answers
 from tests.mailserver import MailServer
 from tests.web.support import csrf_token, text_of, wait_for_mail
 
-APPLICATION_LINK = re.compile(r"http://testserver(/application/[A-Za-z0-9._-]+)")
+APPLICATION_LINK = re.compile(r"http://localhost(/application/[A-Za-z0-9._-]+)")
 
 
 async def _ask_for_link(

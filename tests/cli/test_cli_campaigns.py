@@ -35,7 +35,8 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
         "DATABASE_URL": database_url,
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "cli-test-secret-0123456789",
-        "PUBLIC_BASE_URL": "http://testserver",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SEND_WINDOW": "always",  # not the wall clock's business
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

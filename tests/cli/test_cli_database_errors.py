@@ -29,7 +29,7 @@ def madeinla(args: list[str], database_url: str, tmp_path: Path) -> subprocess.C
         DATABASE_URL=database_url,
         DATA_DIR=str(tmp_path / "data"),
         SECRET_KEY="cli-test-secret-0123456789",
-        PUBLIC_BASE_URL="http://testserver",
+        PUBLIC_BASE_URL="http://localhost",
     )
     return subprocess.run(
         [str(MADEINLA), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120

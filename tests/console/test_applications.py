@@ -68,7 +68,7 @@ async def test_an_editor_asks_for_information_then_qualifies(
     assert "/application/" in mail  # the link back
 
     # The applicant opens the link: the request is on the form, which is open again.
-    link = mail.split("http://testserver", 1)[1].split()[0]
+    link = mail.split("http://localhost", 1)[1].split()[0]
     form = await client.get(link)
     assert "El personal del DEO pidió más información" in form.text
     assert "Envíe su número de registro vigente." in form.text

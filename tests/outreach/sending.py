@@ -132,6 +132,7 @@ def service_environment(settings: Settings, smtp_port: int, **extra: str) -> dic
         SMTP_PORT=str(smtp_port),
         SMTP_TLS="none",
         LOG_LEVEL="warning",
+        SEND_WINDOW="always",
     )
     env.update(extra)
     return env

@@ -69,7 +69,7 @@ async def test_a_damaged_link_gets_a_friendly_page(app, client: httpx.AsyncClien
     response = await client.get(f"/apply/{token}")
     assert response.status_code == 400
     assert "This link does not work" in response.text
-    assert "http://testserver/apply" in response.text
+    assert "http://localhost/apply" in response.text
     assert await Delivery.filter(clicked_at__isnull=False).count() == 0
 
 

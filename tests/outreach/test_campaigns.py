@@ -156,7 +156,7 @@ async def test_a_campaign_is_sent_once_to_each_person_in_their_language(
     assert english["Subject"] == "Made in Los Angeles pilot: an update"
     for message in (spanish, english):
         assert message.get_content_type() == "multipart/alternative"
-        assert message["List-Unsubscribe"].strip().startswith("<http://testserver/unsubscribe/")
+        assert message["List-Unsubscribe"].strip().startswith("<http://localhost/unsubscribe/")
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text = message.get_body(("plain",)).get_content()
         assert "510 S. Vermont Ave." in text

@@ -86,9 +86,7 @@ def test_the_content_is_the_pilots(builder: MessageBuilder) -> None:
     actualizacion = _render(builder, "pilot_update", "es").text
     assert "5 de mayo de 2026" in actualizacion and "2 de septiembre de 2026" in actualizacion
     invitation = _render(builder, "application_invitation", "es")
-    assert (
-        "http://testserver/apply/" in invitation.text and 'href="http://testserver/apply/' in invitation.html
-    )
+    assert "http://localhost/apply/" in invitation.text and 'href="http://localhost/apply/' in invitation.html
     assert "Costura LA" in invitation.text
     notice = _render(builder, "working_group_notice", "es")
     assert "Tuesday, December 8, 2026" in notice.subject  # no Spanish value given: the English one

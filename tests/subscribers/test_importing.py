@@ -429,7 +429,7 @@ async def test_import_without_consent_source_queues_confirmations_the_sender_sen
         await runtime.transport.close()
     assert sorted(r.rcpt_tos[0] for r in mail_server.received) == ["ana@example.com", "bo@example.com"]
     text = mail_server.received[0].message.get_body(("plain",)).get_content()
-    assert "http://testserver/confirm/" in text
+    assert "http://localhost/confirm/" in text
 
 
 async def test_rows_written_in_bulk_read_back_like_rows_the_orm_writes(db: str) -> None:

@@ -12,7 +12,7 @@ import httpx
 from tests.mailserver import MailServer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-LINK = re.compile(r"http://testserver(/(?:confirm|preferences|unsubscribe)/[A-Za-z0-9._-]+)")
+LINK = re.compile(r"http://localhost(/(?:confirm|preferences|unsubscribe)/[A-Za-z0-9._-]+)")
 
 
 def csrf_token(html: str) -> str:

@@ -20,7 +20,7 @@ from subscribers.tokens import Purpose
 from tests.mailserver import MailServer
 from tests.web.support import csrf_token, submit_signup, text_of, wait_for_mail
 
-EMAIL_LINK = re.compile(r"http://testserver(/email/[A-Za-z0-9._-]+)")
+EMAIL_LINK = re.compile(r"http://localhost(/email/[A-Za-z0-9._-]+)")
 
 
 def main_of(html: str) -> str:
