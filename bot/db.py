@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "outreach.models",
     "subscribers.confirmation_limit_models",
     "subscribers.email_change_models",
+    "bot.slack.replay_models",
 ]
 
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import urllib.parse
+import time
 from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
@@ -24,8 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
-from bot.slack.app import Deliveries, build_slack_app
+from bot.slack import intake
+from bot.slack.app import Deliveries, apology, build_slack_app
 from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
+from bot.slack.replay import ReplayGuard
 from outreach import notices
 from outreach.scheduling import Leadership
 
@@ -37,6 +39,7 @@ __all__ = ["routes", "start_slack"]
 MAX_BODY_BYTES = 256 * 1024
 NOT_CONFIGURED = "Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN"
 REFUSED = "refused a request to /slack/events: bad or missing signature, or a stale timestamp"
+REPLAYED = "refused a request to /slack/events: its signature was used before (a replay)"
 
 Stop = Callable[[], Awaitable[None]]
 
@@ -46,10 +49,12 @@ def routes() -> list[BaseRoute]:
 
 
 async def slack_events(request: Request) -> Response:
-    """Slash commands and modal submissions. Bolt checks the signature and the timestamp (401)."""
+    """Slash commands, modal submissions and events, checked by `bot.slack.intake` before Bolt."""
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     bolt = runtime.extras.get("slack") if runtime else None
-    if not isinstance(bolt, AsyncApp) or not runtime.settings.slack_signing_secret.get_secret_value():
+    replays = runtime.extras.get("slack_replays") if runtime else None
+    secret = runtime.settings.slack_signing_secret.get_secret_value() if runtime else ""
+    if not isinstance(bolt, AsyncApp) or not isinstance(replays, ReplayGuard) or not secret:
         return JSONResponse({"error": NOT_CONFIGURED}, status_code=503)
     # One plain dict of the headers, for our checks and for Bolt (which would otherwise copy
     # Starlette's Headers item by item). ASGI names are lower-case; a repeated header keeps its
@@ -58,33 +63,27 @@ async def slack_events(request: Request) -> Response:
     body = await _read_body(request, headers.get("content-length", ""))
     if body is None:
         return JSONResponse({"error": "request body too large"}, status_code=413)
-    # slack_sdk's verifier runs int() on the timestamp inside Bolt, so `abc` or `1e9` would raise
-    # there and become our apology with a 200. Slack always sends whole seconds and a signature;
-    # Bolt itself answers Slack's certificate check (ssl_check=1, which runs nothing).
-    timestamp = headers.get("x-slack-request-timestamp", "")
-    signed = (
-        timestamp.isascii()
-        and timestamp.isdigit()
-        and len(timestamp) <= 12  # seconds; int() of thousands of digits raises, as `abc` does
-        and bool(headers.get("x-slack-signature"))
-    )
-    if not signed and not _is_ssl_check(body):
+    signed = intake.verify(secret, body, headers, time.time)
+    if signed is None:
+        if "x-slack-signature" not in headers and intake.is_ssl_check(body):
+            return Response(status_code=200)  # Slack's certificate check: unsigned, runs nothing
         log.info(REFUSED)
         return JSONResponse({"error": "invalid request"}, status_code=401)
-    # Undecodable bytes become U+FFFD, which then fails the signature check (401), not a 500.
-    bolt_request = AsyncBoltRequest(
-        body=body.decode("utf-8", errors="replace"),
-        query=request.scope["query_string"].decode("latin-1"),
-        headers=headers,
-    )
-    answer = await bolt.async_dispatch(bolt_request)
-    if answer.status == 401:
-        log.info(REFUSED)
+    if not await replays.first_time(signed):
+        log.info(REPLAYED)
+        return JSONResponse({"error": "invalid request"}, status_code=401)
+    text = body.decode("utf-8", errors="replace")  # the signature held, so this is Slack's UTF-8
+    try:
+        payload = intake.read_payload(text, headers.get("content-type", ""))
+    except intake.MalformedPayload as error:
+        log.warning("refused a signed Slack request we can't read: %s", error)
+        return JSONResponse({"error": "malformed request"}, status_code=400)
+    try:
+        query = request.scope["query_string"].decode("latin-1")
+        answer = await bolt.async_dispatch(AsyncBoltRequest(body=text, query=query, headers=headers))
+    except Exception as error:  # Bolt itself failed, outside our listeners: still an answer, never a 500
+        answer = apology(error, payload)
     return Response(answer.body, status_code=answer.status, headers=answer.first_headers_without_set_cookie())
-
-
-def _is_ssl_check(body: bytes) -> bool:
-    return urllib.parse.parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
 
 
 async def _read_body(request: Request, declared: str) -> bytes | None:
@@ -124,6 +123,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
     deliveries = Deliveries()
     bolt = build_slack_app(settings, deliveries)
     runtime.extras["slack"] = bolt
+    runtime.extras["slack_replays"] = ReplayGuard(shared=settings.is_postgres)
     # First in the list, so it runs last: once nothing new can arrive, finish what is being posted.
     stops: list[Stop] = [deliveries.close]
 
@@ -136,7 +136,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
             connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await connecting
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
 
         stops.append(stop_socket_mode)
 
@@ -160,6 +160,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
             except Exception:  # shutting down: report and carry on stopping the rest
                 log.exception("stopping the Slack bot failed")
         runtime.extras.pop("slack", None)
+        runtime.extras.pop("slack_replays", None)
 
     mode = "Socket Mode" if app_token else "HTTP at /slack/events"
     log.info("Slack bot ready (%s)", mode)
@@ -169,7 +170,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
 async def _connect(handler: AsyncSocketModeHandler) -> None:
     """Connect in the background: slack_sdk retries by itself until Slack answers or we close."""
     try:
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
     except Exception:  # the SDK retries connection errors itself; anything else is reported
         log.exception("Slack Socket Mode could not connect")
     else:

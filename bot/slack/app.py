@@ -205,7 +205,7 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
         screening = screen(screening_inputs(answers), as_of=pilot_today())
         shown = " ".join(f"{key}={value}" for key, value in answers.items())
         text = f"*Eligibility screening* for `{escape(shown)}`\n\n{escape(render_screening_text(screening))}"
-        user_id = (body.get("user") or {}).get("id", "")
+        user_id = user_of(body)
         await ack()  # closes the modal; the answer follows as a private message
         deliveries.start(
             _post_privately(bolt.client, user_id, private_metadata(view), text), name="slack-form-answer"
@@ -225,9 +225,32 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
     async def on_other_view(ack: Any) -> None:
         await ack()
 
+    @bolt.view_closed(re.compile(".*"))
+    async def on_closed_view(ack: Any) -> None:
+        await ack()
+
+    @bolt.shortcut(re.compile(".*"))
+    async def on_shortcut(ack: Any) -> None:
+        await ack()
+
+    @bolt.options(re.compile(".*"))
+    async def on_options(ack: Any) -> None:
+        await ack(options=[])
+
+    @bolt.event(re.compile(".*"))
+    async def on_other_event() -> None:
+        pass
+
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         return apology(error, body)
+
+
+def user_of(body: dict[str, Any]) -> str:
+    """The id of the person behind an interaction (`user` is an object there, a bare id in events)."""
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else user
+    return found if isinstance(found, str) else ""
 
 
 async def _send(ack: Any, reply: Reply | None) -> None:

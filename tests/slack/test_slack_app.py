@@ -206,11 +206,11 @@ async def test_a_key_repeated_hundreds_of_times_gets_one_short_answer(slack: Sig
 
 
 async def test_eligible_without_arguments_opens_the_form(slack: SignedSlack, fake_slack: FakeSlack):
-    response = await slack.command("eligible", channel="CPROCURE")
+    response = await slack.command("eligible", channel="CPROCURE", trigger_id="1334.7384.80889308")
     assert response.status_code == 200
     assert response.text == ""
     (opened,) = fake_slack.calls_to("views.open")
-    assert opened["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
+    assert opened["trigger_id"] == "1334.7384.80889308"
     view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
     assert view["callback_id"] == ELIGIBILITY_CALLBACK
     metadata = json.loads(view["private_metadata"])
