@@ -8,12 +8,14 @@ on top, never an error.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.slack import campaigns as campaign_replies
-from bot.slack import directory, status
+from bot.slack import directory, spanish, status
 from bot.slack.mrkdwn import code, escape
 from bot.slack.views import eligibility_modal
 from subscribers.eligibility import (
@@ -27,6 +29,7 @@ from subscribers.eligibility import (
     render_screening_text,
     screen_text,
 )
+from subscribers.eligibility.verdict import Screening
 from subscribers.slack_membership import (
     CONSENT_WORDING,
     MembershipOutcome,
@@ -114,53 +117,113 @@ Command = (
     | ResumeCampaign
 )
 
-_ALIASES = {"eligibility": "eligible", "check": "eligible", "screen": "eligible", "search": "find"}
+_ALIASES = {
+    "eligibility": "eligible",
+    "check": "eligible",
+    "screen": "eligible",
+    "search": "find",
+    "join": "subscribe",
+    "leave": "unsubscribe",
+    "campaign": "campaigns",
+    "?": "help",
+    **spanish.COMMAND_WORDS,
+}
+_COMMANDS = ("help", "eligible", "preference", "status", "find", "subscribe", "unsubscribe", "campaigns")
+_HELP_WORDS = ("help", "ayuda", "?")
 
 
-def parse_command(text: str) -> Command:
-    """`eligible zip=90021`, `campaigns pause 12 wrong list`, ... -> a typed command."""
+def typed_in_spanish(text: str) -> bool:
+    """The subcommand is a Spanish word: answer in Spanish whatever Slack's language says."""
+    words = text.strip().split(maxsplit=1)
+    return bool(words) and (words[0].lower() in spanish.COMMAND_WORDS)
+
+
+def say(language: str, english: str, spanish_text: str) -> str:
+    return spanish_text if language == "es" else english
+
+
+def parse_command(text: str, language: str = "en") -> Command:
+    """`eligible zip=90021`, `campaigns pause 12 wrong list`, `elegible zip=90021` ... -> a typed command."""
     words = text.strip().split(maxsplit=1)
     if not words:
         return Help()
     name = _ALIASES.get(words[0].lower(), words[0].lower())
     rest = words[1].strip() if len(words) > 1 else ""
     match name:
-        case "help" | "?":
+        case "help":
             topic = _ALIASES.get(rest.lower(), rest.lower())
             if topic and topic not in ("eligible", "preference"):
-                return Help(problem=f"There is no help on {code(rest)}.")
+                return Help(
+                    problem=say(
+                        language, f"There is no help on {code(rest)}.", f"No hay ayuda sobre {code(rest)}."
+                    )
+                )
             return Help(topic)
         case "eligible":
-            return Eligible(rest)
+            return Help("eligible") if rest.lower() in _HELP_WORDS else Eligible(rest)
         case "preference":
-            return Preference(rest) if rest else Help("preference")
+            return Preference(rest) if rest and rest.lower() not in _HELP_WORDS else Help("preference")
         case "status":
-            return ShowStatus() if not rest else Help(problem="`status` takes no arguments.")
+            return ShowStatus() if not rest else Help(problem=_no_arguments("status", language))
         case "find":
             return Find(rest)
-        case "subscribe" | "join":
-            return Subscribe() if not rest else Help(problem="`subscribe` takes no arguments.")
-        case "unsubscribe" | "leave":
-            return Unsubscribe() if not rest else Help(problem="`unsubscribe` takes no arguments.")
-        case "campaigns" | "campaign":
-            return _parse_campaigns(rest)
-    return Help(problem=f"I don't know the command {code(words[0])}.")
+        case "subscribe":
+            return Subscribe() if not rest else Help(problem=_no_arguments("subscribe", language))
+        case "unsubscribe":
+            return Unsubscribe() if not rest else Help(problem=_no_arguments("unsubscribe", language))
+        case "campaigns":
+            return _parse_campaigns(rest, language)
+    unknown = say(
+        language, f"I don't know the command {code(words[0])}.", f"No conozco el comando {code(words[0])}."
+    )
+    return Help(problem=unknown + _did_you_mean(words[0].lower(), language))
 
 
-def _parse_campaigns(rest: str) -> Command:
+def _no_arguments(name: str, language: str) -> str:
+    return say(language, f"`{name}` takes no arguments.", f"`{name}` no lleva nada más.")
+
+
+def _did_you_mean(word: str, language: str) -> str:
+    """The closest subcommand in the person's language (a mistyped key gets the same, from the screener)."""
+    names = [*spanish.COMMAND_WORDS, *_COMMANDS] if language == "es" else [*_COMMANDS, *_ALIASES]
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+    return (
+        say(language, f" Did you mean {code(close[0])}?", f" ¿Quiso decir {code(close[0])}?") if close else ""
+    )
+
+
+def _parse_campaigns(rest: str, language: str) -> Command:
     if not rest:
         return ListCampaigns()
     words = rest.split(maxsplit=2)
-    action = words[0].lower()
+    action = spanish.CAMPAIGN_ACTIONS.get(words[0].lower(), words[0].lower())
     if action not in ("pause", "resume"):
-        return Help(problem=f"`campaigns` can list, `pause ID` or `resume ID`, not {code(words[0])}.")
+        return Help(
+            problem=say(
+                language,
+                f"`campaigns` can list, `pause ID` or `resume ID`, not {code(words[0])}.",
+                f"`campañas` puede listar, `pausar ID` o `reanudar ID`, no {code(words[0])}.",
+            )
+        )
     number = words[1].lstrip("#") if len(words) > 1 else ""
     if not number.isdigit() or not 0 < int(number) < 2**31:
-        return Help(problem=f"Say which campaign by its number, like `/madeinla campaigns {action} 12`.")
+        return Help(
+            problem=say(
+                language,
+                f"Say which campaign by its number, like `/madeinla campaigns {action} 12`.",
+                f"Diga qué campaña por su número, como `/madeinla campañas {words[0].lower()} 12`.",
+            )
+        )
     if action == "pause":
         return PauseCampaign(int(number), words[2].strip() if len(words) > 2 else "")
     if len(words) > 2:
-        return Help(problem="`campaigns resume` takes only the campaign number.")
+        return Help(
+            problem=say(
+                language,
+                "`campaigns resume` takes only the campaign number.",
+                "`campañas reanudar` lleva solo el número de la campaña.",
+            )
+        )
     return ResumeCampaign(int(number))
 
 
@@ -176,7 +239,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class OpenModal:
-    view: dict
+    view: dict[str, Any]
 
 
 class MemberLookupError(Exception):
@@ -194,25 +257,34 @@ class Invocation:
     today: dt.date
     pilot_start: dt.date | None
     member: Callable[[], Awaitable[SlackMember]]
+    language: str = "en"  # "es" when Slack's language is Spanish or a Spanish subcommand was typed
 
 
-def eligibility_reply(arguments: str, today: dt.date) -> Reply:
+def eligibility_reply(arguments: str, today: dt.date, language: str = "en") -> Reply:
     """The screening for `zip=90021 employees=12 ...`; pure and fast, so it can answer in the ack."""
     try:
         screening = screen_text(arguments, as_of=today)
     except ScreenerInputError as error:
-        return help_reply(Help("eligible", escape(_problems(error))))
-    return Reply(
-        f"*Eligibility screening* for {_echo(arguments)}\n\n{escape(render_screening_text(screening))}"
-    )
+        return help_reply(Help("eligible", escape(_problems(error))), language)
+    return Reply(screening_message(_echo(arguments), screening, language))
 
 
-def preference_reply(arguments: str) -> Reply:
+def screening_message(shown: str, screening: Screening, language: str) -> str:
+    """The screening under a heading that quotes what was asked (`shown`: mrkdwn, escaped)."""
+    text = render_screening_text(screening)
+    if language == "es":
+        spanish_text = escape(spanish.screening_text(text))
+        return f"*Evaluación de elegibilidad* de {shown}\n\n{spanish_text}\n{spanish.REASONS_IN_ENGLISH}"
+    return f"*Eligibility screening* for {shown}\n\n{escape(text)}"
+
+
+def preference_reply(arguments: str, language: str = "en") -> Reply:
     try:
         result = calculate_preference(parse_preference_inputs(parse_pairs(arguments)))
     except ScreenerInputError as error:
-        return help_reply(Help("preference", escape(_problems(error))))
-    return Reply(f"*LSBE bid preference* for {_echo(arguments)}\n\n{escape(render_preference_text(result))}")
+        return help_reply(Help("preference", escape(_problems(error))), language)
+    heading = say(language, "*LSBE bid preference* for", "*Preferencia LSBE en la licitación* de")
+    return Reply(f"{heading} {_echo(arguments)}\n\n{escape(render_preference_text(result))}")
 
 
 def _echo(arguments: str) -> str:
@@ -226,17 +298,18 @@ def _problems(error: ScreenerInputError) -> str:
 
 
 async def run_command(command: Command, invocation: Invocation) -> Reply | OpenModal:
+    language = invocation.language
     match command:
         case Help():
-            return help_reply(command)
+            return help_reply(command, language)
         case Eligible(arguments=""):
             return OpenModal(
                 eligibility_modal(channel_id=invocation.channel_id, response_url=invocation.response_url)
             )
         case Eligible(arguments=arguments):
-            return eligibility_reply(arguments, invocation.today)
+            return eligibility_reply(arguments, invocation.today, language)
         case Preference(arguments=arguments):
-            return preference_reply(arguments)
+            return preference_reply(arguments, language)
         case ShowStatus():
             return await status_reply(invocation)
         case Find(term=term):
@@ -249,7 +322,13 @@ async def run_command(command: Command, invocation: Invocation) -> Reply | OpenM
             return Reply(await campaign_replies.campaigns_text())
         case PauseCampaign() | ResumeCampaign():
             if not invocation.is_staff:
-                return Reply("Sorry, only DEO staff can pause or resume campaigns.")
+                return Reply(
+                    say(
+                        language,
+                        "Sorry, only DEO staff can pause or resume campaigns.",
+                        "Lo sentimos, solo el personal del DEO puede pausar o reanudar campañas.",
+                    )
+                )
             actor = actor_for(invocation.user_id)
             if isinstance(command, PauseCampaign):
                 return Reply(
@@ -271,9 +350,13 @@ async def find_reply(term: str, invocation: Invocation) -> Reply:
     try:
         cleaned = directory.clean_term(term)
     except directory.BadSearch as error:
-        return Reply(str(error))
+        return Reply(error.spanish if invocation.language == "es" else str(error))
     listings, total = await directory.find_manufacturers(cleaned)
-    return Reply(directory.render_listings(cleaned, listings, total, show_contacts=invocation.is_staff))
+    return Reply(
+        directory.render_listings(
+            cleaned, listings, total, show_contacts=invocation.is_staff, language=invocation.language
+        )
+    )
 
 
 async def subscribe_reply(invocation: Invocation) -> Reply:
@@ -283,18 +366,30 @@ async def subscribe_reply(invocation: Invocation) -> Reply:
         return Reply(str(error))
     result = await subscribe_slack_member(member)
     address = escape(member.email)
+    language = invocation.language
     match result.outcome:
         case MembershipOutcome.REFUSED:
-            text = (
+            text = say(
+                language,
                 f"{address} was removed from our lists at your request, so we can't add it again. "
-                "If you want our email after all, please ask DEO staff."
+                "If you want our email after all, please ask DEO staff.",
+                f"{address} se quitó de nuestras listas a petición suya, así que no podemos volver a "
+                "agregarla. Si ahora quiere nuestro correo, pídalo al personal del DEO.",
             )
         case MembershipOutcome.ALREADY_SUBSCRIBED:
-            text = f"You're already on the working-group list at {address}. Nothing changed."
+            text = say(
+                language,
+                f"You're already on the working-group list at {address}. Nothing changed.",
+                f"Ya está en la lista del grupo de trabajo con {address}. No cambió nada.",
+            )
         case _:
-            text = (
+            text = say(
+                language,
                 f"You're on the Made in LA working-group list at {address}. {CONSENT_WORDING} "
-                "Use `/madeinla unsubscribe` or the link in any of our emails to stop."
+                "Use `/madeinla unsubscribe` or the link in any of our emails to stop.",
+                f"Está en la lista del grupo de trabajo de Made in LA con {address}. Le enviaremos "
+                "correo sobre el grupo de trabajo y el piloto. Para dejar de recibirlo use "
+                "`/madeinla desuscribir` o el enlace de cualquiera de nuestros correos.",
             )
     return Reply(text)
 
@@ -306,9 +401,22 @@ async def unsubscribe_reply(invocation: Invocation) -> Reply:
         return Reply(str(error))
     result = await unsubscribe_slack_member(member)
     address = escape(member.email)
+    language = invocation.language
     if result.outcome is MembershipOutcome.NOT_SUBSCRIBED:
-        return Reply(f"{address} isn't on any of our lists, so there's nothing to stop.")
-    return Reply(f"Done: we won't email {address} again. `/madeinla subscribe` puts you back on the list.")
+        return Reply(
+            say(
+                language,
+                f"{address} isn't on any of our lists, so there's nothing to stop.",
+                f"{address} no está en ninguna de nuestras listas; no hay nada que detener.",
+            )
+        )
+    return Reply(
+        say(
+            language,
+            f"Done: we won't email {address} again. `/madeinla subscribe` puts you back on the list.",
+            f"Listo: no volveremos a escribir a {address}. `/madeinla suscribir` le vuelve a inscribir.",
+        )
+    )
 
 
 # --- help -----------------------------------------------------------------------------------
@@ -328,7 +436,8 @@ DEO staff: `/madeinla campaigns pause 12 reason` and `/madeinla campaigns resume
 
 
 def _keys_help(title: str, keys: dict[str, str], example: str) -> str:
-    lines = [title, *(f"• `{key}` {escape(text)}" for key, text in keys.items()), f"Example: `{example}`"]
+    label = "Ejemplo" if title is spanish.ELIGIBLE_INTRO else "Example"
+    lines = [title, *(f"• `{key}` {escape(text)}" for key, text in keys.items()), f"{label}: `{example}`"]
     return "\n".join(lines)
 
 
@@ -345,10 +454,15 @@ PREFERENCE_HELP = _keys_help(
     "/madeinla preference lowest=100000 bid=112000",
 )
 HELP_TEXT = {"": GENERAL_HELP, "eligible": ELIGIBLE_HELP, "preference": PREFERENCE_HELP}
+SPANISH_HELP_TEXT = {
+    "": spanish.GENERAL_HELP,
+    "eligible": _keys_help(spanish.ELIGIBLE_INTRO, spanish.SCREENING_KEYS, spanish.ELIGIBLE_EXAMPLE),
+    "preference": spanish.PREFERENCE_INTRO,
+}
 
 
-def help_reply(command: Help) -> Reply:
-    text = HELP_TEXT[command.topic]
+def help_reply(command: Help, language: str = "en") -> Reply:
+    text = (SPANISH_HELP_TEXT if language == "es" else HELP_TEXT)[command.topic]
     if command.problem:
         text = f":warning: {command.problem}\n\n{text}"
     return Reply(text)

@@ -9,6 +9,7 @@ see them, and everyone else is told to ask staff for an introduction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -28,17 +29,25 @@ class Listing:
 
 
 class BadSearch(ValueError):
-    """The search term can't be used; the message says why."""
+    """The search term can't be used; the message says why (`spanish`: the same in Spanish)."""
+
+    def __init__(self, message: str, spanish: str) -> None:
+        super().__init__(message)
+        self.spanish = spanish
 
 
 def clean_term(raw: str) -> str:
     term = " ".join(raw.split())
     if len(term) < MIN_TERM:
         raise BadSearch(
-            f"Tell me what to look for, at least {MIN_TERM} letters, like `/madeinla find scrubs`."
+            f"Tell me what to look for, at least {MIN_TERM} letters, like `/madeinla find scrubs`.",
+            f"Dígame qué buscar, al menos {MIN_TERM} letras, como `/madeinla buscar uniformes`.",
         )
     if len(term) > MAX_TERM:
-        raise BadSearch(f"That search is too long; use up to {MAX_TERM} characters.")
+        raise BadSearch(
+            f"That search is too long; use up to {MAX_TERM} characters.",
+            f"Esa búsqueda es demasiado larga; use hasta {MAX_TERM} caracteres.",
+        )
     return term
 
 
@@ -54,7 +63,8 @@ async def find_manufacturers(term: str, *, limit: int = MAX_RESULTS) -> tuple[li
     people = await matches.order_by("organization", "id").limit(limit).prefetch_related("profile")
     listings = []
     for person in people:
-        profile: BusinessProfile | None = person.profile  # prefetched: the profile or None
+        # A one-to-one back relation: once prefetched, the profile itself or None.
+        profile = cast(BusinessProfile | None, person.profile)
         listings.append(
             Listing(
                 name=(profile.legal_name if profile and profile.legal_name else person.organization)
@@ -67,16 +77,31 @@ async def find_manufacturers(term: str, *, limit: int = MAX_RESULTS) -> tuple[li
     return listings, total
 
 
-def render_listings(term: str, listings: list[Listing], total: int, *, show_contacts: bool) -> str:
+def render_listings(
+    term: str, listings: list[Listing], total: int, *, show_contacts: bool, language: str = "en"
+) -> str:
     shown = escape(term)
+    spanish = language == "es"
+    if not listings and spanish:
+        return (
+            f"Ningún fabricante de nuestra lista menciona “{shown}” todavía. Pruebe una palabra más "
+            "corta o más general (como `uniformes` en vez de `uniformes quirúrgicos`)."
+        )
     if not listings:
         return (
             f"No manufacturer on our list mentions “{shown}” yet. Try a shorter or more general word "
             "(like `scrubs` rather than `surgical scrubs`)."
         )
-    heading = f"*{total} manufacturer{'s' if total != 1 else ''} on our list mention “{shown}”*"
-    if total > len(listings):
-        heading += f" (showing the first {len(listings)})"
+    if spanish:
+        heading = f"*{total} fabricante{'s' if total != 1 else ''} de nuestra lista mencionan “{shown}”*"
+        if total == 1:
+            heading = f"*1 fabricante de nuestra lista menciona “{shown}”*"
+        if total > len(listings):
+            heading += f" (se muestran los primeros {len(listings)})"
+    else:
+        heading = f"*{total} manufacturer{'s' if total != 1 else ''} on our list mention “{shown}”*"
+        if total > len(listings):
+            heading += f" (showing the first {len(listings)})"
     lines = [heading]
     for item in listings:
         line = f"• *{escape(clip(item.name, 80))}*"
@@ -88,5 +113,9 @@ def render_listings(term: str, listings: list[Listing], total: int, *, show_cont
             line += f" · {escape(item.email)}"
         lines.append(line)
     if not show_contacts:
-        lines.append("_Contact details are shared by DEO staff: ask them for an introduction._")
+        lines.append(
+            "_Los datos de contacto los comparte el personal del DEO: pídales una presentación._"
+            if spanish
+            else "_Contact details are shared by DEO staff: ask them for an introduction._"
+        )
     return "\n".join(lines)

@@ -154,8 +154,11 @@ async def test_eligible_answers_from_the_ack_without_calling_slack(slack: Signed
     assert "LSBE (Local Small Business Enterprise): needs review" in text
     assert "ZIP 90021 (Los Angeles) is in Los Angeles County" in text
     assert "12 employees" in text
-    # Bolt's one-off auth.test is the only call: the answer itself needs no Slack API.
-    assert set(fake_slack.methods()) <= {"auth.test"}
+    # Bolt's one-off auth.test and the person's language (once an hour) are the only calls.
+    assert set(fake_slack.methods()) <= {"auth.test", "users.info"}
+    before = len(fake_slack.calls)
+    await slack.reply("eligible zip=90021 employees=13")
+    assert len(fake_slack.calls) == before  # the answer itself needs no Slack API
 
 
 async def test_eligible_not_eligible_outside_the_county(slack: SignedSlack):
