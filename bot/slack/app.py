@@ -46,11 +46,11 @@ from bot.slack.commands import (
     parse_command,
     pilot_today,
     run_command,
-    say,
     screening_message,
     typed_in_spanish,
 )
 from bot.slack.mrkdwn import escape, unescape
+from bot.slack.spanish import say
 from bot.slack.views import ELIGIBILITY_CALLBACK, answer_errors, private_metadata, submitted_answers
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.eligibility import parse_screening_inputs as screening_inputs

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.slack import campaigns as campaign_replies
 from bot.slack import directory, spanish, status
 from bot.slack.mrkdwn import code, escape
+from bot.slack.spanish import say
 from bot.slack.views import eligibility_modal
 from subscribers.eligibility import (
     PREFERENCE_KEYS,
@@ -136,10 +137,6 @@ def typed_in_spanish(text: str) -> bool:
     """The subcommand is a Spanish word: answer in Spanish whatever Slack's language says."""
     words = text.strip().split(maxsplit=1)
     return bool(words) and (words[0].lower() in spanish.COMMAND_WORDS)
-
-
-def say(language: str, english: str, spanish_text: str) -> str:
-    return spanish_text if language == "es" else english
 
 
 def parse_command(text: str, language: str = "en") -> Command:
@@ -339,11 +336,11 @@ async def run_command(command: Command, invocation: Invocation) -> Reply | OpenM
 
 
 async def status_reply(invocation: Invocation) -> Reply:
-    phase = status.pilot_phase(invocation.today, invocation.pilot_start)
+    phase = status.pilot_phase(invocation.today, invocation.pilot_start, invocation.language)
     roles = await status.subscribers_by_role()
     profiles = await status.screen_active_manufacturers(invocation.today)
     lines = await campaign_replies.status_lines()
-    return Reply(status.render_status(phase, roles, profiles, lines))
+    return Reply(status.render_status(phase, roles, profiles, lines, invocation.language))
 
 
 async def find_reply(term: str, invocation: Invocation) -> Reply:

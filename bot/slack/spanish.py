@@ -94,6 +94,11 @@ def screening_heading(line: str) -> str:
     return line
 
 
+def say(language: str, english: str, spanish: str) -> str:
+    """The text in the person's language ("es" or anything else: English)."""
+    return spanish if language == "es" else english
+
+
 def is_spanish_locale(locale: str) -> bool:
     return locale.lower().replace("_", "-").split("-")[0] == "es"
 
