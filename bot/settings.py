@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     staff_oidc_issuer: str = ""  # empty: sign-in by emailed link only
     staff_oidc_client_id: str = ""
     staff_oidc_client_secret: SecretStr = SecretStr("")
+    # Who gets the weekly figures (Mondays 8:00 Los Angeles time): comma-separated addresses.
+    staff_digest_email: Annotated[frozenset[str], NoDecode] = frozenset()
 
     @field_validator("staff_oidc_issuer")
     @classmethod
@@ -108,6 +110,25 @@ class Settings(BaseSettings):
                 "https://login.microsoftonline.com/<tenant id>/v2.0"
             )
         return value
+
+    @field_validator("staff_digest_email", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        from subscribers.addresses import InvalidEmail, normalise_email
+
+        addresses = set()
+        for part in (part.strip() for part in value.split(",")):
+            if not part:
+                continue
+            try:
+                addresses.add(normalise_email(part))
+            except InvalidEmail:
+                raise ValueError(
+                    f"{part!r} is not an email address (give addresses separated by commas)"
+                ) from None
+        return frozenset(addresses)
 
     @field_validator("staff_slack_user_ids", mode="before")
     @classmethod

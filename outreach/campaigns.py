@@ -26,11 +26,11 @@ from typing import Any
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Count
 
 from outreach.audience import Audience, AudienceError
 from outreach.mailer import MailTransport, Outcome
 from outreach.messages import MessageBuilder, Recipient
+from outreach.metrics.deliveries import delivery_counts
 from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, DeliveryState, Priority
 from outreach.notices import CampaignNotice, NoticeKind, announce
 from outreach.queue import mark_final, mark_sent
@@ -529,18 +529,13 @@ async def _withdraw_unsent(campaign_id: int, now: dt.datetime) -> None:
 
 async def campaign_counts(campaign_id: int) -> dict[str, int]:
     """Deliveries by state, plus `clicked` (invitation links followed) and `total`. For a recurring
-    campaign, the sum over its occurrences."""
+    campaign, the sum over its occurrences. Counted by the figures' own `delivery_counts`, so
+    `campaigns show` and the dashboard agree."""
     ids = [campaign_id, *await Campaign.filter(parent_id=campaign_id).values_list("id", flat=True)]
-    rows = (
-        await Delivery.filter(campaign_id__in=ids)
-        .annotate(n=Count("id"))
-        .group_by("state")
-        .values("state", "n")
-    )
-    counts = dict.fromkeys(COUNT_KEYS, 0)
-    for row in rows:
-        counts[str(row["state"])] = int(row["n"])
-    counts["clicked"] = await Delivery.filter(campaign_id__in=ids, clicked_at__isnull=False).count()
+    counts = dict.fromkeys([*COUNT_KEYS, "clicked"], 0)
+    for per_campaign in (await delivery_counts(ids)).values():
+        for key in counts:
+            counts[key] += per_campaign.get(key, 0)
     counts["total"] = sum(counts[key] for key in COUNT_KEYS)
     return counts
 

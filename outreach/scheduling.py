@@ -34,7 +34,9 @@ from outreach.campaigns import (
     start_campaign,
     start_occurrence,
 )
+from outreach.metrics.digest import SEND_AT, send_weekly_digest
 from outreach.models import Campaign, CampaignStatus
+from outreach.timeline import PILOT_TIMEZONE
 from outreach.timing import utcnow
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,18 @@ class CampaignScheduler:
             max_instances=1,
             misfire_grace_time=None,
         )
+        if self.settings.staff_digest_email:  # the sweep would send it too, but up to a sweep late
+            self._timer.add_job(
+                self.tick,
+                "cron",
+                day_of_week="mon",
+                hour=SEND_AT.hour,
+                minute=SEND_AT.minute,
+                timezone=PILOT_TIMEZONE,
+                id="staff_digest",
+                coalesce=True,
+                misfire_grace_time=None,
+            )
 
     async def stop(self) -> None:
         self._stopping = True
@@ -220,8 +234,18 @@ class CampaignScheduler:
                 self._clear_timers()
                 return None
             try:
-                report = await sweep(self.clock(), grace=grace_period(self.settings), wake=self.wake)
+                now = self.clock()
+                report = await sweep(now, grace=grace_period(self.settings), wake=self.wake)
                 await self._plan_timers()
+                if (
+                    await send_weekly_digest(
+                        now,
+                        recipients=self.settings.staff_digest_email,
+                        base_url=self.settings.public_base_url,
+                    )
+                    and self.wake
+                ):
+                    self.wake()
             except Exception:  # the database may be briefly away; the next sweep tries again
                 log.exception("campaign sweep failed; retrying at the next one")
                 return None

@@ -724,8 +724,9 @@ REJOIN_SUPPRESSIONS = frozenset({"unsubscribed", "bounced"})
 
 
 # Mail a person asked for themselves, about something other than our lists: a staff member's
-# sign-in link reaches them even if they once unsubscribed from the updates at that address.
-SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in"})
+# sign-in link (or the weekly digest they are listed for) reaches them even if they once unsubscribed
+# from the updates at that address.
+SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in", "staff_digest"})
 
 
 def _rejoining(item: ClaimedDelivery) -> bool:

@@ -17,6 +17,7 @@ COMMANDS = {
     "staff": "bot.cli.staff:staff",
     "check": "bot.cli.eligibility:check",
     "preference": "bot.cli.eligibility:preference",
+    "report": "bot.cli.report:report",
 }
 
 SHORT_HELP = {
@@ -29,6 +30,7 @@ SHORT_HELP = {
     "staff": "Add, list and remove staff console accounts; change roles.",
     "check": "Does a business look eligible? (LSBE and Made in LA pilot)",
     "preference": "Work out the LSBE bid preference for a solicitation.",
+    "report": "The pilot's figures for a period: Board report, tables or JSON.",
 }
 
 

@@ -36,6 +36,15 @@ VALUES: dict[str, dict[str, object]] = {
         "sign_in_link": "https://madeinla.lacounty.gov/staff/sign-in/" + "Ab12Cd34Ef56Gh78Ij90" * 4,
         "link_minutes": 15,
     },
+    "staff_digest": {
+        "week": "September 28, 2026 to October 4, 2026",
+        "week_first": "September 28, 2026",
+        "headlines": [
+            {"label": "Messages sent", "value": "1,234,567", "change": "up 1,234,567"},
+            {"label": "Unsubscribed", "value": "0", "change": "no change"},
+        ],
+        "dashboard_link": "https://madeinla.lacounty.gov/staff/?from=2026-09-28&to=2026-10-04&by=week",
+    },
     "pilot_update": {"message": f"See {MEETING_LINK} for the slides. " * 3},
     "application_invitation": {"message": f"Questions? {MEETING_LINK}", "deadline": "January 15"},
     "working_group_notice": {

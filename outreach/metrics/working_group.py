@@ -1,0 +1,48 @@
+"""The working group (motion item 2): who follows it, by the kind of organisation they come from,
+and the notices sent to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.functions import Count
+
+from subscribers.models import Role, Status, Subscriber
+
+# The registry's role is the organisation type people chose on the form.
+ORGANISATION_TYPES = {
+    Role.MANUFACTURER.value: "Manufacturers",
+    Role.WORKING_GROUP.value: "Industry and worker organisations",
+    Role.COUNTY_STAFF.value: "County departments",
+    Role.OTHER.value: "Other",
+}
+
+
+@dataclass(slots=True)
+class WorkingGroup:
+    members_by_type: dict[str, int]  # role -> active people who follow the working group
+    notices_sent: int  # working-group notice messages handed to the mail server in the period
+    notice_campaigns: int
+
+    @property
+    def members(self) -> int:
+        return sum(self.members_by_type.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "members": self.members,
+            "members_by_type": self.members_by_type,
+            "notices_sent": self.notices_sent,
+            "notice_campaigns": self.notice_campaigns,
+        }
+
+
+async def members_by_type() -> dict[str, int]:
+    rows = (
+        await Subscriber.filter(status=Status.ACTIVE, topic_working_group=True)
+        .annotate(n=Count("id"))
+        .group_by("role")
+        .values_list("role", "n")
+    )
+    return {**dict.fromkeys(ORGANISATION_TYPES, 0), **{str(role): int(n) for role, n in rows}}
