@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_console_recipients')]
+    dependencies = [('models', '0007_slack_replay')]
 
     initial = False
 

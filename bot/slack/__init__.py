@@ -24,11 +24,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
-from bot.slack import intake
+from bot.slack import intake, report
 from bot.slack.app import Deliveries, apology, build_slack_app
+from bot.slack.commands import pilot_today
 from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
 from bot.slack.replay import ReplayGuard
 from outreach import notices
+from outreach.metrics.charts import signups_png
 from outreach.scheduling import Leadership
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,23 @@ Stop = Callable[[], Awaitable[None]]
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/slack/events", slack_events, methods=["POST"])]
+    return [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/slack/charts/signups.png", signups_chart, methods=["GET"]),
+    ]
+
+
+async def signups_chart(request: Request) -> Response:
+    """The App Home tab's chart (Slack fetches it): only with a link signed by `report.chart_link`."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return Response(status_code=503)
+    period = report.read_chart_link(runtime.settings.secret(), request.query_params.get("t", ""))
+    if period is None:
+        return Response("This chart link is not valid (or is more than a day old).", status_code=404)
+    figures = await report.collect_report(period, pilot_today())
+    png = await asyncio.to_thread(signups_png, figures)
+    return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=300"})
 
 
 async def slack_events(request: Request) -> Response:

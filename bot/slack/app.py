@@ -35,13 +35,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.settings import Settings
-from bot.slack import spanish
+from bot.slack import report, spanish
 from bot.slack.commands import (
     Eligible,
     Invocation,
     MemberLookupError,
     OpenModal,
     Reply,
+    ReportReply,
     eligibility_reply,
     parse_command,
     pilot_today,
@@ -52,6 +53,8 @@ from bot.slack.commands import (
 from bot.slack.mrkdwn import escape, unescape
 from bot.slack.spanish import say
 from bot.slack.views import ELIGIBILITY_CALLBACK, answer_errors, private_metadata, submitted_answers
+from outreach.metrics import Figures
+from outreach.metrics.charts import signups_png
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.eligibility import parse_screening_inputs as screening_inputs
 from subscribers.eligibility import screen
@@ -239,6 +242,10 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
                 outcome = await run_command(parsed, invocation)
                 if isinstance(outcome, OpenModal):
                     reply = await _open_modal(client, command.get("trigger_id", ""), outcome)
+                elif isinstance(outcome, ReportReply):
+                    reply = Reply(outcome.text)
+                    chart = _send_chart(bolt.client, user_id, outcome.figures)
+                    deliveries.start(chart, name="slack-report-chart")
                 else:
                     reply = outcome
         except TimeoutError:
@@ -294,6 +301,13 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
     @bolt.options(re.compile(".*"))
     async def on_options(ack: Any) -> None:
         await ack(options=[])
+
+    @bolt.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any]) -> None:
+        # Acknowledged at once; the figures and views.publish follow (Slack wants an answer in 3 s).
+        user_id = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user_id, str) and user_id:
+            deliveries.start(_publish_home(bolt.client, user_id, settings), name="slack-app-home")
 
     @bolt.event(re.compile(".*"))
     async def on_other_event() -> None:
@@ -399,6 +413,40 @@ async def _post_privately(client: AsyncWebClient, user_id: str, metadata: dict[s
             await client.chat_postMessage(channel=user_id, text=text)
     except (SlackClientError, TimeoutError) as error:
         log.error("could not send the screening to %s: %s", user_id, _slack_error(error))
+
+
+REPORT_POST_SECONDS = 20.0
+
+
+async def _send_chart(client: AsyncWebClient, user_id: str, figures: Figures) -> None:
+    """Upload the report's sign-ups chart into the person's direct messages with the app."""
+    try:
+        async with asyncio.timeout(REPORT_POST_SECONDS):
+            png = await asyncio.to_thread(signups_png, figures)  # matplotlib: seconds of CPU, not the loop's
+            opened = await client.conversations_open(users=user_id)
+            channel = (opened.get("channel") or {}).get("id", "")
+            await client.files_upload_v2(
+                channel=channel,
+                file=png,
+                filename="madeinla-signups.png",
+                title=report.chart_title(figures),
+                initial_comment=escape(report.chart_title(figures)),
+            )
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("could not upload the report chart for %s: %s", user_id, _slack_error(error))
+
+
+async def _publish_home(client: AsyncWebClient, user_id: str, settings: Settings) -> None:
+    """The App Home tab: this month's headline numbers and the sign-ups chart, fresh on each opening."""
+    today = pilot_today()
+    figures = await report.collect_report("month", today)
+    secret = settings.secret()
+    view = report.home_view(figures, report.chart_link(secret, settings.public_base_url, "month", today))
+    try:
+        async with asyncio.timeout(SLACK_CALL_SECONDS):
+            await client.views_publish(user_id=user_id, view=view)
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("views.publish failed for %s: %s", user_id, _slack_error(error))
 
 
 def _slack_error(error: BaseException) -> str:

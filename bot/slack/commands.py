@@ -15,10 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.slack import campaigns as campaign_replies
-from bot.slack import directory, spanish, status
+from bot.slack import directory, report, spanish, status
 from bot.slack.mrkdwn import code, escape
 from bot.slack.spanish import say
 from bot.slack.views import eligibility_modal
+from outreach.metrics import Figures
 from subscribers.eligibility import (
     PREFERENCE_KEYS,
     SCREENING_KEYS,
@@ -75,6 +76,11 @@ class ShowStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowReport:
+    period: str  # "month" or "quarter"
+
+
+@dataclass(frozen=True, slots=True)
 class Find:
     term: str
 
@@ -110,6 +116,7 @@ Command = (
     | Eligible
     | Preference
     | ShowStatus
+    | ShowReport
     | Find
     | Subscribe
     | Unsubscribe
@@ -129,7 +136,17 @@ _ALIASES = {
     "?": "help",
     **spanish.COMMAND_WORDS,
 }
-_COMMANDS = ("help", "eligible", "preference", "status", "find", "subscribe", "unsubscribe", "campaigns")
+_COMMANDS = (
+    "help",
+    "eligible",
+    "preference",
+    "status",
+    "report",
+    "find",
+    "subscribe",
+    "unsubscribe",
+    "campaigns",
+)
 _HELP_WORDS = ("help", "ayuda", "?")
 
 
@@ -162,6 +179,17 @@ def parse_command(text: str, language: str = "en") -> Command:
             return Preference(rest) if rest and rest.lower() not in _HELP_WORDS else Help("preference")
         case "status":
             return ShowStatus() if not rest else Help(problem=_no_arguments("status", language))
+        case "report":
+            period = report.SPANISH_PERIODS.get(rest.lower(), rest.lower()) or "month"
+            if period not in report.PERIODS:
+                return Help(
+                    problem=say(
+                        language,
+                        f"`report` takes `month` or `quarter`, not {code(rest)}.",
+                        f"`informe` lleva `mes` o `trimestre`, no {code(rest)}.",
+                    )
+                )
+            return ShowReport(period)
         case "find":
             return Find(rest)
         case "subscribe":
@@ -235,6 +263,14 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportReply:
+    """The report's text, and its figures for the chart posted after the answer."""
+
+    text: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
 class OpenModal:
     view: dict[str, Any]
 
@@ -294,7 +330,7 @@ def _problems(error: ScreenerInputError) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-async def run_command(command: Command, invocation: Invocation) -> Reply | OpenModal:
+async def run_command(command: Command, invocation: Invocation) -> Reply | OpenModal | ReportReply:
     language = invocation.language
     match command:
         case Help():
@@ -309,6 +345,9 @@ async def run_command(command: Command, invocation: Invocation) -> Reply | OpenM
             return preference_reply(arguments, language)
         case ShowStatus():
             return await status_reply(invocation)
+        case ShowReport(period=period):
+            figures = await report.collect_report(period, invocation.today)
+            return ReportReply(report.report_text(figures, chart_follows=True), figures)
         case Find(term=term):
             return await find_reply(term, invocation)
         case Subscribe():
@@ -425,6 +464,7 @@ eligible for the County's local small business preference (LSBE) and the pilot? 
 `/madeinla eligible` alone opens a form.
 • `/madeinla preference lowest=100000 bid=112000` the LSBE bid preference on a solicitation.
 • `/madeinla status` where the pilot stands, who has signed up, what campaigns are doing.
+• `/madeinla report` or `report quarter` this month's (or quarter's) figures and the sign-ups chart.
 • `/madeinla find scrubs` manufacturers on our list that make a product.
 • `/madeinla subscribe` or `unsubscribe` working-group email at your Slack address.
 • `/madeinla campaigns` upcoming and recent email campaigns. \

@@ -19,6 +19,8 @@ COMMAND_WORDS = {
     "revisar": "eligible",
     "preferencia": "preference",
     "estado": "status",
+    "informe": "report",
+    "reporte": "report",
     "buscar": "find",
     "suscribir": "subscribe",
     "suscribirme": "subscribe",
@@ -37,6 +39,8 @@ elegible para la preferencia del Condado para pequeñas empresas locales (LSBE) 
 `/madeinla elegible` solo abre un formulario.
 • `/madeinla preferencia lowest=100000 bid=112000` la preferencia LSBE en una licitación.
 • `/madeinla estado` en qué etapa está el piloto, quién se ha inscrito, qué hacen las campañas.
+• `/madeinla informe` o `informe trimestre` las cifras del mes (o del trimestre) y el gráfico \
+de inscripciones.
 • `/madeinla buscar uniformes` fabricantes de nuestra lista que hacen un producto.
 • `/madeinla suscribir` o `desuscribir` correo del grupo de trabajo a su dirección de Slack.
 • `/madeinla campañas` campañas de correo próximas y recientes.
