@@ -82,16 +82,26 @@ async def test_report_with_a_period_it_does_not_know(slack: SignedSlack, fake_sl
 
 
 async def test_a_failed_upload_leaves_the_answer_and_logs_one_line(
-    slack: SignedSlack, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+    slack: SignedSlack,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
 ):
     fake_slack.fail("files.getUploadURLExternal", "not_allowed_token_type")
+    logged = asyncio.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "could not upload the report chart" in record.getMessage():
+                logged.set()
+
+    logging.getLogger("bot.slack.app").addHandler(watch := Watch())
+    request.addfinalizer(lambda: logging.getLogger("bot.slack.app").removeHandler(watch))
     with caplog.at_level(logging.WARNING):
         text = await slack.reply("report")
         assert text.startswith("*Made in LA pilot")
         await fake_slack.wait_for(lambda: fake_slack.calls_to("files.getUploadURLExternal"), 20)
-        async with asyncio.timeout(20):
-            while "could not upload the report chart" not in caplog.text:
-                await asyncio.sleep(0.05)
+        await asyncio.wait_for(logged.wait(), 20)
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
