@@ -100,7 +100,7 @@ async def slack_events(request: Request) -> Response:
         query = request.scope["query_string"].decode("latin-1")
         answer = await bolt.async_dispatch(AsyncBoltRequest(body=text, query=query, headers=headers))
     except Exception as error:  # Bolt itself failed, outside our listeners: still an answer, never a 500
-        answer = apology(error, payload)
+        answer = apology(error, payload or {"command": "/madeinla"})  # {}: a slash command's form
     return Response(answer.body, status_code=answer.status, headers=answer.first_headers_without_set_cookie())
 
 

@@ -70,15 +70,17 @@ class MalformedPayload(ValueError):
 
 
 def read_payload(text: str, content_type: str) -> dict[str, Any]:
-    """The body as Bolt will read it (JSON, `payload=` JSON, or a form), checked for shape."""
+    """The body as Bolt will read it (JSON or `payload=` JSON), checked for shape; a slash
+    command's form (the common case, and always well formed) is left to Bolt: `{}`."""
     if content_type.split(";")[0].strip() == "application/json" or text.startswith("{"):
         payload = _json_object(text, "the body")
+    elif "payload" not in text:
+        return {}  # a slash command: a form, whose values are all strings (Bolt reads it itself)
     else:
         fields = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
-        if "payload" in text and "payload" in fields:
-            payload = _json_object(fields["payload"], "payload=")
-        else:
-            return fields  # a slash command: every value is a string
+        if "payload" not in fields:
+            return fields
+        payload = _json_object(fields["payload"], "payload=")
     problem = payload_problem(payload)
     if problem:
         raise MalformedPayload(problem)

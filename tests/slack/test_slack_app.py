@@ -481,8 +481,10 @@ async def test_a_minimal_command_body_is_enough(slack: SignedSlack):
 def test_manifest_points_slack_at_our_endpoint():
     manifest = (Path(__file__).parents[2] / "docs" / "slack-app-manifest.yaml").read_text()
     assert "command: /madeinla" in manifest
-    assert manifest.count("url: https://YOUR-HOST/slack/events") == 2  # the command and interactivity
-    for scope in ("commands", "chat:write", "users:read", "users:read.email"):
+    # the command, interactivity, and the events (app_home_opened)
+    assert manifest.count("url: https://YOUR-HOST/slack/events") == 3
+    assert "- app_home_opened" in manifest and "home_tab_enabled: true" in manifest
+    for scope in ("commands", "chat:write", "users:read", "users:read.email", "files:write", "im:write"):
         assert f"- {scope} " in manifest
     assert "socket_mode_enabled: false" in manifest
 
