@@ -231,3 +231,20 @@ async def test_sqlite_keeps_signatures_in_memory_only(slack_app: Starlette, slac
     """One process on SQLite: nothing is written per request (the fast screening stays database-free)."""
     assert (await slack.reply("help")).startswith("*/madeinla*")
     assert await SlackRequestSeen.all().count() == (1 if ON_POSTGRES else 0)
+
+
+async def test_the_shared_check_falls_back_to_memory_when_the_database_is_away(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from bot.slack import replay
+
+    async def unreachable(*args: object) -> bool:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(replay, "_claim", unreachable)
+    monkeypatch.setattr(replay, "_delete_expired", unreachable)
+    guard = ReplayGuard(shared=True)
+    request = Signed(signature="v0=" + "c" * 64, timestamp=int(time.time()))
+    assert await guard.first_time(request)
+    assert not await guard.first_time(request)  # memory still refuses the replay
+    assert "used this process's memory only: ConnectionRefusedError" in caplog.text
