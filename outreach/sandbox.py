@@ -7,8 +7,9 @@ error when the campaign is created, never a hung sender or a process that runs o
 
 What is limited, per render:
 
-- loop steps, over all loops together (`MAX_LOOP_STEPS`), and the time spent (`MAX_SECONDS`),
-  checked at every loop step, every call and every operator, so no construct spins unchecked;
+- loop steps, over all loops together (`MAX_LOOP_STEPS`), and the time spent (`MAX_SECONDS` of
+  this thread's CPU, so a busy machine or a pause elsewhere never fails a render), checked at
+  every loop step, every call and every operator, so no construct spins unchecked;
 - `range()` to `MAX_RANGE` numbers;
 - text: `*` on a string or list, `%` and `str.format` with a width, `~`, `+`, and the string
   methods and filters that pad or replace, refused *before* they would build more than
@@ -61,7 +62,7 @@ def _spend(steps: int = 0) -> None:
     budget.steps += steps
     if budget.steps > MAX_LOOP_STEPS:
         raise TemplateLimitError(f"its loops ran more than {MAX_LOOP_STEPS:,} times")
-    if time.monotonic() > budget.deadline:
+    if time.thread_time() > budget.deadline:
         raise TemplateLimitError(f"it took more than {MAX_SECONDS:g} seconds to render")
 
 
@@ -153,7 +154,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def render_limited(self, template: Template, context: dict[str, Any]) -> str:
         """`template.render(context)`, within the limits; TemplateLimitError says which was passed."""
-        token = _budget.set(_Budget(deadline=time.monotonic() + MAX_SECONDS))
+        token = _budget.set(_Budget(deadline=time.thread_time() + MAX_SECONDS))
         try:
             size, parts = 0, []
             for count, part in enumerate(template.generate(context)):
