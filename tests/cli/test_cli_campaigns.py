@@ -265,6 +265,9 @@ def test_a_var_that_is_not_utf8_is_refused_at_create_and_test_send_says_so(env: 
         "or file in another encoding): retype it, or save the file as UTF-8\n"
     )
 
+    if ON_POSTGRES:
+        return  # PostgreSQL never stored such a value (its JSON refuses lone surrogates); SQLite did
+
     async def stored_before_the_check() -> int:
         campaign = await Campaign.create(
             kind="working_group_notice",
