@@ -81,6 +81,8 @@ async def add_subscribers(count: int) -> None:
 async def run_engine(settings: Settings, count: int) -> dict[str, float]:
     runtime = build_runtime(settings)
     campaign = await create_campaign(
+        name="Benchmark",
+        approval_threshold=count,
         kind="pilot_update",
         template="pilot_update",
         builder=runtime.builder,

@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.db import database, is_reachable
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, start_scheduler
 from bot.settings import Settings
 from outreach.mailer import MailTransport
 
@@ -97,14 +98,28 @@ def _freeze_startup_objects() -> None:
 
 async def _start_optional(runtime: Runtime, *, run_scheduler: bool) -> list[Callable[[], Awaitable[None]]]:
     """Start the parts other modules own (scheduler, Slack); return their stop functions."""
+    from bot.bounces import start_bounce_mailbox
     from bot.slack import start_slack
-    from outreach.scheduling import start_scheduler
 
-    stops = [await start_scheduler(runtime)] if run_scheduler else []
+    stops = []
+    if run_scheduler:
+        stops.append(await start_scheduler(runtime))
+        stops.append(watch_schedule(runtime))
+    stop_mailbox = await start_bounce_mailbox(runtime.settings, runtime.bounces)
+    if stop_mailbox is not None:
+        stops.append(stop_mailbox)
     stop_slack = await start_slack(runtime)
     if stop_slack is not None:
         stops.append(stop_slack)
     return stops
+
+
+def watch_schedule(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Sweep at once when another process schedules a campaign (see bot/schedule_watch.py)."""
+    from bot.schedule_watch import start_schedule_watch
+
+    scheduler: Any = runtime.extras["scheduler"]
+    return start_schedule_watch(runtime.settings.database_url, scheduler.poke)
 
 
 def runtime_of(request: Request) -> Runtime:

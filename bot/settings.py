@@ -7,13 +7,14 @@ this object, so a test (or a second process) can run with settings of its own.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -72,6 +73,21 @@ class Settings(BaseSettings):
     schedule_grace_hours: float = Field(default=24, ge=0)  # a missed campaign is still sent within this
     sweep_interval_seconds: float = Field(default=15, gt=0)
 
+    # Hearing back: bounces, complaints and auto-replies (outreach.bounces)
+    bounce_address: str = ""  # envelope sender for VERP: bounces+TOKEN@domain; empty: MAIL_FROM
+    bounce_imap_host: str = ""  # empty: no mailbox is read (use `madeinla bounces read`)
+    bounce_imap_port: int = Field(default=993, ge=1, le=65535)
+    bounce_imap_username: str = ""
+    bounce_imap_password: SecretStr = SecretStr("")
+    bounce_imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    bounce_imap_folder: str = "INBOX"
+    bounce_imap_done_folder: str = "Processed"
+    bounce_imap_unrecognised_folder: str = "Unrecognised"
+    bounce_poll_seconds: float = Field(default=60, ge=1)  # without IDLE; with it, how often IDLE renews
+    bounce_score_threshold: int = Field(default=3, ge=1)  # soft bounces (on different days) that bounce
+    bounce_score_days: float = Field(default=14, gt=0)  # ... within this many days
+    bounce_max_message_kb: int = Field(default=512, ge=16, le=65536)  # larger messages are read cut
+
     # Public form
     form_rate_limit_per_minute: int = Field(default=10, ge=0)  # 0 turns the limit off (benchmarks)
     confirm_token_max_age_hours: float = Field(default=72, gt=0)
@@ -99,6 +115,8 @@ class Settings(BaseSettings):
     staff_oidc_client_secret: SecretStr = SecretStr("")
     # Who gets the weekly figures (Mondays 8:00 Los Angeles time): comma-separated addresses.
     staff_digest_email: Annotated[frozenset[str], NoDecode] = frozenset()
+    # A campaign to more people than this needs a second person with the approver role; 0: every campaign.
+    approval_threshold: int = Field(default=50, ge=0)
 
     @field_validator("staff_oidc_issuer")
     @classmethod
@@ -110,6 +128,12 @@ class Settings(BaseSettings):
                 "https://login.microsoftonline.com/<tenant id>/v2.0"
             )
         return value
+
+    @field_validator("smtp_tls", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        # STARTTLS is how mail people write it; the choice is the same word in any case.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("staff_digest_email", mode="before")
     @classmethod
@@ -165,6 +189,29 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("bounce_address")
+    @classmethod
+    def _check_bounce_address(cls, value: str) -> str:
+        value = _no_line_breaks(value.strip(), "BOUNCE_ADDRESS")
+        if value:
+            local, at, domain = value.rpartition("@")
+            if not at or not local or "." not in domain or any(c in value for c in " <>,;+\"'"):
+                raise ValueError(
+                    "must be a plain address without + or a name, like bounces@outreach.example.gov"
+                )
+        return value
+
+    @field_validator(
+        "bounce_imap_host",
+        "bounce_imap_username",
+        "bounce_imap_folder",
+        "bounce_imap_done_folder",
+        "bounce_imap_unrecognised_folder",
+    )
+    @classmethod
+    def _imap_single_line(cls, value: str) -> str:
+        return _no_line_breaks(value.strip(), "value")
+
     @field_validator("database_url")
     @classmethod
     def _check_db_url(cls, value: str) -> str:
@@ -180,8 +227,11 @@ class Settings(BaseSettings):
     def _single_line(cls, value: str) -> str:
         return _no_line_breaks(value.strip(), "value")
 
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        self._given = frozenset(self.model_fields_set)  # before the defaults below count as "set"
         if not self.database_url:
             self.database_url = f"sqlite://{(self.data_dir / 'madeinla.sqlite3').as_posix()}"
         if self.outbox_dir is None:
@@ -200,6 +250,10 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -------------------------------------------------------------------------------
+
+    def is_given(self, name: str) -> bool:
+        """Whether a setting came from the environment, .env or the caller, not from its default."""
+        return name in self._given
 
     @property
     def staff_sso_enabled(self) -> bool:
@@ -226,14 +280,50 @@ class Settings(BaseSettings):
             return given
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            make_private_folder(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents readable by this user only (they hold personal data)."""
+    for part in [*reversed(folder.parents), folder]:
+        if not part.exists():
+            part.mkdir(mode=0o700, exist_ok=True)
 
 
 def _is_secret(name: str) -> bool:
     return any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))
+
+
+def _plain_words(error: Any) -> str:
+    """What pydantic's error means, in words for the person who set the variable."""
+    kind = str(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {choices} (any case)"
+    if kind.startswith(("date_", "datetime_")):
+        return "must be a date written year-month-day, like 2027-01-04"
+    if kind.startswith("int_"):
+        return "must be a whole number, like 10"
+    if kind.startswith("float_"):
+        return "must be a number, like 2.5"
+    if kind.startswith("bool_"):
+        return "must be true or false"
+    bounds = {
+        "greater_than": "more than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return f"must be {bounds[kind]} {shown}"
+    return " ".join(str(error["msg"]).removeprefix("Value error, ").split())
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -242,10 +332,12 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if _is_secret(name) else f" (got {error.get('input')!r})"
-        raise SettingsError(f"{name}: {message}{shown}") from None
+        if not error["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(_plain_words(error)) from None
+        name = str(error["loc"][0]).upper()
+        value = error.get("input")
+        shown = "" if _is_secret(name) or not isinstance(value, (str, int, float)) else f" (got {value!r})"
+        raise SettingsError(f"{name}: {_plain_words(error)}{shown}") from None
     if 0 < len(settings.secret_key.get_secret_value()) < 16:
         raise SettingsError("SECRET_KEY: must be at least 16 characters (leave it unset to generate one)")
     return settings

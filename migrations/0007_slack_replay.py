@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_console_recipients')]
+    dependencies = [('models', '0011_apply_applications_pool')]
 
     initial = False
 

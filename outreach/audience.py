@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from outreach.models import CampaignKind
 from subscribers.models import Language, Role, Status, Subscriber, Topic
+from subscribers.orm import ids
 
 # The topic a person must have chosen to get each kind of campaign.
 KIND_TOPIC = {
@@ -138,6 +140,14 @@ class Audience:
     async def count(self, kind: str) -> int:
         return await self.query(kind).count()
 
+    async def count_by_language(self, kind: str) -> dict[str, int]:
+        """How many people it means in each language (every language listed, even at 0)."""
+        rows = await self.query(kind).annotate(n=Count("id")).group_by("language").values("language", "n")
+        counts = {lang.value: 0 for lang in Language}
+        for row in rows:
+            counts[str(row["language"])] = int(row["n"])
+        return counts
+
     async def includes(self, kind: str, subscriber_id: int) -> bool:
         return await self.query(kind).filter(id=subscriber_id).exists()
 
@@ -149,14 +159,7 @@ class Audience:
         """
         last_id = 0
         while True:
-            batch = [
-                int(i)
-                for i in await self.query(kind)
-                .filter(id__gt=last_id)
-                .order_by("id")
-                .limit(batch_size)
-                .values_list("id", flat=True)
-            ]
+            batch = await ids(self.query(kind).filter(id__gt=last_id).order_by("id").limit(batch_size))
             if not batch:
                 return
             yield batch

@@ -34,11 +34,14 @@ from outreach.metrics.deliveries import delivery_counts
 from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, DeliveryState, Priority
 from outreach.notices import CampaignNotice, NoticeKind, announce
 from outreach.queue import mark_final, mark_sent
-from outreach.rendering import RenderedEmail, TemplateError, one_line
-from outreach.timing import ScheduleError, cron_trigger, next_fire_time, parse_send_at, utcnow
+from outreach.rendering import SERVICE_TEMPLATES, RenderedEmail, TemplateError, one_line
+from outreach.timing import ScheduleError, cron_trigger, la_time, next_fire_time, parse_send_at, utcnow
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Role, Subscriber, Topic
+from subscribers.orm import column, ids
 from subscribers.registry import record
+from subscribers.staff_audit import Actor, record_action
+from subscribers.staff_models import StaffMember, StaffRole
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ AUDIENCE_BATCH = 2000
 # to have died with its process, and is run again (which is safe: rows are unique per person).
 STALE_START = dt.timedelta(minutes=10)
 UNFINISHED = (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.DEFERRED)
-COUNT_KEYS = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+COUNT_KEYS = ("queued", "sending", "sent", "deferred", "failed", "suppressed", "bounced")
 TEST_SUBJECT_PREFIX = "[TEST] "
 
 # Why the person gets THIS email: the topic they chose, named in the footer of every campaign mail.
@@ -97,6 +100,7 @@ RESERVED_VALUES = frozenset(
 )
 _VALUE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _UNDEFINED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
+_NEEDED_VALUE = re.compile(r"needs a campaign value '([a-z][a-z0-9_]*)'")
 
 
 class CampaignError(ValueError):
@@ -165,6 +169,14 @@ def check_template_renders(
     fail for everyone fails now, at creation, instead of at send time. Returns the languages the
     template lacks (those people get the English version)."""
     templates = builder.templates
+    offered = ", ".join(templates.campaign_names())
+    if template in SERVICE_TEMPLATES:
+        raise CampaignError(
+            f"{template!r} is an email the service sends by itself, not one for campaigns; "
+            f"campaign templates: {offered}"
+        )
+    if template not in templates.names():
+        raise CampaignError(f"there is no email template called {template!r} (campaign templates: {offered})")
     try:
         languages = templates.languages(template)
         templates.resolve_language(template, "en")
@@ -189,7 +201,470 @@ def check_template_renders(
     return [lang for lang in ("en", "es") if lang not in languages]
 
 
-# Creating ----------------------------------------------------------------------------------------
+# Composing, submitting, approving --------------------------------------------------------------
+#
+# A campaign is composed as a `CampaignPlan`, checked in one place (`check_plan`) and saved as a
+# `draft`. Submitting it counts its audience: more than the approval threshold (0: any size) and it
+# waits for a second person with the approver role (`awaiting_approval`), else it is `scheduled`.
+# Any change to what is sent, to whom or when (`save_draft` on an existing campaign) puts it back
+# to `draft`, approval and all. The console, the CLI and Slack all come through these functions.
+
+DEFAULT_APPROVAL_THRESHOLD = 50
+SPANISH_SUFFIX = "_es"
+EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.AWAITING_APPROVAL, CampaignStatus.SCHEDULED)
+
+
+class CampaignInvalid(CampaignError):
+    """What is wrong with a plan, by field (`name`, `template`, `value-message`, `send_at`, ...),
+    so a form can say it next to the field; as text, every message in one line."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CampaignPlan:
+    """What staff compose: exactly one of `send_at`, `cron` or `immediately` says when."""
+
+    name: str
+    kind: str
+    template: str
+    audience: Audience | Mapping[str, Any] | str = ""
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    subject: str = ""
+    english_for_spanish: bool = False  # staff ticked "send the English text to Spanish readers"
+    send_at: dt.datetime | str | None = None
+    cron: str = ""
+    immediately: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckedPlan:
+    """A plan that passed `check_plan`: the columns to store."""
+
+    name: str
+    kind: CampaignKind
+    template: str
+    subject: str
+    audience: Audience
+    values: dict[str, str]
+    english_for_spanish: bool
+    send_at: dt.datetime | None  # None with no cron: as soon as it is scheduled
+    cron: str
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "template": self.template,
+            "subject": self.subject,
+            "audience": self.audience.to_json(),
+            "context": self.values,
+            "english_for_spanish": self.english_for_spanish,
+            "send_at": self.send_at,
+            "cron": self.cron,
+        }
+
+
+def campaign_templates(builder: MessageBuilder) -> list[str]:
+    """The templates a campaign may use (the shipped and staff-written ones, not the service's own)."""
+    return builder.templates.campaign_names()
+
+
+def check_plan(plan: CampaignPlan, *, builder: MessageBuilder, now: dt.datetime) -> CheckedPlan:
+    """Every rule about what a campaign may be, checked at once; raises `CampaignInvalid` naming
+    each field that is wrong."""
+    errors: dict[str, str] = {}
+    name = " ".join(plan.name.split())
+    if not name:
+        errors["name"] = "give the campaign a name, like “January pilot update”"
+    elif len(name) > 200:
+        errors["name"] = "the name must be at most 200 characters"
+    kind: CampaignKind | None
+    try:
+        kind = CampaignKind(plan.kind)
+    except ValueError:
+        kind = None
+        errors["kind"] = (
+            f"{plan.kind!r} is not a campaign kind; use one of: {', '.join(k.value for k in CampaignKind)}"
+        )
+    audience = Audience()
+    try:
+        audience = (
+            plan.audience
+            if isinstance(plan.audience, Audience)
+            else Audience.parse(plan.audience)
+            if isinstance(plan.audience, str)
+            else Audience.from_mapping(plan.audience)
+        )
+    except AudienceError as exc:
+        errors["audience"] = f"audience: {exc}"
+    subject = plan.subject.strip()
+    if subject != one_line(subject) or len(subject) > 200:
+        errors["subject"] = "the subject must be one line of at most 200 characters"
+    values: dict[str, str] = {}
+    try:
+        values = _check_values(plan.values)
+    except CampaignError as exc:
+        errors["values"] = str(exc)
+    errors.update(_language_problems(values, audience, plan.english_for_spanish))
+    if kind is not None and "template" not in errors:
+        template_errors = _template_problems(
+            builder, plan.template, kind, values, audience, plan.english_for_spanish
+        )
+        errors.update({key: message for key, message in template_errors.items() if key not in errors})
+    send_at, cron = None, ""
+    try:
+        send_at, cron = _when(plan, now)
+    except CampaignError as exc:
+        errors["when"] = str(exc)
+    if errors:
+        raise CampaignInvalid(errors)
+    assert kind is not None
+    return CheckedPlan(
+        name=name,
+        kind=kind,
+        template=plan.template,
+        subject=subject,
+        audience=audience,
+        values=values,
+        english_for_spanish=plan.english_for_spanish,
+        send_at=send_at,
+        cron=cron,
+    )
+
+
+def reaches_spanish_readers(audience: Audience) -> bool:
+    return not audience.languages or "es" in audience.languages
+
+
+def reaches_english_readers(audience: Audience) -> bool:
+    return not audience.languages or "en" in audience.languages
+
+
+def _language_problems(
+    values: Mapping[str, str], audience: Audience, english_for_spanish: bool
+) -> dict[str, str]:
+    """A value written for one language only must not leave the other language's readers with
+    English text (unless staff chose that) or with nothing."""
+    errors = {}
+    for key in values:
+        if key.endswith(SPANISH_SUFFIX):
+            english = key.removesuffix(SPANISH_SUFFIX)
+            if english not in values and reaches_english_readers(audience):
+                errors[f"value-{english}"] = (
+                    f"{english} is only in Spanish, and this audience includes English readers: "
+                    "give the English text too"
+                )
+        elif (
+            f"{key}{SPANISH_SUFFIX}" not in values
+            and reaches_spanish_readers(audience)
+            and not english_for_spanish
+        ):
+            errors[f"value-{key}{SPANISH_SUFFIX}"] = (
+                f"{key} is only in English, and this audience includes Spanish readers: give the "
+                "Spanish text too, or tick “send the English text to Spanish readers”"
+            )
+    return errors
+
+
+def _template_problems(
+    builder: MessageBuilder,
+    template: str,
+    kind: CampaignKind,
+    values: Mapping[str, str],
+    audience: Audience,
+    english_for_spanish: bool,
+) -> dict[str, str]:
+    if not template:
+        return {"template": "choose a template"}
+    try:
+        missing = check_template_renders(builder, template, kind, values)
+    except CampaignError as exc:
+        needed = _NEEDED_VALUE.search(str(exc))
+        return {f"value-{needed.group(1)}" if needed else "template": str(exc)}
+    if "es" in missing and reaches_spanish_readers(audience) and not english_for_spanish:
+        return {
+            "template": (
+                f"template {template!r} has no Spanish version, and this audience includes Spanish "
+                "readers: choose another template, or tick “send the English text to Spanish readers”"
+            )
+        }
+    if kind is CampaignKind.APPLICATION_INVITATION and not _uses_invitation_link(builder, template, values):
+        return {
+            "template": (
+                f"template {template!r} has no invitation link ({{{{ links.apply }}}}): an application "
+                "invitation must carry each person's own link to apply"
+            )
+        }
+    return {}
+
+
+def _uses_invitation_link(builder: MessageBuilder, template: str, values: Mapping[str, str]) -> bool:
+    campaign = Campaign(kind=CampaignKind.APPLICATION_INVITATION, template=template, context=dict(values))
+    for language in builder.templates.languages(template):
+        recipient = _sample_recipient(Role.MANUFACTURER.value, language)
+        links = builder.links(recipient, delivery_id=0)
+        rendered = builder.templates.render(
+            template, language, builder.context(recipient, links, message_context(campaign, language))
+        )
+        if links["apply"] not in rendered.text or links["apply"] not in rendered.html:
+            return False
+    return True
+
+
+def _when(plan: CampaignPlan, now: dt.datetime) -> tuple[dt.datetime | None, str]:
+    """(send_at, cron); send_at None with no cron means "as soon as it is scheduled"."""
+    if sum((plan.send_at is not None, bool(plan.cron), plan.immediately)) != 1:
+        raise CampaignError("say when: give exactly one of a send time, a recurring schedule, or now")
+    try:
+        if plan.immediately:
+            return None, ""
+        if plan.cron:
+            cron = " ".join(plan.cron.split())
+            return next_fire_time(cron_trigger(cron), now), cron
+        if isinstance(plan.send_at, str):
+            return parse_send_at(plan.send_at, now=now), ""
+        assert plan.send_at is not None
+        if plan.send_at.tzinfo is None:
+            raise CampaignError("a send time needs a time zone")
+        first_at = plan.send_at.astimezone(dt.UTC)
+        if first_at <= now:
+            raise CampaignError("that send time is in the past; send now instead")
+        return first_at, ""
+    except ScheduleError as exc:
+        raise CampaignError(str(exc)) from None
+
+
+async def save_draft(
+    plan: CampaignPlan,
+    *,
+    builder: MessageBuilder,
+    actor: Actor,
+    campaign_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """Check and store a plan as a draft: a new campaign, or a change to one not yet started.
+
+    A change to a submitted or approved campaign sends it back to `draft`: it must be submitted
+    (and, if large, approved) again. Saving exactly what is stored changes nothing.
+    """
+    now = now or utcnow()
+    checked = check_plan(plan, builder=builder, now=now)
+    columns = checked.columns()
+    if campaign_id is None:
+        campaign = await Campaign.create(
+            **columns, status=CampaignStatus.DRAFT, created_by=actor.label[:100], changed_by=actor.label[:100]
+        )
+        await record(None, f"campaign:{campaign.id}", "", "draft", actor.label)
+        await record_action(actor, "campaign.draft", campaign_id=campaign.id, detail=f"{checked.name}")
+        return campaign
+    campaign = await get_campaign(campaign_id)
+    if not is_editable(campaign):
+        raise CampaignError(
+            f"campaign {campaign_id} is {campaign.status.value}; "
+            "only a draft, or one not yet started, can be changed"
+        )
+    if all(_same(getattr(campaign, key), value) for key, value in columns.items()):
+        return campaign
+    was = campaign.status
+    changed = await Campaign.filter(id=campaign_id, status=was, started_at__isnull=True).update(
+        **columns,
+        status=CampaignStatus.DRAFT,
+        changed_by=actor.label[:100],
+        submitted_by="",
+        audience_size=None,
+        approved_by="",
+        approved_at=None,
+    )
+    if not changed:
+        raise CampaignError(
+            f"campaign {campaign_id} changed meanwhile (it may have started); nothing was saved"
+        )
+    if was != CampaignStatus.DRAFT:
+        await record(None, f"campaign:{campaign_id}", was.value, "draft", actor.label)
+    detail = "changed" if was == CampaignStatus.DRAFT else f"changed while {was.value}: back to draft"
+    await record_action(actor, "campaign.edit", campaign_id=campaign_id, detail=detail)
+    return await get_campaign(campaign_id)
+
+
+def is_editable(campaign: Campaign) -> bool:
+    """Not started yet, and not one occurrence of a recurring campaign (change the campaign itself)."""
+    occurrence = campaign.parent_id is not None  # type: ignore[attr-defined]  # Tortoise adds the _id column
+    return campaign.status in EDITABLE and campaign.started_at is None and not occurrence
+
+
+def _same(stored: Any, new: Any) -> bool:
+    if isinstance(stored, dt.datetime) and isinstance(new, dt.datetime):
+        return stored.astimezone(dt.UTC) == new.astimezone(dt.UTC)
+    return bool(stored == new)
+
+
+def needs_approval(audience_size: int, threshold: int) -> bool:
+    """More than `threshold` people (0: every campaign) needs a second person to approve it."""
+    return threshold == 0 or audience_size > threshold
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AudienceCount:
+    total: int
+    by_language: dict[str, int]
+
+
+async def count_audience(audience: Audience, kind: str) -> AudienceCount:
+    by_language = await audience.count_by_language(kind)
+    return AudienceCount(total=sum(by_language.values()), by_language=by_language)
+
+
+async def submit_campaign(
+    campaign_id: int,
+    *,
+    builder: MessageBuilder,
+    actor: Actor,
+    approval_threshold: int,
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """Ask for a draft to be sent: `scheduled` at once if its audience is small enough, else
+    `awaiting_approval` (and the notify channel hears of it)."""
+    now = now or utcnow()
+    campaign = await get_campaign(campaign_id)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise CampaignError(
+            f"campaign {campaign_id} is {campaign.status.value}; only a draft can be submitted"
+        )
+    check_plan(_plan_of(campaign), builder=builder, now=now)  # templates on disk may have changed since
+    size = (await count_audience(Audience.from_mapping(campaign.audience), campaign.kind)).total
+    if needs_approval(size, approval_threshold):
+        if not await Campaign.filter(id=campaign_id, status=CampaignStatus.DRAFT).update(
+            status=CampaignStatus.AWAITING_APPROVAL,
+            submitted_by=actor.label[:100],
+            audience_size=size,
+            approval_note="",
+        ):
+            raise CampaignError(f"campaign {campaign_id} changed meanwhile; nothing was submitted")
+        await record(None, f"campaign:{campaign_id}", "draft", "awaiting_approval", actor.label)
+        await record_action(
+            actor, "campaign.submit", campaign_id=campaign_id, detail=f"{size} people: needs approval"
+        )
+        campaign = await get_campaign(campaign_id)
+        await announce(
+            _notice(campaign, NoticeKind.APPROVAL_REQUESTED, f"by {actor.label}", counts={"total": size})
+        )
+        return campaign
+    await _schedule(campaign, CampaignStatus.DRAFT, now, submitted_by=actor.label[:100], audience_size=size)
+    await record_action(actor, "campaign.submit", campaign_id=campaign_id, detail=f"{size} people: scheduled")
+    return await get_campaign(campaign_id)
+
+
+async def approve_campaign(campaign_id: int, *, actor: Actor, now: dt.datetime | None = None) -> Campaign:
+    """A second person with the approver role lets a submitted campaign go: it is `scheduled`."""
+    now = now or utcnow()
+    campaign = await _awaiting(campaign_id, actor, "approve")
+    await _schedule(
+        campaign, CampaignStatus.AWAITING_APPROVAL, now, approved_by=actor.label[:100], approved_at=now
+    )
+    await record_action(
+        actor, "campaign.approve", campaign_id=campaign_id, detail=f"{campaign.audience_size} people"
+    )
+    campaign = await get_campaign(campaign_id)
+    await announce(_notice(campaign, NoticeKind.APPROVED, f"by {actor.label}"))
+    return campaign
+
+
+async def reject_campaign(campaign_id: int, *, actor: Actor, reason: str) -> Campaign:
+    """Send a submitted campaign back to its author as a draft, with the reason."""
+    reason = one_line(reason)[:300]
+    if not reason:
+        raise CampaignInvalid({"reason": "say why, so the author knows what to change"})
+    campaign = await _awaiting(campaign_id, actor, "reject")
+    if not await Campaign.filter(id=campaign_id, status=CampaignStatus.AWAITING_APPROVAL).update(
+        status=CampaignStatus.DRAFT, approval_note=reason, submitted_by=""
+    ):
+        raise CampaignError(f"campaign {campaign_id} changed meanwhile; nothing was done")
+    await record(None, f"campaign:{campaign_id}", "awaiting_approval", "draft", actor.label)
+    await record_action(actor, "campaign.reject", campaign_id=campaign_id, detail=reason)
+    await announce(_notice(campaign, NoticeKind.REJECTED, f"by {actor.label}: {reason}"))
+    return await get_campaign(campaign_id)
+
+
+async def may_approve(campaign: Campaign, actor: Actor) -> str:
+    """Why `actor` may not approve or reject `campaign` ("" if they may). The one place the rule lives:
+    an active staff account with the approver role, who neither submitted nor last changed it."""
+    staff = (
+        await StaffMember.get_or_none(id=actor.staff_id, removed_at__isnull=True) if actor.staff_id else None
+    )
+    if staff is None:
+        return "approving needs a staff account with the approver role"
+    if not staff.role.includes(StaffRole.APPROVER):
+        return f"approving needs the approver role; {staff.email} has the {staff.role.value} role"
+    if staff.email in (campaign.created_by, campaign.changed_by, campaign.submitted_by):
+        return "you wrote, changed or submitted this campaign: someone else must approve it"
+    return ""
+
+
+async def _awaiting(campaign_id: int, actor: Actor, verb: str) -> Campaign:
+    campaign = await get_campaign(campaign_id)
+    if campaign.status != CampaignStatus.AWAITING_APPROVAL:
+        raise CampaignError(f"campaign {campaign_id} is {campaign.status.value}; there is nothing to {verb}")
+    refusal = await may_approve(campaign, actor)
+    if refusal:
+        await record_action(actor, f"campaign.{verb}.refused", campaign_id=campaign_id, detail=refusal)
+        raise CampaignRefused(refusal)
+    return campaign
+
+
+class CampaignRefused(CampaignError):
+    """The person may not do this (a role, or their own campaign); nothing changed."""
+
+
+async def _schedule(campaign: Campaign, was: CampaignStatus, now: dt.datetime, **columns: Any) -> None:
+    """Move a campaign on to `scheduled`, fixing its first send time."""
+    if campaign.cron:
+        send_at = next_fire_time(cron_trigger(campaign.cron), now)
+    elif campaign.send_at is None:
+        send_at = now
+    elif campaign.send_at <= now:
+        raise CampaignError(
+            f"campaign {campaign.id} was to go at {la_time(campaign.send_at)}, which has passed: "
+            "change its send time (it then needs submitting again)"
+        )
+    else:
+        send_at = campaign.send_at
+    if not await Campaign.filter(id=campaign.id, status=was).update(
+        status=CampaignStatus.SCHEDULED, send_at=send_at, **columns
+    ):
+        raise CampaignError(f"campaign {campaign.id} changed meanwhile; nothing was done")
+    await record(
+        None,
+        f"campaign:{campaign.id}",
+        was.value,
+        "scheduled",
+        str(columns.get("approved_by") or columns.get("submitted_by", "")),
+    )
+
+
+def _plan_of(campaign: Campaign) -> CampaignPlan:
+    """A stored campaign as a plan again (to check it anew, or fill the compose form)."""
+    if campaign.cron:
+        when: dict[str, Any] = {"cron": campaign.cron}
+    elif campaign.send_at is None:
+        when = {"immediately": True}
+    else:
+        when = {"send_at": campaign.send_at}
+    return CampaignPlan(
+        name=campaign.name,
+        kind=campaign.kind.value,
+        template=campaign.template,
+        audience=campaign.audience,
+        values=campaign.context or {},
+        subject=campaign.subject,
+        english_for_spanish=campaign.english_for_spanish,
+        **when,
+    )
+
+
+plan_of = _plan_of
 
 
 async def create_campaign(
@@ -197,16 +672,20 @@ async def create_campaign(
     kind: str,
     template: str,
     builder: MessageBuilder,
+    created_by: Actor | str,
+    name: str = "",
     audience: Audience | Mapping[str, Any] | str = "",
     send_at: dt.datetime | str | None = None,
     cron: str = "",
     immediately: bool = False,
     subject: str = "",
     values: Mapping[str, str] | None = None,
-    created_by: str,
+    english_for_spanish: bool = False,
+    approval_threshold: int = DEFAULT_APPROVAL_THRESHOLD,
     now: dt.datetime | None = None,
 ) -> Campaign:
-    """Validate everything, then write the campaign as `scheduled`.
+    """Compose and submit in one go (the CLI's `campaigns create`): the campaign comes back
+    `scheduled`, or `awaiting_approval` when its audience is larger than `approval_threshold`.
 
     Exactly one of `send_at` (ISO 8601 text or an aware datetime; no offset means Los Angeles
     time), `cron` (crontab in Los Angeles time, see `outreach.timing`) or `immediately`. An
@@ -214,61 +693,23 @@ async def create_campaign(
     process, `runtime.extras["scheduler"].poke()` sweeps straight away).
     """
     now = now or utcnow()
-    try:
-        kind = CampaignKind(kind).value
-    except ValueError:
-        raise CampaignError(
-            f"{kind!r} is not a campaign kind; use one of: {', '.join(k.value for k in CampaignKind)}"
-        ) from None
-    try:
-        chosen = (
-            audience
-            if isinstance(audience, Audience)
-            else Audience.parse(audience)
-            if isinstance(audience, str)
-            else Audience.from_mapping(audience)
-        )
-    except AudienceError as exc:
-        raise CampaignError(f"audience: {exc}") from None
-    subject = subject.strip()
-    if subject != one_line(subject) or len(subject) > 200:
-        raise CampaignError("the subject must be one line of at most 200 characters")
-    checked_values = _check_values(values or {})
-    check_template_renders(builder, template, kind, checked_values)
-
-    if sum((send_at is not None, bool(cron), immediately)) != 1:
-        raise CampaignError("say when: give exactly one of a send time, a recurring schedule, or now")
-    first_at: dt.datetime
-    try:
-        if immediately:
-            first_at = now
-        elif cron:
-            cron = " ".join(cron.split())
-            first_at = next_fire_time(cron_trigger(cron), now)
-        elif isinstance(send_at, str):
-            first_at = parse_send_at(send_at, now=now)
-        else:
-            assert send_at is not None
-            if send_at.tzinfo is None:
-                raise CampaignError("a send time needs a time zone")
-            first_at = send_at.astimezone(dt.UTC)
-            if first_at <= now:
-                raise CampaignError("that send time is in the past; send now instead")
-    except ScheduleError as exc:
-        raise CampaignError(str(exc)) from None
-
-    campaign = await Campaign.create(
+    actor = created_by if isinstance(created_by, Actor) else Actor.system(created_by)
+    plan = CampaignPlan(
+        name=name,
         kind=kind,
         template=template,
+        audience=audience,
+        values=values or {},
         subject=subject,
-        audience=chosen.to_json(),
-        context=checked_values,
-        status=CampaignStatus.SCHEDULED,
-        send_at=first_at,
+        english_for_spanish=english_for_spanish,
+        send_at=send_at,
         cron=cron,
-        created_by=created_by[:100],
+        immediately=immediately,
     )
-    await record(None, f"campaign:{campaign.id}", "", "scheduled", created_by)
+    draft = await save_draft(plan, builder=builder, actor=actor, now=now)
+    campaign = await submit_campaign(
+        draft.id, builder=builder, actor=actor, approval_threshold=approval_threshold, now=now
+    )
     log.info("campaign %s created (%s, %s)", campaign.id, kind, "recurring" if cron else "one-off")
     return campaign
 
@@ -310,7 +751,7 @@ async def draw_audience(campaign: Campaign, now: dt.datetime) -> int:
     audience = Audience.from_mapping(campaign.audience)
     async for batch in audience.stream_ids(campaign.kind, batch_size=AUDIENCE_BATCH):
         await _write_deliveries(campaign, batch, now)
-        status = await Campaign.filter(id=campaign.id).values_list("status", flat=True)
+        status = await column(Campaign.filter(id=campaign.id), "status")
         if status and status[0] == CampaignStatus.CANCELLED:
             await _withdraw_unsent(campaign.id, now)
             break
@@ -373,6 +814,7 @@ async def start_occurrence(parent_id: int, now: dt.datetime) -> Campaign | None:
     child: Campaign | None
     try:
         child = await Campaign.create(
+            name=parent.name,
             kind=parent.kind,
             template=parent.template,
             subject=parent.subject,
@@ -383,6 +825,10 @@ async def start_occurrence(parent_id: int, now: dt.datetime) -> Campaign | None:
             parent_id=parent.id,
             occurrence_at=occurrence,
             created_by=parent.created_by,
+            changed_by=parent.changed_by,
+            submitted_by=parent.submitted_by,
+            approved_by=parent.approved_by,
+            approved_at=parent.approved_at,
         )
     except IntegrityError:  # another process created this occurrence first
         child = None
@@ -430,9 +876,7 @@ async def restart_stalled_starts(now: dt.datetime) -> list[int]:
 async def complete_finished_campaigns(now: dt.datetime) -> list[int]:
     """Mark `finished` every sending campaign whose audience is written and that has nothing left
     queued, sending or deferred. Returns the ids it finished."""
-    candidates = await Campaign.filter(
-        status=CampaignStatus.SENDING, audience_resolved_at__isnull=False
-    ).values_list("id", flat=True)
+    candidates = await ids(Campaign.filter(status=CampaignStatus.SENDING, audience_resolved_at__isnull=False))
     finished = []
     for campaign_id in candidates:
         if await Delivery.filter(campaign_id=campaign_id, state__in=list(UNFINISHED)).exists():
@@ -496,7 +940,13 @@ async def cancel_campaign(campaign_id: int, *, actor: str, now: dt.datetime | No
     campaign also cancels its occurrences that haven't finished."""
     now = now or utcnow()
     campaign = await Campaign.get_or_none(id=campaign_id)
-    open_states = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+    open_states = (
+        CampaignStatus.DRAFT,
+        CampaignStatus.AWAITING_APPROVAL,
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.SENDING,
+        CampaignStatus.PAUSED,
+    )
     if campaign is None or campaign.status not in open_states:
         return False
     if not await Campaign.filter(id=campaign_id, status=campaign.status).update(
@@ -506,9 +956,7 @@ async def cancel_campaign(campaign_id: int, *, actor: str, now: dt.datetime | No
     await _withdraw_unsent(campaign_id, now)
     await record(None, f"campaign:{campaign_id}", campaign.status.value, "cancelled", actor)
     await announce(_notice(campaign, NoticeKind.CANCELLED, f"by {actor}"))
-    for child_id in await Campaign.filter(parent_id=campaign_id, status__in=list(open_states)).values_list(
-        "id", flat=True
-    ):
+    for child_id in await ids(Campaign.filter(parent_id=campaign_id, status__in=list(open_states))):
         await cancel_campaign(child_id, actor=actor, now=now)
     return True
 
@@ -528,11 +976,12 @@ async def _withdraw_unsent(campaign_id: int, now: dt.datetime) -> None:
 
 
 async def campaign_counts(campaign_id: int) -> dict[str, int]:
-    """Deliveries by state, plus `clicked` (invitation links followed) and `total`. For a recurring
+    """Deliveries by state (`bounced`: the relay took it, then it came back), plus `clicked`
+    (invitation links followed), `complained` (reported as spam) and `total`. For a recurring
     campaign, the sum over its occurrences. Counted by the figures' own `delivery_counts`, so
     `campaigns show` and the dashboard agree."""
     ids = [campaign_id, *await Campaign.filter(parent_id=campaign_id).values_list("id", flat=True)]
-    counts = dict.fromkeys([*COUNT_KEYS, "clicked"], 0)
+    counts = dict.fromkeys([*COUNT_KEYS, "clicked", "complained"], 0)
     for per_campaign in (await delivery_counts(ids)).values():
         for key in counts:
             counts[key] += per_campaign.get(key, 0)
@@ -549,6 +998,7 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
     counts = await campaign_counts(campaign.id)
     summary: dict[str, Any] = {
         "id": campaign.id,
+        "name": campaign.name,
         "kind": campaign.kind.value,
         "template": campaign.template,
         "subject": campaign.subject,
@@ -561,8 +1011,15 @@ async def campaign_summary(campaign: Campaign) -> dict[str, Any]:
         "cron": campaign.cron,
         "parent_id": campaign.parent_id,  # type: ignore[attr-defined]
         "occurrence_at": iso(campaign.occurrence_at),
+        "english_for_spanish": campaign.english_for_spanish,
         "created_by": campaign.created_by,
         "created_at": iso(campaign.created_at),
+        "changed_by": campaign.changed_by,
+        "submitted_by": campaign.submitted_by,
+        "audience_size": campaign.audience_size,
+        "approved_by": campaign.approved_by,
+        "approved_at": iso(campaign.approved_at),
+        "approval_note": campaign.approval_note,
         "started_at": iso(campaign.started_at),
         "audience_resolved_at": iso(campaign.audience_resolved_at),
         "finished_at": iso(campaign.finished_at),
@@ -598,10 +1055,15 @@ class PersonDelivery:
     clicked_at: dt.datetime | None
     last_reply: str
     message_id: str
+    bounced_at: dt.datetime | None = None  # what came back later (outreach.bounces)
+    bounce_type: str = ""  # hard, soft, refused
+    bounce_status: str = ""  # 5.1.1
+    bounce_diagnostic: str = ""
+    complained_at: dt.datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("created_at", "sent_at", "clicked_at"):
+        for key in ("created_at", "sent_at", "clicked_at", "bounced_at", "complained_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
@@ -635,6 +1097,11 @@ async def deliveries_for_person(email: str) -> list[PersonDelivery]:
             clicked_at=row.clicked_at,
             last_reply=row.last_reply,
             message_id=row.message_id,
+            bounced_at=row.bounced_at,
+            bounce_type=row.bounce_type,
+            bounce_status=row.bounce_status,
+            bounce_diagnostic=row.bounce_diagnostic,
+            complained_at=row.complained_at,
         )
         for row in rows
     ]
@@ -691,6 +1158,16 @@ def _render(
         raise CampaignError(str(exc)) from None
     subject = one_line(subject_prefix + (campaign.subject or rendered.subject))
     return RenderedEmail(subject=subject, text=rendered.text, html=rendered.html)
+
+
+def sample_message(campaign: Campaign, language: str, *, builder: MessageBuilder) -> RenderedEmail:
+    """The campaign's message exactly as a reader in `language` gets it, for a sample person (its
+    links lead nowhere that could change anyone's subscription)."""
+    if language not in ("en", "es"):
+        raise CampaignError("the language must be en or es")
+    return _render(
+        builder, campaign, _sample_recipient(Role.MANUFACTURER.value, language), 0, subject_prefix=""
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -782,6 +1259,7 @@ def _notice(
         template=campaign.template,
         detail=detail,
         counts=counts or {},
+        name=campaign.name,
     )
 
 

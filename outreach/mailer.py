@@ -18,14 +18,13 @@ import ssl
 import time
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import aiosmtplib
 
-from bot.settings import Settings
 from outreach.smtp import AUTH_OR_TLS_REQUIRED, Reply, SessionLost, SmtpSession
 
 
@@ -51,6 +50,19 @@ class SendResult:
     # The mail server could not be reached at all (refused, timed out, greeted us with 4xx): every
     # other message would fail the same way right now, so the sender defers them instead of trying.
     unavailable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpOptions:
+    """How to reach the mail relay (`bot.runtime` makes it from the SMTP_* settings)."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+    tls: Literal["none", "starttls", "tls"] = "starttls"
+    timeout_seconds: float = 30
+    pool_size: int = 4
 
 
 class MailTransport(Protocol):
@@ -84,7 +96,10 @@ class OutboxTransport:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Messages carry addresses and working links: only the service's user may read them.
+        for folder in [*reversed(directory.parents), directory]:
+            if not folder.exists():
+                folder.mkdir(mode=0o700, exist_ok=True)
 
     async def send(
         self,
@@ -108,7 +123,9 @@ class OutboxTransport:
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         os.replace(tmp, path)
 
     async def close(self) -> None:
@@ -177,28 +194,28 @@ class SmtpTransport:
     RECYCLE_AFTER = 500
     IDLE_SECONDS = 30.0
 
-    def __init__(self, settings: Settings, *, tls_context: ssl.SSLContext | None = None) -> None:
-        self.settings = settings
+    def __init__(self, options: SmtpOptions, *, tls_context: ssl.SSLContext | None = None) -> None:
+        self.options = options
         self.tls_context = tls_context
-        self.concurrency = settings.smtp_pool_size
+        self.concurrency = options.pool_size
         self._idle: list[SmtpSession] = []
         self._busy: set[SmtpSession] = set()
         # Sessions whose next envelope went out with the last content, by the announced message.
         self._reserved: dict[int, tuple[OutgoingMessage, SmtpSession]] = {}
         self._watchdog: asyncio.TimerHandle | None = None
-        self._slots = asyncio.Semaphore(settings.smtp_pool_size)
+        self._slots = asyncio.Semaphore(options.pool_size)
         self.connections_opened = 0
 
     def _new_client(self) -> aiosmtplib.SMTP:
-        s = self.settings
+        o = self.options
         return aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username or None,
-            password=s.smtp_password.get_secret_value() or None,
-            use_tls=s.smtp_tls == "tls",
-            start_tls=s.smtp_tls == "starttls",
-            timeout=s.smtp_timeout_seconds,
+            hostname=o.host,
+            port=o.port,
+            username=o.username or None,
+            password=o.password or None,
+            use_tls=o.tls == "tls",
+            start_tls=o.tls == "starttls",
+            timeout=o.timeout_seconds,
             tls_context=self.tls_context,
         )
 
@@ -266,7 +283,7 @@ class SmtpTransport:
         client = self._new_client()
         try:
             await client.connect()
-            session = await SmtpSession.start(client, message_timeout=self.settings.smtp_timeout_seconds)
+            session = await SmtpSession.start(client, message_timeout=self.options.timeout_seconds)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             with contextlib.suppress(Exception):
                 client.close()
@@ -282,7 +299,7 @@ class SmtpTransport:
         while any session is busy (a timer per command would cost more than the rest of a send)."""
         if self._watchdog is not None:
             return
-        interval = min(1.0, self.settings.smtp_timeout_seconds / 4)
+        interval = min(1.0, self.options.timeout_seconds / 4)
 
         def check() -> None:
             self._watchdog = None
@@ -314,8 +331,6 @@ class SmtpTransport:
         await asyncio.sleep(0)  # let the transports write QUIT and close
 
 
-def build_transport(settings: Settings) -> MailTransport:
-    if settings.smtp_host:
-        return SmtpTransport(settings)
-    assert settings.outbox_dir is not None  # filled in by Settings
-    return OutboxTransport(settings.outbox_dir)
+def build_transport(smtp: SmtpOptions | None, outbox_dir: Path) -> MailTransport:
+    """SMTP when a relay is configured, else `.eml` files in `outbox_dir`."""
+    return SmtpTransport(smtp) if smtp is not None else OutboxTransport(outbox_dir)

@@ -18,7 +18,6 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
-from bot.settings import Settings
 from outreach.mailer import OutgoingMessage, new_message_id
 from outreach.rendering import EmailTemplates, RenderedEmail, one_line
 from outreach.timeline import Timeline, pilot_today, template_values
@@ -44,6 +43,24 @@ UNLINKED_TEMPLATES = frozenset({"email_change", "email_changed"})
 
 
 @dataclass(frozen=True, slots=True)
+class MessageOptions:
+    """What building a message needs to know about this service (`bot.runtime` makes it from the
+    settings: PUBLIC_BASE_URL, MAIL_FROM, MAIL_REPLY_TO, POSTAL_ADDRESS(_ES), PILOT_START_DATE)."""
+
+    public_base_url: str
+    mail_from: Address
+    message_id_key: bytes  # keys the opaque Message-IDs; derived from SECRET_KEY
+    mail_reply_to: str = ""
+    postal_address: str = ""
+    postal_address_es: str = ""
+    pilot_start_date: dt.date | None = None
+
+    def postal_address_for(self, language: str) -> str:
+        """The postal address printed in an email's footer, in its language."""
+        return self.postal_address_es if language == "es" else self.postal_address
+
+
+@dataclass(frozen=True, slots=True)
 class Recipient:
     """What a message needs to know about the person it goes to."""
 
@@ -57,14 +74,15 @@ class Recipient:
 
 
 class MessageBuilder:
-    def __init__(self, settings: Settings, templates: EmailTemplates, signer: LinkSigner) -> None:
-        self.settings = settings
+    def __init__(self, options: MessageOptions, templates: EmailTemplates, signer: LinkSigner) -> None:
+        self.options = options
         self.templates = templates
         self.signer = signer
-        self.sender = settings.mail_from_address
+        self.sender = options.mail_from
         self.domain = self.sender.domain
-        key = hmac.new(settings.secret().encode(), b"message-id", hashlib.sha256).digest()
-        self._message_id_mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per message
+        self._message_id_mac = hmac.new(
+            options.message_id_key, digestmod=hashlib.sha256
+        )  # keyed once, copied per message
 
     def delivery_message_id(self, delivery_id: int) -> str:
         """The Message-ID of a delivery's message: the same on every attempt, so a copy sent again
@@ -77,7 +95,7 @@ class MessageBuilder:
     def links(
         self, recipient: Recipient, *, delivery_id: int | None = None, confirm: bool = False
     ) -> dict[str, str]:
-        base = self.settings.public_base_url
+        base = self.options.public_base_url
         links: dict[str, str] = {"home": f"{base}/"}
         if recipient.subscriber_id is not None:
             manage = self.signer.sign(Purpose.MANAGE, recipient.subscriber_id)
@@ -93,7 +111,7 @@ class MessageBuilder:
 
     def change_links(self, change_id: int) -> dict[str, str]:
         """The links of mail about a new address: home, and the signed link that confirms it."""
-        base = self.settings.public_base_url
+        base = self.options.public_base_url
         return {
             "home": f"{base}/",
             "email_change": f"{base}/email/{self.signer.sign(Purpose.EMAIL_CHANGE, change_id)}",
@@ -111,10 +129,10 @@ class MessageBuilder:
             "topics": recipient.topics,
             "links": links,
             "reason": REASONS.get(recipient.language, REASONS["en"]),
-            "postal_address": self.settings.postal_address_for(recipient.language),
+            "postal_address": self.options.postal_address_for(recipient.language),
             # Where the pilot stands on the day the message is built, not the day it was written.
             "pilot": template_values(
-                Timeline(pilot_today(), self.settings.pilot_start_date), recipient.language
+                Timeline(pilot_today(), self.options.pilot_start_date), recipient.language
             ),
         }
         context.update(extra or {})
@@ -134,8 +152,8 @@ class MessageBuilder:
         msg["Subject"] = rendered.subject
         msg["From"] = self.sender
         msg["To"] = Address(display_name=one_line(recipient.name)[:100], addr_spec=recipient.address)
-        if self.settings.mail_reply_to:
-            msg["Reply-To"] = self.settings.mail_reply_to
+        if self.options.mail_reply_to:
+            msg["Reply-To"] = self.options.mail_reply_to
         msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         msg["Message-ID"] = message_id
         if list_mail and "unsubscribe" in links:
@@ -169,7 +187,7 @@ class MessageBuilder:
             links = (
                 self.change_links(int(change_id))
                 if change_id
-                else {"home": f"{self.settings.public_base_url}/"}
+                else {"home": f"{self.options.public_base_url}/"}
             )
         else:
             links = self.links(recipient, delivery_id=delivery_id, confirm=template == "confirm")

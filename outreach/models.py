@@ -8,10 +8,14 @@ nothing and the row says what the mail server answered.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+if TYPE_CHECKING:  # a string reference at run time ("models.Subscriber"); the type for mypy
+    from subscribers.models import Subscriber
 
 
 class CampaignKind(StrEnum):
@@ -21,6 +25,8 @@ class CampaignKind(StrEnum):
 
 
 class CampaignStatus(StrEnum):
+    DRAFT = "draft"  # being composed, or changed after it was submitted: never sent as it is
+    AWAITING_APPROVAL = "awaiting_approval"  # submitted; large sends wait for a second person
     SCHEDULED = "scheduled"  # waiting for send_at (or, recurring, for its next occurrence)
     SENDING = "sending"  # deliveries exist and are being sent
     PAUSED = "paused"  # by staff, or by itself (see paused_reason)
@@ -36,6 +42,7 @@ class DeliveryState(StrEnum):
     DEFERRED = "deferred"  # a temporary failure; retried at next_attempt_at
     FAILED = "failed"  # permanent failure, or retried for longer than RETRY_FOR_HOURS
     SUPPRESSED = "suppressed"  # the person unsubscribed, bounced or was erased before we sent
+    BOUNCED = "bounced"  # the relay took it, then a bounce came back (see bounce_type, outreach.bounces)
 
 
 class Priority(IntEnum):
@@ -47,11 +54,15 @@ class Priority(IntEnum):
 
 class Campaign(Model):
     id = fields.IntField(primary_key=True)
+    name = fields.CharField(
+        max_length=200, default="", db_default=""
+    )  # what staff call it: "January pilot update"
     kind = fields.CharEnumField(CampaignKind, max_length=30)
     template = fields.CharField(max_length=100)
     subject = fields.CharField(max_length=200, default="")  # empty: the template's own subject
-    audience = fields.JSONField(default=dict)  # see outreach.audience for the keys
-    context = fields.JSONField(default=dict)  # campaign-wide template values (meeting time, place)
+    audience: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)  # see outreach.audience
+    # campaign-wide template values (meeting time, place)
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharEnumField(CampaignStatus, max_length=20, default=CampaignStatus.SCHEDULED)
     paused_reason = fields.CharField(max_length=300, default="")
     send_at = fields.DatetimeField(null=True)  # UTC; for a recurring campaign, its next occurrence
@@ -62,6 +73,18 @@ class Campaign(Model):
     occurrence_at = fields.DatetimeField(null=True)  # for a recurring campaign's child: which one
     created_by = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # (db_default: so the columns can be added to a table that has rows, on SQLite too.)
+    # Approval (outreach.campaigns.submit_campaign): who last changed what is sent, who submitted
+    # it, how many people it reached then, and who approved it (empty: not approved).
+    english_for_spanish = fields.BooleanField(
+        default=False, db_default=False
+    )  # staff chose to send English text to Spanish readers
+    changed_by = fields.CharField(max_length=100, default="", db_default="")
+    submitted_by = fields.CharField(max_length=100, default="", db_default="")
+    audience_size = fields.IntField(null=True)
+    approved_by = fields.CharField(max_length=100, default="", db_default="")
+    approved_at = fields.DatetimeField(null=True)
+    approval_note = fields.CharField(max_length=300, default="", db_default="")  # why it was rejected
     started_at = fields.DatetimeField(null=True)  # when a process claimed it and began drawing the audience
     audience_resolved_at = fields.DatetimeField(null=True)  # every Delivery row is written
     finished_at = fields.DatetimeField(null=True)
@@ -79,15 +102,27 @@ class Delivery(Model):
     campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
-    subscriber: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    campaign_id: int | None  # the foreign keys' columns, which Tortoise adds
+    subscriber: fields.ForeignKeyNullableRelation[Subscriber] = fields.ForeignKeyField(
         "models.Subscriber", related_name="deliveries", null=True, on_delete=fields.SET_NULL
     )
     address = fields.CharField(max_length=254)  # cleared when the person is erased
     template = fields.CharField(max_length=100)  # e.g. "confirm" or the campaign's template
     language = fields.CharField(max_length=5, default="en")
-    context = fields.JSONField(default=dict)  # extra template values for transactional mail
+    subscriber_id: int | None
+    # extra template values for transactional mail
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     priority = fields.SmallIntField(default=Priority.BULK)
-    state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
+    # The description is the one the first migration recorded: a new one would make Tortoise alter
+    # the column, which on SQLite rebuilds the table without its unique constraint and indexes
+    # (Tortoise 1.1.9). It is only a comment; DeliveryState lists every state.
+    state = fields.CharEnumField(
+        DeliveryState,
+        max_length=12,
+        default=DeliveryState.QUEUED,
+        description="QUEUED: queued\nSENDING: sending\nSENT: sent\nDEFERRED: deferred\nFAILED: failed\n"
+        "SUPPRESSED: suppressed",
+    )
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
@@ -97,6 +132,12 @@ class Delivery(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     clicked_at = fields.DatetimeField(null=True)  # application invitations: the signed link was followed
+    # What came back later (outreach.bounces): a bounce, or a complaint that it was spam.
+    bounced_at = fields.DatetimeField(null=True)
+    bounce_type = fields.CharField(max_length=10, default="", db_default="")  # hard, soft, refused
+    bounce_status = fields.CharField(max_length=12, default="", db_default="")  # DSN status code: 5.1.1
+    bounce_diagnostic = fields.CharField(max_length=300, default="", db_default="")  # no addresses
+    complained_at = fields.DatetimeField(null=True)  # the person reported this message as spam
 
     class Meta:
         table = "delivery"
@@ -110,6 +151,9 @@ class Delivery(Model):
             # from a cursor (outreach.recipients).
             Index(fields=("campaign_id", "id")),
             Index(fields=("campaign_id", "state", "id")),
+            # Erasure finds every message to an address, including ones no subscriber row links to
+            # any more (outreach.erasure).
+            Index(fields=("address",)),
         )
 
 

@@ -24,6 +24,9 @@ class NoticeKind(StrEnum):
     RESUMED = "resumed"
     CANCELLED = "cancelled"
     MISSED = "missed"
+    APPROVAL_REQUESTED = "approval_requested"  # a large campaign waits for a second person
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +36,15 @@ class CampaignNotice:
     campaign_kind: str  # pilot_update, application_invitation, working_group_notice
     template: str
     detail: str = ""  # why it paused or was missed; never personal data
+    name: str = ""  # what staff call the campaign
     counts: dict[str, int] = field(default_factory=dict)
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def summary(self) -> str:
         """One line for a chat message or a log."""
-        text = f"Campaign {self.campaign_id} ({self.campaign_kind}, template {self.template})"
-        text += f" {self.kind.value}"
+        named = f" “{self.name}”" if self.name else ""
+        text = f"Campaign {self.campaign_id}{named} ({self.campaign_kind}, template {self.template})"
+        text += f" {self.kind.value.replace('_', ' ')}"
         if self.detail:
             text += f": {self.detail}"
         if set(self.counts) == {"total"}:

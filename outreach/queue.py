@@ -422,16 +422,17 @@ async def campaign_statuses(ids: list[int]) -> dict[int, str]:
 
 
 async def campaign_tally(campaign_id: int) -> tuple[int, int]:
-    """(sent, failed) deliveries of a campaign, for its failure rate."""
+    """(sent, failed) deliveries of a campaign, for its failure rate. A message that bounced after
+    the relay took it (outreach.bounces) counts as failed: the relay's 250 was not the last word."""
     rows = await get_connection("default").execute_query_dict(
         sql(
-            "SELECT state, COUNT(*) AS n FROM delivery WHERE campaign_id = ? AND state IN ('sent', 'failed') "
-            "GROUP BY state"
+            "SELECT state, COUNT(*) AS n FROM delivery WHERE campaign_id = ? "
+            "AND state IN ('sent', 'failed', 'bounced') GROUP BY state"
         ),
         [campaign_id],
     )
     counts = {row["state"]: int(row["n"]) for row in rows}
-    return counts.get("sent", 0), counts.get("failed", 0)
+    return counts.get("sent", 0), counts.get("failed", 0) + counts.get("bounced", 0)
 
 
 # Single-row helpers, for a message sent outside the queue (a campaign's test send).

@@ -42,6 +42,21 @@ def one_line(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
+# Emails the service sends by itself, each with the links and values of its own occasion; a campaign
+# can't fill them in, so they are never offered as campaign templates.
+SERVICE_TEMPLATES = frozenset(
+    {
+        "confirm",
+        "already_subscribed",
+        "email_change",
+        "email_changed",
+        "staff_sign_in",
+        "staff_digest",
+        "application",
+    }
+)
+
+
 class EmailTemplates:
     def __init__(self, directory: Path = EMAIL_TEMPLATES_DIR) -> None:
         self.directory = directory
@@ -52,6 +67,10 @@ class EmailTemplates:
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self.directory.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+    def campaign_names(self) -> list[str]:
+        """The templates staff may send as campaigns: all but the service's own emails."""
+        return [name for name in self.names() if name not in SERVICE_TEMPLATES]
 
     def languages(self, name: str) -> list[str]:
         folder = self.directory / name

@@ -20,13 +20,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.settings import Settings
 from outreach.campaigns import (
     complete_finished_campaigns,
     mark_missed,
@@ -34,10 +33,12 @@ from outreach.campaigns import (
     start_campaign,
     start_occurrence,
 )
+from outreach.database_url import asyncpg_dsn
 from outreach.metrics.digest import SEND_AT, send_weekly_digest
 from outreach.models import Campaign, CampaignStatus
 from outreach.timeline import PILOT_TIMEZONE
 from outreach.timing import utcnow
+from subscribers.orm import ids
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,7 @@ async def sweep(
     """One pass over the schedule, as of `now` (tests pass their own clock)."""
     report = SweepReport()
     report.restarted = await restart_stalled_starts(now)
-    recurring = await Campaign.filter(
-        status=CampaignStatus.SCHEDULED, send_at__lte=now, cron__not=""
-    ).values_list("id", flat=True)
+    recurring = await ids(Campaign.filter(status=CampaignStatus.SCHEDULED, send_at__lte=now, cron__not=""))
     for parent_id in recurring:
         child = await start_occurrence(parent_id, now)
         if child is not None:
@@ -87,9 +86,23 @@ async def sweep(
     return report
 
 
-def grace_period(settings: Settings) -> dt.timedelta:
+@dataclass(frozen=True, slots=True)
+class ScheduleOptions:
+    """How the scheduler runs (`bot.runtime` makes it from DATABASE_URL, SCHEDULE_GRACE_HOURS,
+    SWEEP_INTERVAL_SECONDS, STAFF_DIGEST_EMAIL and PUBLIC_BASE_URL)."""
+
+    database_url: str  # PostgreSQL: where the leader's advisory lock is held
+    grace_hours: float  # a campaign whose time passed while the service was down is still sent
+    sweep_interval_seconds: float
+    # The weekly figures to staff (outreach.metrics.digest): STAFF_DIGEST_EMAIL, and PUBLIC_BASE_URL
+    # for the dashboard link.
+    digest_recipients: frozenset[str] = frozenset()
+    dashboard_base_url: str = ""
+
+
+def grace_period(options: ScheduleOptions) -> dt.timedelta:
     """SCHEDULE_GRACE_HOURS, plus two sweeps: a campaign the sweep reaches a little late is not missed."""
-    return dt.timedelta(hours=settings.schedule_grace_hours, seconds=2 * settings.sweep_interval_seconds)
+    return dt.timedelta(hours=options.grace_hours, seconds=2 * options.sweep_interval_seconds)
 
 
 class Leadership:
@@ -100,7 +113,7 @@ class Leadership:
     def __init__(
         self, database_url: str, *, key: int = SCHEDULER_LOCK_KEY, job: str = "the campaign scheduler"
     ) -> None:
-        self._dsn = _asyncpg_dsn(database_url)
+        self._dsn = asyncpg_dsn(database_url)
         self._conn: asyncpg.Connection | None = None
         self.key = key
         self.job = job
@@ -154,28 +167,20 @@ class Leadership:
                 conn.terminate()
 
 
-def _asyncpg_dsn(database_url: str) -> str | None:
-    """The ORM's URL as asyncpg wants it (no pool options in the query), or None for SQLite."""
-    if database_url.startswith("sqlite://"):
-        return None
-    parts = urlsplit(database_url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
 class CampaignScheduler:
     """Runs `sweep` every SWEEP_INTERVAL_SECONDS and at each campaign's send time, while leader."""
 
     def __init__(
         self,
-        settings: Settings,
+        options: ScheduleOptions,
         *,
         wake: Callable[[], None] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self.settings = settings
+        self.options = options
         self.wake = wake
         self.clock = clock
-        self.leadership = Leadership(settings.database_url)
+        self.leadership = Leadership(options.database_url)
         self._timer = AsyncIOScheduler(timezone=dt.UTC)
         self._busy = asyncio.Lock()
         self._stopping = False
@@ -185,14 +190,14 @@ class CampaignScheduler:
         self._timer.add_job(
             self.tick,
             "interval",
-            seconds=self.settings.sweep_interval_seconds,
+            seconds=self.options.sweep_interval_seconds,
             id="sweep",
             next_run_time=dt.datetime.now(dt.UTC),
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
         )
-        if self.settings.staff_digest_email:  # the sweep would send it too, but up to a sweep late
+        if self.options.digest_recipients:  # the sweep would send it too, but up to a sweep late
             self._timer.add_job(
                 self.tick,
                 "cron",
@@ -235,13 +240,13 @@ class CampaignScheduler:
                 return None
             try:
                 now = self.clock()
-                report = await sweep(now, grace=grace_period(self.settings), wake=self.wake)
+                report = await sweep(now, grace=grace_period(self.options), wake=self.wake)
                 await self._plan_timers()
                 if (
                     await send_weekly_digest(
                         now,
-                        recipients=self.settings.staff_digest_email,
-                        base_url=self.settings.public_base_url,
+                        recipients=self.options.digest_recipients,
+                        base_url=self.options.dashboard_base_url,
                     )
                     and self.wake
                 ):
@@ -278,11 +283,3 @@ class CampaignScheduler:
         for job in self._timer.get_jobs():
             if job.id.startswith(TIMER_PREFIX):
                 job.remove()
-
-
-async def start_scheduler(runtime) -> Callable[[], Awaitable[None]]:  # runtime: bot.runtime.Runtime
-    """Start the scheduler for `madeinla serve` / `madeinla worker`; returns its async stop function."""
-    scheduler = CampaignScheduler(runtime.settings, wake=runtime.sender.wake)
-    await scheduler.start()
-    runtime.extras["scheduler"] = scheduler
-    return scheduler.stop

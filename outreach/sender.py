@@ -49,10 +49,9 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, overload
 
-from bot.settings import Settings
 from outreach.campaigns import complete_finished_campaigns, message_context, pause_campaign
 from outreach.compose import CompiledCampaign
 from outreach.mailer import MailTransport, Outcome, OutgoingMessage, SendResult
@@ -95,6 +94,21 @@ _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 GROUP_COMMIT_SECONDS = 0.001  # how long the recorder waits for every worker's outcome to be in
 
 
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How the sender paces, retries and gives up (`bot.runtime` makes it from the SEND_*, RETRY_*
+    and FAILURE_PAUSE_* settings; see the README's settings table for what each means)."""
+
+    batch_size: int
+    lease_seconds: int
+    rate_per_minute: int  # 0: no limit
+    rate_per_hour: int
+    retry_base_seconds: float
+    retry_for_hours: float
+    failure_pause_ratio: float
+    failure_pause_min_attempts: int
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()[:48]}:{os.getpid()}"
 
@@ -112,19 +126,22 @@ class _Tally:
 class Sender:
     def __init__(
         self,
-        settings: Settings,
+        options: SendOptions,
         transport: MailTransport,
         builder: MessageBuilder,
         *,
         worker_id: str | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        envelope_sender: Callable[[int], str] | None = None,
     ) -> None:
-        self.settings = settings
+        self.options = options
+        # With BOUNCE_ADDRESS: a delivery's envelope sender (VERP, outreach.bounces.verp) names it.
+        self.envelope_sender = envelope_sender
         self.transport = transport
         self.builder = builder
         self.worker_id = (worker_id or default_worker_id())[:64]
         self.clock = clock
-        self.budget = SendBudget(settings.send_rate_per_minute, settings.send_rate_per_hour)
+        self.budget = SendBudget(options.rate_per_minute, options.rate_per_hour)
         self._wake = asyncio.Event()
         self._compiled: dict[int, tuple[tuple[Any, ...], CompiledCampaign]] = {}
         self._tallies: dict[int, _Tally] = {}
@@ -188,7 +205,7 @@ class Sender:
         self, conn: QueueConnection, now: dt.datetime
     ) -> tuple[list[ClaimedDelivery], Reservation]:
         """Transactional mail first, then campaigns in the order they started, within the budget."""
-        size, lease = self.settings.send_batch_size, self.settings.send_lease_seconds
+        size, lease = self.options.batch_size, self.options.lease_seconds
         items: list[ClaimedDelivery] = []
         grant = await self.budget.reserve(size, now=now, transactional=True)
         if grant.count:
@@ -243,10 +260,14 @@ class Sender:
         )
         message_id = self.builder.delivery_message_id(item.id)
         if campaign is None:
-            return self.builder.build(
+            message = self.builder.build(
                 item.template, recipient, list_mail=False, extra=item.context, message_id=message_id
             )
-        return campaign.message(recipient, delivery_id=item.id, message_id=message_id)
+        else:
+            message = campaign.message(recipient, delivery_id=item.id, message_id=message_id)
+        if self.envelope_sender is not None:
+            message = replace(message, sender=self.envelope_sender(item.id))
+        return message
 
     def compiled_campaign(self, row: dict[str, Any]) -> CompiledCampaign:
         """A campaign's compiled messages, kept while its template, subject and values stay the same."""
@@ -280,16 +301,16 @@ class Sender:
 
     def retry(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Deferred with backoff, or failed once it has been retried for RETRY_FOR_HOURS."""
-        give_up_at = item.created_at + dt.timedelta(hours=self.settings.retry_for_hours)
+        give_up_at = item.created_at + dt.timedelta(hours=self.options.retry_for_hours)
         if now >= give_up_at:
-            hours = f"{self.settings.retry_for_hours:g}"
+            hours = f"{self.options.retry_for_hours:g}"
             return DeliveryUpdate(item.id, DeliveryState.FAILED, f"gave up after {hours} hours: {reply}")
         retry_at = min(now + dt.timedelta(seconds=self.backoff_seconds(item.attempts)), give_up_at)
         return DeliveryUpdate(item.id, DeliveryState.DEFERRED, reply, at=retry_at)
 
     def config_deferral(self, item: ClaimedDelivery, reply: str, now: dt.datetime) -> DeliveryUpdate:
         """Our configuration is wrong: wait (doubling, up to 5 minutes) without spending an attempt."""
-        if now >= item.created_at + dt.timedelta(hours=self.settings.retry_for_hours):
+        if now >= item.created_at + dt.timedelta(hours=self.options.retry_for_hours):
             return self.retry(item, reply, now)
         return DeliveryUpdate(
             item.id,
@@ -302,7 +323,7 @@ class Sender:
     def backoff_seconds(self, attempts: int) -> float:
         """Exponential backoff with jitter: base * 2^(attempt-1), between half and all of it."""
         doublings = min(max(attempts - 1, 0), 30)
-        ceiling = min(self.settings.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
+        ceiling = min(self.options.retry_base_seconds * 2**doublings, MAX_BACKOFF_SECONDS)
         return random.uniform(ceiling / 2, ceiling)
 
     def on_outage(self) -> None:
@@ -313,7 +334,7 @@ class Sender:
     async def on_config_problem(self, reply: str) -> None:
         """Pause every sending campaign with the reason; say it once in the log, not per message."""
         self._config_backoff = min(
-            max(self._config_backoff * 2, self.settings.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
+            max(self._config_backoff * 2, self.options.retry_base_seconds), MAX_CONFIG_BACKOFF_SECONDS
         )
         reply = _ADDRESS.sub("<address>", reply)  # "554 5.7.1 <someone@…>: Relay access denied"
         if reply != self._config_reply:
@@ -341,8 +362,8 @@ class Sender:
         tally.sent += sent
         tally.failed += failed
         attempts = tally.sent + tally.failed
-        ratio = self.settings.failure_pause_ratio
-        if tally.paused or attempts < self.settings.failure_pause_min_attempts:
+        ratio = self.options.failure_pause_ratio
+        if tally.paused or attempts < self.options.failure_pause_min_attempts:
             return False
         if tally.failed <= ratio * attempts:
             return False
@@ -388,7 +409,7 @@ class _Pass:
         self.more = False
         self.progress = False
         self.ahead: asyncio.Task[None] | None = None
-        self.low_water = max(sender.settings.send_batch_size // 2, 2 * sender.transport.concurrency)
+        self.low_water = max(sender.options.batch_size // 2, 2 * sender.transport.concurrency)
 
     async def run(self, items: list[ClaimedDelivery], reservation: Reservation) -> None:
         sender = self.sender
@@ -442,7 +463,7 @@ class _Pass:
         self.todo.extend(item for item in items if item.priority >= Priority.BULK)
         self.todo.extendleft(reversed([item for item in items if item.priority < Priority.BULK]))
         self.claimed += len(items)
-        self.more = len(items) >= sender.settings.send_batch_size
+        self.more = len(items) >= sender.options.batch_size
         self.progress = False
 
     def _claim_ahead_if_low(self) -> None:
@@ -693,7 +714,7 @@ class _Pass:
 
     async def _watch(self) -> None:
         sender = self.sender
-        lease = sender.settings.send_lease_seconds
+        lease = sender.options.lease_seconds
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(WATCH_SECONDS)
@@ -725,8 +746,8 @@ REJOIN_SUPPRESSIONS = frozenset({"unsubscribed", "bounced"})
 
 # Mail a person asked for themselves, about something other than our lists: a staff member's
 # sign-in link (or the weekly digest they are listed for) reaches them even if they once unsubscribed
-# from the updates at that address.
-SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in", "staff_digest"})
+# from the updates at that address. Mail about one's own application, too: it is not list mail.
+SELF_REQUESTED_TEMPLATES = frozenset({"staff_sign_in", "staff_digest", "application"})
 
 
 def _rejoining(item: ClaimedDelivery) -> bool:

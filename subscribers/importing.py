@@ -1,8 +1,10 @@
 """Importing a contact list from CSV: check every row first, then write everyone in one transaction.
 
 Two halves. `read_csv` is pure (bytes in; people to add and per-line problems out), so every kind of
-malformed file is testable without a database. `import_people` compares those people with the
-registry and writes them, their audit events and their confirmation emails together, or nothing.
+malformed file is testable without a database. `record_import` compares those people with the
+registry and writes them and their audit events; `outreach.contact_import.import_people` runs it
+in one transaction with the confirmation emails pending people are owed (this side knows nothing
+about mail: its report lists the `Notice`s due), so everything is written together, or nothing.
 
 What an import never does: change someone already in the registry, re-subscribe an address that
 unsubscribed, bounced, complained or was erased, or send mail itself (confirmations are queued for
@@ -11,6 +13,7 @@ the running service's sender).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -18,17 +21,16 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError, OperationalError
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from outreach.models import Delivery, Priority
 from subscribers.addresses import InvalidEmail, email_hash, normalise_email
+from subscribers.bulk_insert import BulkSql
 from subscribers.models import (
     AuditEvent,
     ConsentMethod,
@@ -41,12 +43,12 @@ from subscribers.models import (
 )
 from subscribers.person_text import InvalidText, clean_name
 from subscribers.registry import utcnow
+from subscribers.signup import Notice, NoticeKind
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # a 100,000-person list is about 10 MB
 MAX_ROWS = 250_000
 CONSENT_SOURCE_LIMIT = 200
 BATCH_SIZE = 5000  # people per lookup and per INSERT (SQLite allows 32,766 values in one statement)
-CONFIRM_TEMPLATE = "confirm"
 
 # What each role hears about unless the file or --topics says otherwise.
 DEFAULT_TOPICS: dict[Role, frozenset[Topic]] = {
@@ -167,6 +169,9 @@ class ImportReport:
     rejected: list[LineNote]
     written: bool  # False for a dry run, or when rejected rows blocked the import
     by_role: dict[str, int] = field(default_factory=dict)
+    # The confirmation each imported pending person is owed, for the caller to queue in the same
+    # transaction (`outreach.contact_import`).
+    to_confirm: list[Notice] = field(default_factory=list, repr=False)
 
     @property
     def imported(self) -> int:
@@ -452,38 +457,13 @@ def shown(value: str, limit: int = 60) -> str:
 # Writing ------------------------------------------------------------------------------------------
 
 
-async def import_people(
-    parsed: ParsedFile,
-    *,
-    consent_source: str | None = None,
-    skip_invalid: bool = False,
-    dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
-    now: dt.datetime | None = None,
-) -> ImportReport:
-    """Add the file's new people to the registry, in one transaction.
-
-    With `consent_source` they are active at once; without it they are pending and each gets a
-    queued confirmation email. Rejected rows block the whole import unless `skip_invalid`.
-    Raises ImportConflict if the registry changed under us (nothing is written then).
-    """
-    status = Status.ACTIVE if consent_source else Status.PENDING
-    blocked = bool(parsed.rejected) and not skip_invalid
+@contextlib.asynccontextmanager
+async def import_transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """The one transaction an import runs in. Another writer getting in the way becomes an
+    ImportConflict, a message fit to show staff (nothing was written then)."""
     try:
         async with in_transaction() as conn:
-            new, skipped = await _compare_with_registry(_Sql(conn), parsed.candidates, on_progress)
-            report = ImportReport(
-                rows=parsed.rows,
-                candidates=len(new),
-                status=status,
-                skipped=sorted(parsed.skipped + skipped, key=lambda note: note.line),
-                rejected=parsed.rejected,
-                written=False,
-                by_role=dict(Counter(person.role.value for person in new).most_common()),
-            )
-            if new and not blocked and not dry_run:
-                await _write(_Sql(conn), new, status, consent_source or "", now or utcnow(), on_progress)
-                report.written = True
+            yield conn
     except IntegrityError:
         raise ImportConflict(
             "an address in the file was added to the registry while the import ran; nothing was imported. "
@@ -493,11 +473,48 @@ async def import_people(
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
         raise ImportConflict("the database was busy; nothing was imported. Run the import again") from None
+
+
+async def record_import(
+    conn: BaseDBAsyncClient,
+    parsed: ParsedFile,
+    *,
+    consent_source: str | None = None,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Add the file's new people to the registry, inside `import_transaction()` (`conn`).
+
+    With `consent_source` they are active at once; without it they are pending, and the report's
+    `to_confirm` lists the confirmation each is owed. Rejected rows block the whole import unless
+    `skip_invalid`.
+    """
+    status = Status.ACTIVE if consent_source else Status.PENDING
+    blocked = bool(parsed.rejected) and not skip_invalid
+    new, skipped = await _compare_with_registry(BulkSql(conn), parsed.candidates, on_progress)
+    report = ImportReport(
+        rows=parsed.rows,
+        candidates=len(new),
+        status=status,
+        skipped=sorted(parsed.skipped + skipped, key=lambda note: note.line),
+        rejected=parsed.rejected,
+        written=False,
+        by_role=dict(Counter(person.role.value for person in new).most_common()),
+    )
+    if new and not blocked and not dry_run:
+        ids = await _write(BulkSql(conn), new, status, consent_source or "", now or utcnow(), on_progress)
+        report.written = True
+        if status == Status.PENDING:
+            report.to_confirm = [
+                Notice(NoticeKind.CONFIRM, ids[person.email], person.email, person.language) for person in new
+            ]
     return report
 
 
 async def _compare_with_registry(
-    sql: _Sql, candidates: list[Candidate], on_progress: ProgressCallback | None
+    sql: BulkSql, candidates: list[Candidate], on_progress: ProgressCallback | None
 ) -> tuple[list[Candidate], list[LineNote]]:
     """Split the file's people into new ones and those to skip (already known, or never to import)."""
     hashes = {person.email: email_hash(person.email) for person in candidates}
@@ -556,14 +573,14 @@ IMPORT_FIELDS = (
 
 
 async def _write(
-    sql: _Sql,
+    sql: BulkSql,
     people: list[Candidate],
     status: Status,
     source: str,
     now: dt.datetime,
     on_progress: ProgressCallback | None,
-) -> None:
-    """Insert the people, their audit events and (pending people) their confirmation emails."""
+) -> dict[str, int]:
+    """Insert the people and their audit events; returns the new people's ids by address."""
     active = status == Status.ACTIVE
     actor = f"import:{source}"[:100] if source else "import"
     consent = f"import {source}"[:200]
@@ -574,12 +591,8 @@ async def _write(
     insert_events = sql.insert(
         AuditEvent, ("subscriber_id", "action", "old_value", "new_value", "actor", "at")
     )
-    # What `outreach.queue.enqueue_transactional` writes for one message, here for a batch.
-    insert_mail = sql.insert(
-        Delivery,
-        ("subscriber_id", "address", "language", "template", "priority", "next_attempt_at", "created_at"),
-    )
     total = len(people)
+    every_id: dict[str, int] = {}
     for start in range(0, total, BATCH_SIZE):
         batch = people[start : start + BATCH_SIZE]
         await insert_people([(*_person_values(p), *same_for_all) for p in batch])
@@ -588,16 +601,10 @@ async def _write(
         if active:
             events += [(ids[p.email], "consent", "", consent, actor, stamp) for p in batch]
         await insert_events(events)
-        if not active:
-            transactional = Priority.TRANSACTIONAL.value
-            await insert_mail(
-                [
-                    (ids[p.email], p.email, p.language.value, CONFIRM_TEMPLATE, transactional, stamp, stamp)
-                    for p in batch
-                ]
-            )
+        every_id.update(ids)
         if on_progress is not None:
             on_progress("write", start + len(batch), total)
+    return every_id
 
 
 def _person_values(person: Candidate) -> tuple[Any, ...]:
@@ -612,87 +619,3 @@ def _person_values(person: Candidate) -> tuple[Any, ...]:
         person.zip,
         *(topic in topics for topic in TOPICS),
     )
-
-
-class _Sql:
-    """Plain SQL for the import's bulk reads and writes, on whichever database is open.
-
-    The ORM builds a query object per IN-list value and a model object per inserted row (tens of
-    microseconds each), which was most of the time of a 100,000-person import. The values written
-    are the ORM's own: tests/subscribers/test_importing.py reads imported rows back through the
-    models. Only names from the models' metadata are formatted into SQL; every value is a parameter.
-    """
-
-    def __init__(self, conn: BaseDBAsyncClient) -> None:
-        self.conn = conn
-        self.postgres = conn.capabilities.dialect == "postgres"
-
-    def timestamp(self, moment: dt.datetime) -> dt.datetime | str:
-        """A datetime as a parameter: SQLite gets the text Tortoise's adapter writes, made once."""
-        return moment if self.postgres else moment.isoformat(" ")
-
-    async def lookup(self, model: type[Model], key: str, value: str, keys: list[str]) -> dict[str, Any]:
-        """`{key: value}` for the rows whose `key` column is one of `keys` (text values)."""
-        if not keys:
-            return {}
-        table = model._meta.db_table
-        if self.postgres:
-            # One array joined in, not `IN ($1, ..., $1000)`: PostgreSQL's cached generic plan for a
-            # long IN list compares every row with every value, and inside the import's transaction
-            # (no statistics for the rows it added) that took minutes for 100,000 people.
-            join = f'JOIN unnest($1::text[]) k(v) ON t."{key}" = k.v'
-            query = f'SELECT t."{key}", t."{value}" FROM "{table}" t {join}'  # noqa: S608
-            params: list[Any] = [keys]
-        else:
-            marks = ", ".join("?" * len(keys))
-            query = f'SELECT "{key}", "{value}" FROM "{table}" WHERE "{key}" IN ({marks})'  # noqa: S608
-            params = keys
-        _count, rows = await self.conn.execute_query(query, params)
-        return {row[0]: row[1] for row in rows}
-
-    def insert(
-        self, model: type[Model], fields: tuple[str, ...]
-    ) -> Callable[[list[tuple[Any, ...]]], Awaitable[None]]:
-        """An INSERT of rows of `fields`, with every other column at the model's default.
-
-        SQLite runs it with executemany. PostgreSQL gets one statement per batch with each column as
-        an array (`INSERT ... SELECT * FROM unnest(...)`), which took about 30% less time than a
-        statement per row in bench/import.py.
-        """
-        meta = model._meta
-        names = list(fields)
-        defaults: list[Any] = []
-        for name in meta.fields_db_projection:
-            if name in fields or name == meta.pk_attr:
-                continue
-            field_ = meta.fields_map[name]
-            default = field_.default() if callable(field_.default) else field_.default
-            if default is None and not field_.null:
-                raise TypeError(f"{model.__name__}.{name} has no default: the import must give it a value")
-            names.append(name)
-            defaults.append(None if default is None else field_.to_db_value(default, model))
-        columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-        tail = tuple(defaults)
-
-        if self.postgres:
-            arrays = ", ".join(
-                f"${i}::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}[]"
-                for i, name in enumerate(names, start=1)
-            )
-            by_array = f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
-
-            async def run_postgres(rows: list[tuple[Any, ...]]) -> None:
-                if rows:
-                    by_column = [list(column) for column in zip(*(row + tail for row in rows), strict=True)]
-                    await self.conn.execute_query(by_array, by_column)
-
-            return run_postgres
-
-        marks = ", ".join("?" * len(names))
-        by_row = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
-
-        async def run_sqlite(rows: list[tuple[Any, ...]]) -> None:
-            if rows:
-                await self.conn.execute_many(by_row, [row + tail for row in rows])  # type: ignore[arg-type]
-
-        return run_sqlite

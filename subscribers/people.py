@@ -10,11 +10,10 @@ address, a confirmation email when there is no consent source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from subscribers import erasure, importing
+from subscribers import importing
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import AuditEvent, BusinessProfile, Language, Role, Status, Subscriber, Topic
 from subscribers.person_text import InvalidText, clean_name
@@ -125,7 +124,10 @@ async def add_person(details: PersonDetails, *, consent_source: str, reason: str
         topics=details.topics,
     )
     parsed = importing.ParsedFile([candidate], [], [], 1, (), ())
-    report = await importing.import_people(parsed, consent_source=source)
+    # With a consent source the person is active: no confirmation email is owed, so the registry's
+    # half of an import is the whole of it.
+    async with importing.import_transaction() as conn:
+        report = await importing.record_import(conn, parsed, consent_source=source)
     if not report.written:
         why = report.skipped[0].reason if report.skipped else "the address could not be added"
         return Added(None, None, why)
@@ -198,19 +200,3 @@ async def person_record(subscriber_id: int) -> PersonRecord | None:
         trail=await AuditEvent.filter(subscriber_id=subscriber_id).order_by("-at", "-id").limit(500),
         staff_actions=await StaffAction.filter(subscriber_id=subscriber_id).order_by("-id").limit(200),
     )
-
-
-async def erase_person(subscriber_id: int, *, actor: Actor, outbox_dir: Path | None) -> erasure.ErasureResult:
-    """Erase a person (see `subscribers.erasure`) and say so in the staff audit log (by id only)."""
-    person = await Subscriber.get_or_none(id=subscriber_id)
-    if person is None:
-        raise PersonError({"erase": "This person is no longer in the registry"})
-    result = await erasure.erase(person.email, actor=actor.label, outbox_dir=outbox_dir)
-    await record_action(
-        actor,
-        "person.erase",
-        subscriber_id=subscriber_id,
-        detail=f"{result.deliveries} messages anonymised, {result.cancelled} unsent cancelled, "
-        f"{result.outbox_files} outbox copies deleted",
-    )
-    return result

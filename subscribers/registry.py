@@ -7,9 +7,15 @@ audit trail and the suppression list can't be forgotten.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
 
-from subscribers.addresses import email_hash
+from tortoise.transactions import in_transaction
+
+from subscribers.addresses import email_hash, normalise_email
 from subscribers.models import AuditEvent, Status, Subscriber, Suppression
+from subscribers.staff_audit import Actor, record_action
 
 # Statuses that mean "never mail this address again" until the person signs up afresh and confirms.
 SUPPRESSING = {
@@ -68,6 +74,151 @@ async def suppress(email: str, reason: str) -> None:
         await existing.save(update_fields=["reason"])
 
 
+async def record_many(entries: Sequence[tuple[int | None, str, str, str]], actor: str) -> None:
+    """`record` for many (subscriber_id, action, old, new) at once: one statement."""
+    if entries:
+        await AuditEvent.bulk_create(
+            [
+                AuditEvent(
+                    subscriber_id=subscriber_id,
+                    action=action,
+                    old_value=old[:200],
+                    new_value=new[:200],
+                    actor=actor[:100],
+                    at=utcnow(),
+                )
+                for subscriber_id, action, old, new in entries
+            ]
+        )
+
+
+async def change_status_many(people: Sequence[Subscriber], status: Status, *, actor: str) -> list[Subscriber]:
+    """`change_status` for many people at once, to a status that suppresses (bounce processing
+    works in batches of a hundred): the same audit trail and suppression, in a few statements.
+    People already in `status` are skipped, and so is anyone whose status changed meanwhile (in
+    another process); returns the people it changed."""
+    if status not in SUPPRESSING:
+        raise ValueError("change_status_many only moves people to a status that suppresses")
+    by_old: dict[Status, list[Subscriber]] = {}
+    for person in people:
+        if person.status != status:
+            by_old.setdefault(person.status, []).append(person)
+    changed: list[Subscriber] = []
+    now = utcnow()
+    for old, group in by_old.items():
+        ids = [person.id for person in group]
+        still = set(
+            cast(list[int], await Subscriber.filter(id__in=ids, status=old).values_list("id", flat=True))
+        )
+        if not still:
+            continue
+        await Subscriber.filter(id__in=list(still), status=old).update(status=status, updated_at=now)
+        for person in group:
+            if person.id in still:
+                person.status = status
+                changed.append(person)
+        await record_many([(pid, "status", old.value, status.value) for pid in sorted(still)], actor)
+    await suppress_many([person.email for person in changed], SUPPRESSING[status])
+    return changed
+
+
+async def suppress_many(emails: Sequence[str], reason: str) -> None:
+    """`suppress` for many addresses at once."""
+    keys = {email_hash(email) for email in emails}
+    if not keys:
+        return
+    existing = dict(await Suppression.filter(email_hash__in=list(keys)).values_list("email_hash", "reason"))
+    now = utcnow()
+    new = [Suppression(email_hash=key, reason=reason, created_at=now) for key in sorted(keys - set(existing))]
+    if new:
+        await Suppression.bulk_create(new, ignore_conflicts=True)
+    stale = [key for key, old in existing.items() if old not in (reason, "erased")]
+    if stale:
+        await Suppression.filter(email_hash__in=stale).update(reason=reason)
+
+
 async def suppression_reason(email: str) -> str | None:
     row = await Suppression.get_or_none(email_hash=email_hash(email))
     return row.reason if row else None
+
+
+# Staff and the suppression list ------------------------------------------------------------------
+
+STAFF_REASON = "staff"  # an address staff asked us never to mail
+
+
+class SuppressionError(ValueError):
+    """A suppression can't be added or lifted; the message is fit to show the staff member."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressedAddress:
+    email: str | None  # None: no subscriber has it (erased, or never on the list): not kept
+    email_hash: str
+    reason: str
+    since: dt.datetime
+
+
+async def list_suppressions(limit: int = 500, reason: str | None = None) -> list[SuppressedAddress]:
+    """The suppression list, newest first, with the address wherever a subscriber still has it."""
+    query = Suppression.all().order_by("-created_at")
+    if reason:
+        query = query.filter(reason=reason)
+    rows = await query.limit(limit)
+    wanted = {row.email_hash for row in rows}
+    known = {}
+    for address in await Subscriber.all().values_list("email", flat=True):
+        key = email_hash(str(address))
+        if key in wanted:
+            known[key] = str(address)
+    return [SuppressedAddress(known.get(r.email_hash), r.email_hash, r.reason, r.created_at) for r in rows]
+
+
+async def add_suppression(email: str, *, note: str, actor: Actor) -> bool:
+    """Never mail this address again (a person asked by phone, a shared mailbox...). False if it
+    was already suppressed. Raises InvalidEmail for something that is not an address. Recorded in
+    the person's audit trail and the staff audit log."""
+    address = normalise_email(email)
+    if not note.strip():
+        raise SuppressionError("say why (--reason), for the audit trail")
+    if await Suppression.get_or_none(email_hash=email_hash(address)) is not None:
+        return False
+    person = await Subscriber.get_or_none(email=address)
+    person_id = person.id if person else None
+    async with in_transaction():
+        await Suppression.create(email_hash=email_hash(address), reason=STAFF_REASON)
+        await record(person_id, "suppression", "", f"added: {note.strip()}", actor.label)
+        await record_action(actor, "suppression.add", subscriber_id=person_id, detail=note)
+    return True
+
+
+async def lift_suppression(email: str, *, note: str, actor: Actor) -> str:
+    """Take an address off the suppression list, with a reason for the audit trail. A person who
+    bounced is active again (their consent stands; the address was fixed). What the person decided
+    themselves (unsubscribed, reported us as spam, asked to be erased) staff can't undo.
+    Returns what happened, in words."""
+    address = normalise_email(email)
+    if not note.strip():
+        raise SuppressionError("say why (--reason), for the audit trail")
+    row = await Suppression.get_or_none(email_hash=email_hash(address))
+    if row is None:
+        raise SuppressionError("that address is not on the suppression list")
+    refusals = {
+        "erased": "that address was erased at the person's request; it stays suppressed",
+        "complained": "that person reported our mail as spam; they stay suppressed for good",
+        "unsubscribed": "that person unsubscribed; only they can sign up again, on the form",
+    }
+    if row.reason in refusals:
+        raise SuppressionError(refusals[row.reason])
+    person = await Subscriber.get_or_none(email=address)
+    person_id = person.id if person else None
+    async with in_transaction():
+        await Suppression.filter(email_hash=row.email_hash).delete()
+        await record(person_id, "suppression", row.reason, f"lifted: {note.strip()}", actor.label)
+        await record_action(
+            actor, "suppression.remove", subscriber_id=person_id, detail=f"was {row.reason}: {note}"
+        )
+        if person is not None and person.status == Status.BOUNCED:
+            await change_status(person, Status.ACTIVE, actor=actor.label)
+            return "lifted; the person is active again"
+    return "lifted"

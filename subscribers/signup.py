@@ -3,29 +3,28 @@
 The web pages only parse and render; what a sign-up does to the registry is decided here. Whatever
 the outcome, the person who typed the address sees the same "check your email" page, so these
 functions report the outcome to the caller (for tests and the sender's wake-up) and never to the
-page. Each call is one transaction: the person, their business profile, the audit trail and the
-queued email are written together or not at all.
+page.
+
+This side knows nothing about mail. `record_sign_up` and `record_sign_ups` run inside their caller's
+transaction and say, with each result, what the person must now be told (`Notice`: please confirm,
+or you are already signed up); `outreach.signup` opens the transaction, calls them and writes that
+notice as a queued email in the same transaction, so the person, their business profile, the audit
+trail and the email are written together or not at all.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from outreach.models import Delivery, Priority
-from outreach.queue import enqueue_transactional
 from subscribers.addresses import email_hash
+from subscribers.bulk_insert import insert_many, placeholders
 from subscribers.confirmation_limits import ConfirmationLimits, claim_confirmations
 from subscribers.models import (
     AuditEvent,
@@ -38,9 +37,7 @@ from subscribers.models import (
     Topic,
 )
 from subscribers.profile_corrections import ProfileCorrection, correct_profile
-from subscribers.registry import change_status, record, suppression_reason, utcnow
-
-log = logging.getLogger(__name__)
+from subscribers.registry import change_status, record, suppression_reason
 
 # The consent wording the form shows, word for word, under a version we store with each person.
 # Change the wording only together with the version.
@@ -63,9 +60,22 @@ RESEND_AFTER = dt.timedelta(minutes=15)
 
 ACTOR = "form"
 
-# Mail is written to the queue in the same transaction as the person; these name the templates.
-CONFIRM_TEMPLATE = "confirm"
-ALREADY_SUBSCRIBED_TEMPLATE = "already_subscribed"
+
+class NoticeKind(StrEnum):
+    """What a sign-up obliges us to tell the address's owner (the mail side picks the template)."""
+
+    CONFIRM = "confirm"  # follow this link to confirm (double opt-in)
+    ALREADY_SUBSCRIBED = "already_subscribed"  # you are signed up already; nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One thing to tell one person, in their language: the caller queues it in the same transaction."""
+
+    kind: NoticeKind
+    subscriber_id: int
+    address: str
+    language: Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,7 @@ QUEUING = {Outcome.CREATED, Outcome.RESTARTED, Outcome.RESENT, Outcome.ALREADY_A
 class SignupResult:
     outcome: Outcome
     subscriber_id: int | None
+    notice: Notice | None = None  # what to tell the person; set exactly for the QUEUING outcomes
 
     @property
     def queued_mail(self) -> bool:
@@ -128,91 +139,69 @@ class SignupResult:
         return self.outcome in QUEUING
 
 
-async def sign_up(
-    request: SignupRequest,
-    *,
-    now: dt.datetime | None = None,
-    confirm_link_hours: int = 72,
-    limits: ConfirmationLimits | None = None,
+async def record_sign_up(
+    request: SignupRequest, *, now: dt.datetime, limits: ConfirmationLimits
 ) -> SignupResult:
-    """Record a form submission. Never creates a second person for an address already known.
+    """Record a form submission, inside the caller's transaction. Never creates a second person for
+    an address already known. Raises IntegrityError when another transaction created the address
+    meanwhile (run it again in a new transaction: it is then a re-submission).
 
-    `confirm_link_hours` is how long the confirmation link works (the email says so); `limits`
-    caps the mail the form sends one mailbox or domain (`subscribers.confirmation_limits`).
+    `limits` caps the mail the form sends one mailbox or domain (`subscribers.confirmation_limits`).
     """
-    now = now or utcnow()
     if await suppression_reason(request.email) == "erased":
         return SignupResult(Outcome.REFUSED, None)
-    confirm_context = {"link_valid_hours": confirm_link_hours}
-    limits = limits or ConfirmationLimits()
-    try:
-        async with in_transaction():
-            return await _sign_up(request, now, confirm_context, limits)
-    except IntegrityError:
-        # Two submissions of a new address raced and the other one created the person first:
-        # this one is now a re-submission.
-        async with in_transaction():
-            return await _sign_up(request, now, confirm_context, limits)
+    return await _sign_up(request, now, limits)
 
 
-async def sign_up_many(
-    requests: list[SignupRequest],
-    *,
-    now: dt.datetime | None = None,
-    confirm_link_hours: int = 72,
-    limits: ConfirmationLimits | None = None,
+async def record_sign_ups(
+    requests: list[SignupRequest], *, now: dt.datetime, limits: ConfirmationLimits
 ) -> list[SignupResult]:
-    """`sign_up` for several submissions in one transaction, with the same outcomes.
+    """`record_sign_up` for several submissions, inside the caller's transaction, same outcomes.
 
     New addresses, the common case, are written with one multi-row statement per table; anything
-    else (an address already known, or twice in the batch) goes through the one-by-one path inside
-    the same transaction. Raises IntegrityError if another process created one of the new addresses
-    meanwhile; `SignupBatcher` then retries them one by one.
+    else (an address already known, or twice in the batch) goes through the one-by-one path. Raises
+    IntegrityError if another process created one of the new addresses meanwhile.
     """
-    now = now or utcnow()
-    confirm_context = {"link_valid_hours": confirm_link_hours}
-    limits = limits or ConfirmationLimits()
     emails = list({r.email: None for r in requests})
     hashes = {email_hash(email): email for email in emails}
-    async with in_transaction() as conn:
-        # Who is known already, and who was erased: one plain query (building ORM queries costs
-        # more than running them). Known people are locked again on the one-by-one path.
-        marks = _marks(conn, len(emails) * 2)
-        by_email, by_hash = ", ".join(marks[: len(emails)]), ", ".join(marks[len(emails) :])
-        statement = (
-            f"SELECT 'known' AS kind, email AS value FROM subscriber WHERE email IN ({by_email}) "  # noqa: S608
-            f"UNION ALL SELECT 'erased', email_hash FROM suppression "
-            f"WHERE reason = 'erased' AND email_hash IN ({by_hash})"
-        )
-        rows = await conn.execute_query_dict(statement, [*emails, *hashes])
-        known = {row["value"] for row in rows if row["kind"] == "known"}
-        erased = {hashes[row["value"]] for row in rows if row["kind"] == "erased"}
-        fresh: dict[str, int] = {}  # email -> position of the request that creates the person
-        for position, r in enumerate(requests):
-            if r.email not in erased and r.email not in known and r.email not in fresh:
-                fresh[r.email] = position
-        granted = await claim_confirmations(list(fresh), now=now, limits=limits)
-        limited = {email for email, ok in zip(fresh, granted, strict=True) if not ok}
-        new = [requests[i] for email, i in fresh.items() if email not in limited]
-        created = await _create_people(new, now, confirm_context)
-        results = []
-        for position, r in enumerate(requests):
-            if r.email in erased:
-                results.append(SignupResult(Outcome.REFUSED, None))
-            elif fresh.get(r.email) == position:
-                if r.email in limited:
-                    results.append(SignupResult(Outcome.LIMITED, None))
-                else:
-                    results.append(SignupResult(Outcome.CREATED, created[r.email]))
+    conn = get_connection("default")
+    # Who is known already, and who was erased: one plain query (building ORM queries costs
+    # more than running them). Known people are locked again on the one-by-one path.
+    places = placeholders(conn, len(emails) * 2)
+    by_email, by_hash = ", ".join(places[: len(emails)]), ", ".join(places[len(emails) :])
+    statement = (
+        f"SELECT 'known' AS kind, email AS value FROM subscriber WHERE email IN ({by_email}) "  # noqa: S608
+        f"UNION ALL SELECT 'erased', email_hash FROM suppression "
+        f"WHERE reason = 'erased' AND email_hash IN ({by_hash})"
+    )
+    rows = await conn.execute_query_dict(statement, [*emails, *hashes])
+    known = {row["value"] for row in rows if row["kind"] == "known"}
+    erased = {hashes[row["value"]] for row in rows if row["kind"] == "erased"}
+    fresh: dict[str, int] = {}  # email -> position of the request that creates the person
+    for position, r in enumerate(requests):
+        if r.email not in erased and r.email not in known and r.email not in fresh:
+            fresh[r.email] = position
+    granted = await claim_confirmations(list(fresh), now=now, limits=limits)
+    limited = {email for email, ok in zip(fresh, granted, strict=True) if not ok}
+    new = [requests[i] for email, i in fresh.items() if email not in limited]
+    created = await _create_people(new, now)
+    results = []
+    for position, r in enumerate(requests):
+        if r.email in erased:
+            results.append(SignupResult(Outcome.REFUSED, None))
+        elif fresh.get(r.email) == position:
+            if r.email in limited:
+                results.append(SignupResult(Outcome.LIMITED, None))
             else:
-                results.append(await _sign_up(r, now, confirm_context, limits))
-        return results
+                notice = Notice(NoticeKind.CONFIRM, created[r.email], r.email, r.language)
+                results.append(SignupResult(Outcome.CREATED, created[r.email], notice))
+        else:
+            results.append(await _sign_up(r, now, limits))
+    return results
 
 
-async def _create_people(
-    requests: list[SignupRequest], now: dt.datetime, confirm_context: dict
-) -> dict[str, int]:
-    """Insert new pending people with their audit row, business profile and confirmation email.
+async def _create_people(requests: list[SignupRequest], now: dt.datetime) -> dict[str, int]:
+    """Insert new pending people with their audit row and business profile.
 
     One multi-row INSERT per table: building ORM instances costs more than the rest of a sign-up
     together, and these rows are plain. The values are the ones the one-by-one path writes.
@@ -225,9 +214,9 @@ async def _create_people(
         _take_details(person, request)
         _take_consent(person, now)
         people.append(person)
-    rows = await _insert_many(Subscriber, people, returning=("id", "email"))
+    rows = await insert_many(Subscriber, people, returning=("id", "email"))
     ids = {row["email"]: row["id"] for row in rows}
-    await _insert_many(
+    await insert_many(
         AuditEvent,
         [
             {
@@ -244,152 +233,11 @@ async def _create_people(
         for r in requests
         if r.role == Role.MANUFACTURER and not r.business.is_empty()
     ]
-    await _insert_many(BusinessProfile, profiles)
-    # The rows enqueue_transactional writes, all in one statement.
-    await _insert_many(
-        Delivery,
-        [
-            {
-                "address": r.email,
-                "template": CONFIRM_TEMPLATE,
-                "language": r.language.value,
-                "subscriber_id": ids[r.email],
-                "context": confirm_context,
-                "priority": Priority.TRANSACTIONAL,
-                "next_attempt_at": now,
-            }
-            for r in requests
-        ],
-    )
+    await insert_many(BusinessProfile, profiles)
     return ids
 
 
-async def _insert_many(
-    model: type[Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
-) -> list[dict[str, Any]]:
-    """`INSERT INTO <table> (...) VALUES (...), (...)` for `rows`, in the current transaction.
-
-    Fields a row leaves out take the model's default (auto_now fields: the time now), and every
-    value goes through its field's `to_db_value`, as in the ORM's own inserts.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    fields = [
-        (name, meta.fields_map[name])
-        for name in meta.fields_db_projection
-        if not meta.fields_map[name].generated
-    ]
-    now = utcnow()
-    defaults: dict[str, Any] = {}
-    for name, field_object in fields:
-        if getattr(field_object, "auto_now", False) or getattr(field_object, "auto_now_add", False):
-            defaults[name] = now
-        elif not callable(field_object.default):
-            defaults[name] = field_object.default
-    values: list[Any] = []
-    for row in rows:
-        for name, field_object in fields:
-            value = row[name] if name in row else defaults.get(name, _MISSING)
-            if value is _MISSING:
-                value = field_object.default()
-            values.append(field_object.to_db_value(value, model))
-    conn = get_connection(meta.default_connection or "default")
-    width = len(fields)
-    marks = _marks(conn, width * len(rows))
-    groups = ", ".join("(" + ", ".join(marks[i : i + width]) + ")" for i in range(0, len(marks), width))
-    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name, _ in fields)
-    statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups}'  # noqa: S608 (model names)
-    if returning:
-        statement += " RETURNING " + ", ".join(f'"{column}"' for column in returning)
-        return await conn.execute_query_dict(statement, values)
-    await conn.execute_query(statement, values)
-    return []
-
-
-_MISSING = object()
-
-
-def _marks(conn: BaseDBAsyncClient, count: int) -> list[str]:
-    """`count` query placeholders in the connection's style."""
-    if conn.capabilities.dialect == "postgres":
-        return [f"${n}" for n in range(1, count + 1)]
-    return ["?"] * count
-
-
-class SignupBatcher:
-    """Group commit for the form: sign-ups that arrive while one batch is being written go together
-    in the next, so a busy form writes one transaction per batch instead of one per person.
-
-    On SQLite every statement is a hop to the database thread and every commit a sync to disk;
-    batching is what lets one process take many sign-ups a second. There is no waiting for a batch
-    to fill: a lone sign-up is written at once. Each caller still gets its own result, and if a
-    batch fails as a whole its sign-ups are retried one by one, so one bad row can't fail the rest.
-    """
-
-    def __init__(
-        self,
-        *,
-        confirm_link_hours: int = 72,
-        max_batch: int = 200,
-        limits: ConfirmationLimits | None = None,
-    ) -> None:
-        self.confirm_link_hours = confirm_link_hours
-        self.max_batch = max_batch
-        self.limits = limits
-        self._waiting: list[tuple[SignupRequest, asyncio.Future[SignupResult]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def sign_up(self, request: SignupRequest) -> SignupResult:
-        future: asyncio.Future[SignupResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((request, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="signup-writer")
-        return await asyncio.shield(future)  # a client hanging up must not cancel others' batch
-
-    async def _write_all(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-            try:
-                results = await sign_up_many(
-                    [r for r, _ in batch], confirm_link_hours=self.confirm_link_hours, limits=self.limits
-                )
-            except IntegrityError:
-                # Expected now and then with several processes: another one created one of these
-                # addresses since the batch looked. One by one, that sign-up is a re-submission.
-                log.info(
-                    "a batch of %d sign-ups met an address added meanwhile; writing them one by one",
-                    len(batch),
-                )
-                await self._one_by_one(batch)
-                continue
-            except Exception:
-                log.warning(
-                    "a batch of %d sign-ups failed; writing them one by one", len(batch), exc_info=True
-                )
-                await self._one_by_one(batch)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-
-    async def _one_by_one(self, batch: list[tuple[SignupRequest, asyncio.Future[SignupResult]]]) -> None:
-        for request, future in batch:
-            try:
-                result = await sign_up(
-                    request, confirm_link_hours=self.confirm_link_hours, limits=self.limits
-                )
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
-
-
-async def _sign_up(
-    request: SignupRequest, now: dt.datetime, confirm_context: dict[str, Any], limits: ConfirmationLimits
-) -> SignupResult:
+async def _sign_up(request: SignupRequest, now: dt.datetime, limits: ConfirmationLimits) -> SignupResult:
     person = await Subscriber.filter(email=request.email).select_for_update().first()
     if person is None:
         if not await _may_mail(request.email, now, limits):
@@ -400,16 +248,16 @@ async def _sign_up(
         await person.save()
         await record(person.id, "status", "", Status.PENDING.value, ACTOR)
         await _save_business(person, request)
-        await _queue(person, CONFIRM_TEMPLATE, confirm_context)
-        return SignupResult(Outcome.CREATED, person.id)
+        return SignupResult(Outcome.CREATED, person.id, _notice(person, NoticeKind.CONFIRM))
 
     if person.status == Status.ACTIVE:
         # Whoever typed the address may not own it: an active person's details stay as they are.
         if await _claim_mail_slot(person, now):
             if not await _may_mail(person.email, now, limits):
                 return SignupResult(Outcome.LIMITED, person.id)
-            await _queue(person, ALREADY_SUBSCRIBED_TEMPLATE)
-            return SignupResult(Outcome.ALREADY_ACTIVE, person.id)
+            return SignupResult(
+                Outcome.ALREADY_ACTIVE, person.id, _notice(person, NoticeKind.ALREADY_SUBSCRIBED)
+            )
         return SignupResult(Outcome.ACTIVE_QUIET, person.id)
 
     # Pending, or gone (unsubscribed, bounced, complained). Whoever typed the address may not own
@@ -430,8 +278,7 @@ async def _sign_up(
         if await _claim_mail_slot(person, now):
             if not await _may_mail(person.email, now, limits):
                 return SignupResult(Outcome.LIMITED, person.id)
-            await _queue(person, CONFIRM_TEMPLATE, confirm_context)
-            return SignupResult(Outcome.RESENT, person.id)
+            return SignupResult(Outcome.RESENT, person.id, _notice(person, NoticeKind.CONFIRM))
         return SignupResult(Outcome.PENDING, person.id)
 
     # Unsubscribed or bounced: a new double opt-in. They become pending with a new (unconfirmed)
@@ -445,8 +292,7 @@ async def _sign_up(
     _take_consent(person, now)
     await person.save(update_fields=[*_CONSENT_FIELDS, "updated_at"])
     await change_status(person, Status.PENDING, actor=ACTOR)
-    await _queue(person, CONFIRM_TEMPLATE, confirm_context)
-    return SignupResult(Outcome.RESTARTED, person.id)
+    return SignupResult(Outcome.RESTARTED, person.id, _notice(person, NoticeKind.CONFIRM))
 
 
 def _take_details(person: Subscriber | dict[str, Any], request: SignupRequest) -> None:
@@ -532,14 +378,8 @@ async def _may_mail(email: str, now: dt.datetime, limits: ConfirmationLimits) ->
     return granted
 
 
-async def _queue(person: Subscriber, template: str, context: dict | None = None) -> None:
-    await enqueue_transactional(
-        address=person.email,
-        template=template,
-        language=person.language.value,
-        subscriber_id=person.id,
-        context=context,
-    )
+def _notice(person: Subscriber, kind: NoticeKind) -> Notice:
+    return Notice(kind, person.id, person.email, person.language)
 
 
 class ConfirmOutcome(StrEnum):

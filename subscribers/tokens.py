@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.signer import Signer
 
 
 class Purpose(StrEnum):
@@ -17,6 +18,7 @@ class Purpose(StrEnum):
     MANAGE = "manage"  # preferences page and one-click unsubscribe; long-lived
     INVITATION = "invitation"  # an application invitation's personal link (names a delivery)
     EMAIL_CHANGE = "email-change"  # confirms a new address at that address (names an EmailChange)
+    APPLICATION = "application"  # opens and resumes one application (names an Application)
 
 
 # How long each link works. Unsubscribe links must keep working long after the mail was sent
@@ -26,6 +28,7 @@ MAX_AGE_SECONDS = {
     Purpose.MANAGE: 400 * 24 * 3600,
     Purpose.INVITATION: 400 * 24 * 3600,
     Purpose.EMAIL_CHANGE: 72 * 3600,
+    Purpose.APPLICATION: 400 * 24 * 3600,  # a draft may wait for months; decisions link back to it
 }
 
 # The largest id each kind of link can name: the range of the column it is looked up in (subscriber
@@ -37,6 +40,7 @@ MAX_ID = {
     Purpose.MANAGE: 2**31 - 1,
     Purpose.INVITATION: 2**63 - 1,
     Purpose.EMAIL_CHANGE: 2**31 - 1,
+    Purpose.APPLICATION: 2**31 - 1,
 }
 
 
@@ -58,6 +62,11 @@ class LinkSigner:
 
     def sign(self, purpose: Purpose, object_id: int) -> str:
         return self._serializers[purpose].dumps(object_id)
+
+    def timestamp_signer(self, purpose: Purpose) -> Signer:
+        """The itsdangerous signer behind `sign(purpose, ...)` (its key, salt and separator), for
+        code that signs many tokens and keys the HMAC once (`outreach.compose.TokenMinter`)."""
+        return self._serializers[purpose].make_signer()
 
     def unsign(self, purpose: Purpose, token: str) -> int:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from tortoise.contrib.test import truncate_all_models
 from bot.app import create_app
 from bot.db import apply_migrations, database
 from bot.settings import Settings, load_settings
+from tests.imapserver import Dovecot
 from tests.mailserver import MailServer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -33,7 +35,9 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come from fixtures, never from the developer's shell or a stray .env."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "CONFIRMATIONS_")) or name in (
+        if name.startswith(
+            ("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "CONFIRMATIONS_", "BOUNCE_")
+        ) or name in (
             "DATABASE_URL",
             "DATA_DIR",
             "SECRET_KEY",
@@ -147,3 +151,23 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """Debian's Dovecot on free loopback ports, started once per run (tests/imapserver.py)."""
+    root = Path(tempfile.mkdtemp(prefix="madeinla-dovecot-"))
+    root.chmod(0o755)  # Dovecot's mail processes run as its own user
+    server = Dovecot(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap(dovecot: Dovecot) -> Dovecot:
+    """The Dovecot server with an empty mailbox."""
+    dovecot.reset()
+    return dovecot

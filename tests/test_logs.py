@@ -15,8 +15,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.logs import configure_logging, redact
+from outreach.signup import SignupBatcher
 from subscribers.models import Language, Role, Subscriber, Topic
-from subscribers.signup import Outcome, SignupBatcher, SignupRequest
+from subscribers.signup import Outcome, SignupRequest
 
 RACE_DETAIL = (
     'duplicate key value violates unique constraint "subscriber_email_key"\n'

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 MADEINLA = str(Path(sys.executable).with_name("madeinla"))
 
@@ -85,3 +86,67 @@ def test_cli_stops_with_one_clear_line(tmp_path: Path) -> None:
     assert "SMTP_TLS" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_readme_documents_every_setting() -> None:
+    """The README's settings table names every setting the service reads, and nothing it doesn't."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme.split("## Configure it", 1)[1].split("\n### ", 1)[0]
+    documented: set[str] = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            documented |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", first_cell))
+    settings = {name.upper() for name in Settings.model_fields}
+    assert sorted(settings - documented) == [], "settings missing from the README's table"
+    assert sorted(documented - settings) == [], "the README's table names settings that don't exist"
+
+
+def test_tls_choice_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SMTP_TLS=STARTTLS, as mail administrators write it, is the same as starttls."""
+    monkeypatch.setenv("SMTP_TLS", "STARTTLS")
+    monkeypatch.setenv("LOG_LEVEL", "Warning")
+    settings = load_settings()
+    assert (settings.smtp_tls, settings.log_level) == ("starttls", "warning")
+
+
+def _bad_value_for(annotation: object) -> str | None:
+    """A value the setting's type can't take, or None for free text."""
+    text = repr(annotation)
+    if "date" in text:
+        return "next spring"
+    if "Literal" in text:
+        return "sometimes"
+    if "int" in text or "float" in text:
+        return "lots"
+    return None
+
+
+TYPED_SETTINGS = sorted(
+    name for name, field in Settings.model_fields.items() if _bad_value_for(field.annotation) is not None
+)
+
+
+@pytest.mark.parametrize("name", TYPED_SETTINGS)
+def test_every_setting_error_is_one_plain_line(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Whatever the setting, a value of the wrong kind gets one line in plain words, never pydantic's."""
+    bad = _bad_value_for(Settings.model_fields[name].annotation)
+    assert bad is not None and len(TYPED_SETTINGS) > 20
+    monkeypatch.setenv(name.upper(), bad)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(name.upper() + ": must be"), message
+    assert "\n" not in message
+    for jargon in ("Input should", "valid integer", "pydantic", "type=", "literal"):
+        assert jargon not in message
+
+
+def test_date_in_plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad PILOT_START_DATE says how to write a date, not pydantic's parser error."""
+    monkeypatch.setenv("PILOT_START_DATE", "2027-13-01")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "PILOT_START_DATE: must be a date written year-month-day, like 2027-01-04 (got '2027-13-01')"
+    )

@@ -16,16 +16,21 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import print_listing
 from bot.cli.staff import actor_for, as_option
 from bot.runtime import Runtime
 from bot.settings import Settings
+from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.audience import KEYS_HELP, Audience
 from outreach.models import Campaign, CampaignKind, CampaignStatus
+from outreach.rendering import EmailTemplates
 from outreach.timing import CRON_HELP, la_time, utcnow
-from subscribers.staff_audit import Actor, record_action
+from subscribers.erasure_models import ErasureRecord
+from subscribers.staff_audit import Actor
 
 T = TypeVar("T")
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 DONE = {CampaignStatus.FINISHED, CampaignStatus.PAUSED, CampaignStatus.CANCELLED, CampaignStatus.MISSED}
 
 
@@ -75,6 +80,23 @@ def _wait_options(command: Callable[..., None]) -> Callable[..., None]:
     )
 
 
+class CampaignNumber(click.ParamType[int, object]):
+    """A campaign's number, as `madeinla campaigns list` shows it."""
+
+    name = "CAMPAIGN_ID"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lstrip("#")
+        if text.isdigit() and 0 < int(text) < 2**31:
+            return int(text)
+        self.fail(
+            f"{value!r} is not a campaign number (like 3); `madeinla campaigns list` shows them", param, ctx
+        )
+
+
+CAMPAIGN_ID = CampaignNumber()
+
+
 @click.group()
 def campaigns() -> None:
     """Create, watch and control outreach campaigns."""
@@ -87,18 +109,25 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
 
 
 @campaigns.command(
+    short_help="Create a campaign: kind, template, audience and when.",
     epilog=(
         f"\b\nAUDIENCE\n{KEYS_HELP}\n\n\b\nSCHEDULES\n{CRON_HELP}\n\n"
         f"\b\nTEMPLATE VALUES (--var)\n{VALUES_HELP}"
     ),
 )
+@click.option("--name", required=True, help='What staff call it, e.g. "January pilot update".')
 @click.option(
     "--kind",
     required=True,
     type=click.Choice([k.value for k in CampaignKind]),
     help="What the campaign is; people only get kinds whose topic they chose.",
 )
-@click.option("--template", required=True, help="Template folder under templates/email/, e.g. pilot_update.")
+@click.option(
+    "--template",
+    required=True,
+    help=f"The email to send: {', '.join(EmailTemplates().campaign_names())}, or a folder you add under "
+    "templates/email/.",
+)
 @click.option("--subject", default="", help="Subject line instead of the template's own.")
 @click.option(
     "--audience", default="", help="Who gets it, e.g. role=manufacturer,language=es,zip=90021|90058."
@@ -114,9 +143,16 @@ working_group_notice), agenda. Add _es for the Spanish version, e.g. meeting_whe
     help="A value for the template, e.g. --var meeting_when='Tue Dec 8, 10:00'. Repeatable.",
 )
 @_wait_options
+@click.option(
+    "--english-for-spanish",
+    is_flag=True,
+    help="Send values given only in English (and English-only templates) to Spanish readers as they are.",
+)
+@click.option("--yes", is_flag=True, help="With --now: don't ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
 @as_option
 def create(
+    name: str,
     kind: str,
     template: str,
     subject: str,
@@ -125,34 +161,47 @@ def create(
     immediately: bool,
     cron: str | None,
     var: tuple[str, ...],
+    english_for_spanish: bool,
+    yes: bool,
     wait: bool,
     give_up_after: float,
     as_json: bool,
     as_email: str | None,
 ) -> None:
-    """Create a campaign: a kind, a template, an audience and a time (--now, --send-at or --cron)."""
+    """Create a campaign: a name, a kind, a template, an audience and a time (--now, --send-at or
+    --cron). A campaign to more than APPROVAL_THRESHOLD people waits for an approver
+    (`campaigns approve ID`)."""
     if sum((send_at is not None, cron is not None, immediately)) != 1:
         raise UserError("say when: give exactly one of --now, --send-at or --cron")
     if wait and cron:
         raise UserError("--wait watches one send; a recurring campaign sends many times (use show later)")
-    values = _values(var)
+    plan = service.CampaignPlan(
+        name=name,
+        kind=kind,
+        template=template,
+        audience=audience,
+        values=_values(var),
+        subject=subject,
+        english_for_spanish=english_for_spanish,
+        send_at=send_at,
+        cron=cron or "",
+        immediately=immediately,
+    )
     settings = settings_or_exit()
+    if immediately and not yes:
+        _confirm_now(settings, plan)
 
     async def work(runtime: Runtime) -> tuple[dict[str, Any], int, list[str]]:
+        from bot.slack.approvals import approval_requests_posted
+
         actor = await actor_for(as_email)
-        campaign = await service.create_campaign(
-            kind=kind,
-            template=template,
-            builder=runtime.builder,
-            audience=audience,
-            send_at=send_at,
-            cron=cron or "",
-            immediately=immediately,
-            subject=subject,
-            values=values,
-            created_by=actor.label,
-        )
-        await record_action(actor, "campaign.create", campaign_id=campaign.id, detail=f"{kind}, {template}")
+        async with approval_requests_posted(settings):  # a large send asks in Slack too, if set up
+            campaign = await service.create_campaign(
+                **_plan_arguments(plan),
+                builder=runtime.builder,
+                created_by=actor,
+                approval_threshold=settings.approval_threshold,
+            )
         missing = [lang for lang in ("en", "es") if lang not in runtime.email_templates.languages(template)]
         size = await Audience.from_mapping(campaign.audience).count(campaign.kind)
         return await service.campaign_summary(campaign), size, missing
@@ -161,12 +210,52 @@ def create(
     if not as_json or wait:
         sweep_seconds = settings.sweep_interval_seconds if immediately else None
         _print_created(summary, size, missing, sweep_seconds=sweep_seconds, err=as_json)
+    if summary["status"] == CampaignStatus.AWAITING_APPROVAL:
+        click.secho(
+            f"  {size} people is more than APPROVAL_THRESHOLD ({settings.approval_threshold}): it waits for "
+            f"a second staff member with the approver role (in the console, or "
+            f"`madeinla campaigns approve {summary['id']} --as APPROVER@EMAIL`)",
+            fg="yellow",
+            err=as_json,
+        )
+        wait = False
     if wait:
         summary = _wait(settings, summary["id"], stall_seconds=give_up_after)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     if wait and summary["status"] != CampaignStatus.FINISHED:
         raise SystemExit(1)
+
+
+def _plan_arguments(plan: service.CampaignPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "kind": plan.kind,
+        "template": plan.template,
+        "audience": plan.audience,
+        "values": plan.values,
+        "subject": plan.subject,
+        "english_for_spanish": plan.english_for_spanish,
+        "send_at": plan.send_at,
+        "cron": plan.cron,
+        "immediately": plan.immediately,
+    }
+
+
+def _confirm_now(settings: Settings, plan: service.CampaignPlan) -> None:
+    """`--now` sends at once: show who it reaches and ask first (the plan is checked before asking)."""
+
+    async def work(runtime: Runtime) -> service.AudienceCount:
+        checked = service.check_plan(plan, builder=runtime.builder, now=utcnow())
+        return await service.count_audience(checked.audience, checked.kind)
+
+    count = _run(settings, lambda: _with_runtime(settings, work))
+    languages = ", ".join(f"{n} in {LANGUAGE_NAMES.get(lang, lang)}" for lang, n in count.by_language.items())
+    click.echo(
+        f"“{' '.join(plan.name.split())}” goes out now to {count.total} people ({languages}).", err=True
+    )
+    if not click.confirm("Send it now?", default=False, err=True):
+        raise UserError("nothing was created (add --yes to send without asking)")
 
 
 def _print_created(
@@ -179,7 +268,9 @@ def _print_created(
     else:
         when = la_time(_parse(summary["send_at"]))
     click.echo(
-        f"Campaign {summary['id']} created: {summary['kind']}, template {summary['template']}", err=err
+        f"Campaign {summary['id']} “{summary['name']}” created: {summary['kind']}, "
+        f"template {summary['template']}, {summary['status'].replace('_', ' ')}",
+        err=err,
     )
     click.echo(f"  sends: {when}", err=err)
     click.echo(f"  audience: {summary['audience_text']} ({size} people right now)", err=err)
@@ -206,30 +297,28 @@ def list_(limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("No campaigns yet. Create one with: madeinla campaigns create --help")
         return
-    from rich.table import Table
-
-    table = Table("ID", "Kind", "Template", "Status", "When (LA)", "Sent", "Failed", "Total")
+    listing = []
     for row in rows:
         when = None
         if row["cron"]:
             upcoming = row["status"] == CampaignStatus.SCHEDULED
             when = row["cron"] + (f" (next {la_time(_parse(row['send_at']))})" if upcoming else "")
         counts = row["counts"]
-        table.add_row(
-            str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
-            row["kind"],
-            row["template"],
-            row["status"],
-            when or la_time(_parse(row["started_at"] or row["send_at"])),
-            str(counts["sent"]),
-            str(counts["failed"]),
-            str(counts["total"]),
+        listing.append(
+            [
+                str(row["id"]) + (f" ↳{row['parent_id']}" if row["parent_id"] else ""),
+                row["kind"],
+                row["template"],
+                row["status"],
+                when or la_time(_parse(row["started_at"] or row["send_at"])),
+                f"{counts['sent']}/{counts['failed']}/{counts['total']}",
+            ]
         )
-    _console().print(table)
+    print_listing(["ID", "Kind", "Template", "Status", "When (LA)", "Sent/fail/all"], listing)
 
 
-@campaigns.command()
-@click.argument("campaign_id", type=int)
+@campaigns.command(short_help="A campaign's status and counts; --wait follows it.")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(campaign_id: int, wait: bool, give_up_after: float, as_json: bool) -> None:
@@ -252,9 +341,15 @@ def _summary(settings: Settings, campaign_id: int) -> dict[str, Any]:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    click.echo(f"Campaign {s['id']}: {s['kind']}, template {s['template']}")
+    click.echo(f"Campaign {s['id']} “{s['name']}”: {s['kind']}, template {s['template']}")
     status = s["status"] + (f" ({s['paused_reason']})" if s["paused_reason"] else "")
     click.echo(f"  status:    {status}")
+    if s["approved_by"]:
+        click.echo(f"  approved:  by {s['approved_by']} ({s['audience_size']} people when submitted)")
+    elif s["status"] == CampaignStatus.AWAITING_APPROVAL:
+        click.echo(f"  approval:  waiting ({s['audience_size']} people), submitted by {s['submitted_by']}")
+    if s["approval_note"]:
+        click.echo(f"  rejected:  {s['approval_note']}")
     if s["subject"]:
         click.echo(f"  subject:   {s['subject']}")
     click.echo(f"  audience:  {s['audience_text']}")
@@ -275,10 +370,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     click.echo(
         "  counts:    "
         + ", ".join(
-            f"{counts[k]} {k}" for k in ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+            f"{counts[k]} {k}"
+            for k in ("queued", "sending", "sent", "deferred", "failed", "suppressed", "bounced")
         )
         + f" (total {counts['total']})"
     )
+    came_back = f"{counts['bounced']} bounced, {counts['complained']} complained (marked as spam)"
+    click.echo(f"  came back: {came_back}")
     if "invited" in s:
         click.echo(f"  invited → clicked: {s['invited']} → {s['clicked']}")
     for child in s.get("occurrences", []):
@@ -286,7 +384,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--email", required=True, help="The subscriber to preview it for.")
 @click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
 def preview(campaign_id: int, email: str, html: bool) -> None:
@@ -305,8 +403,8 @@ def preview(campaign_id: int, email: str, html: bool) -> None:
     click.echo(result.rendered.html if html else result.rendered.text)
 
 
-@campaigns.command(name="test-send")
-@click.argument("campaign_id", type=int)
+@campaigns.command(name="test-send", short_help="Send the message to one address now, marked [TEST].")
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--to", "to", required=True, help="Where to send the test (usually your own address).")
 @click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
 def test_send(campaign_id: int, to: str, language: str) -> None:
@@ -325,7 +423,7 @@ def test_send(campaign_id: int, to: str, language: str) -> None:
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @click.option("--reason", default="paused by staff", show_default=True, help="Shown with the status.")
 @as_option
 def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
@@ -333,21 +431,18 @@ def pause(campaign_id: int, reason: str, as_email: str | None) -> None:
     _control(
         campaign_id,
         "pause",
-        lambda actor: service.pause_campaign(campaign_id, reason=reason, actor=actor.label),
+        lambda actor: campaign_control.pause(campaign_id, reason=reason, actor=actor),
         as_email,
-        detail=reason,
     )
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @_wait_options
 @as_option
 def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | None) -> None:
     """Carry on sending a paused campaign from where it stopped."""
-    _control(
-        campaign_id, "resume", lambda actor: service.resume_campaign(campaign_id, actor=actor.label), as_email
-    )
+    _control(campaign_id, "resume", lambda actor: campaign_control.resume(campaign_id, actor=actor), as_email)
     if wait:
         settings = settings_or_exit()
         if _wait(settings, campaign_id, stall_seconds=give_up_after)["status"] != CampaignStatus.FINISHED:
@@ -355,13 +450,11 @@ def resume(campaign_id: int, wait: bool, give_up_after: float, as_email: str | N
 
 
 @campaigns.command()
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=CAMPAIGN_ID)
 @as_option
 def cancel(campaign_id: int, as_email: str | None) -> None:
     """Stop for good: whatever is not yet sent never will be."""
-    _control(
-        campaign_id, "cancel", lambda actor: service.cancel_campaign(campaign_id, actor=actor.label), as_email
-    )
+    _control(campaign_id, "cancel", lambda actor: campaign_control.cancel(campaign_id, actor=actor), as_email)
 
 
 def _control(
@@ -369,8 +462,6 @@ def _control(
     verb: str,
     action: Callable[[Actor], Awaitable[bool]],
     as_email: str | None,
-    *,
-    detail: str = "",
 ) -> None:
     settings = settings_or_exit()
 
@@ -378,8 +469,6 @@ def _control(
         actor = await actor_for(as_email)
         campaign = await service.get_campaign(campaign_id)
         done = await action(actor)
-        if done:
-            await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=detail)
         return done, await service.get_campaign(campaign_id) if done else campaign
 
     done, campaign = _run(settings, work)
@@ -397,45 +486,84 @@ def _control(
         click.echo(f"  it will start at {la_time(campaign.send_at)}")
 
 
+NOTHING_SENT = "Nothing has been sent to that address."
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--as", "as_email", required=True, metavar="EMAIL", help="Your staff account (approver role).")
+def approve(campaign_id: int, as_email: str) -> None:
+    """Approve a campaign waiting for approval (not one you wrote, changed or submitted)."""
+    settings = settings_or_exit()
+
+    async def work() -> Campaign:
+        return await service.approve_campaign(campaign_id, actor=await actor_for(as_email))
+
+    campaign = _run(settings, work)
+    click.echo(f"Campaign {campaign_id} is approved and scheduled: it starts at {la_time(campaign.send_at)}.")
+
+
+@campaigns.command()
+@click.argument("campaign_id", type=int)
+@click.option("--reason", required=True, help="What the author should change; they see it.")
+@click.option("--as", "as_email", required=True, metavar="EMAIL", help="Your staff account (approver role).")
+def reject(campaign_id: int, reason: str, as_email: str) -> None:
+    """Send a campaign waiting for approval back to draft, with the reason."""
+    settings = settings_or_exit()
+
+    async def work() -> Campaign:
+        return await service.reject_campaign(campaign_id, actor=await actor_for(as_email), reason=reason)
+
+    _run(settings, work)
+    click.echo(f"Campaign {campaign_id} is back to draft; its author sees your reason.")
+
+
 @campaigns.command()
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(email: str, as_json: bool) -> None:
     """What was sent to one person, and what the mail server answered."""
+    from subscribers.erasure import erasures_of
+
     settings = settings_or_exit()
-    rows = _run(settings, lambda: service.deliveries_for_person(email))
+
+    async def work() -> tuple[list[service.PersonDelivery], list[ErasureRecord]]:
+        return await service.deliveries_for_person(email), await erasures_of(email)
+
+    rows, erasures = _run(settings, work)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
+    for erasure in erasures:
+        held = f"{erasure.messages} message{'' if erasure.messages == 1 else 's'}"
+        click.echo(
+            f"This address was erased on {la_time(erasure.erased_at)}; the record then held {held} "
+            "(kept only as counts, without the address)."
+        )
     if not rows:
-        click.echo("Nothing has been sent to that address.")
+        click.echo("Nothing sent to that address since." if erasures else NOTHING_SENT)
         return
-    from rich.table import Table
-
-    table = Table(
-        "Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"
-    )
+    listing = []
     for row in rows:
         campaign = f"{row.campaign_id} {row.kind}" if row.campaign_id else row.kind
         state = row.state + (" (clicked)" if row.clicked_at else "")
-        table.add_row(
-            la_time(row.created_at),
-            campaign,
-            row.template,
-            state,
-            la_time(row.sent_at),
-            row.last_reply,
-            row.message_id,
+        if row.bounce_type:
+            state += f" ({row.bounce_type} {row.bounce_status})".replace(" )", ")")
+        if row.complained_at:
+            state += " (complained)"
+        listing.append(
+            [
+                la_time(row.created_at),
+                campaign,
+                row.template,
+                state,
+                la_time(row.sent_at),
+                row.bounce_diagnostic or row.last_reply,
+                row.message_id,
+            ]
         )
-    _console().print(table)
-
-
-def _console():
-    """Rich output: the terminal's width, or wide enough not to wrap when piped to a file."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
+    titles = ["Queued (LA)", "Campaign", "Template", "State", "Sent (LA)", "Mail server said", "Message-ID"]
+    print_listing(titles, listing)
 
 
 # Waiting -----------------------------------------------------------------------------------------

@@ -33,29 +33,69 @@ def settings_or_exit() -> Settings:
         raise UserError(f"configuration error: {exc}") from None
 
 
-def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:
+def run_with_db(
+    settings: Settings, work: Callable[[], Awaitable[T]], *, migrate: bool = True, may_create: bool = False
+) -> T:
     """Run `work` with the ORM open (migrating first, so a fresh checkout just works).
 
-    A database that can't be opened is a UserError (see `opening_database`). Errors raised by
-    `work` itself pass through unchanged: a file the command can't write is not a database problem.
+    A database that can't be opened is a UserError (see `opening_database`), and so is a SQLite
+    file that doesn't exist yet, unless the command may create one (see `check_new_database`).
+    Errors raised by `work` itself pass through unchanged: a file the command can't write is not a
+    database problem.
     """
     from bot.db import database  # imported here: Tortoise costs ~0.5 s, and `check` needs no database
+
+    new = check_new_database(settings, may_create=may_create)
 
     async def main() -> T:
         async with contextlib.AsyncExitStack() as stack:
             with opening_database(settings.database_url):
                 await stack.enter_async_context(database(settings.database_url, migrate=migrate))
+            if new is not None:
+                click.echo(f"Creating a new SQLite database: {new}", err=True)
             return await work()
 
     return asyncio.run(main())
 
 
-def migrate_database(settings: Settings) -> None:
-    """Bring the schema up to date; a database that can't be opened is a UserError."""
+def migrate_database(settings: Settings) -> list[str]:
+    """Bring the schema up to date; return the migrations applied. A database that can't be opened
+    is a UserError. serve and migrate may create a new SQLite file (and say so)."""
     from bot.db import apply_migrations
 
+    new = check_new_database(settings, may_create=True)
     with opening_database(settings.database_url):
-        asyncio.run(apply_migrations(settings.database_url))
+        applied = asyncio.run(apply_migrations(settings.database_url))
+    if new is not None:
+        click.echo(f"Creating a new SQLite database: {new}", err=True)
+    return applied
+
+
+def check_new_database(settings: Settings, *, may_create: bool) -> str | None:
+    """A SQLite file that doesn't exist yet: return its path (to say it was created), or refuse.
+
+    DATA_DIR defaults to ./data of the current folder, so a command run from another folder would
+    otherwise work on a new, empty database and "succeed" there. Only serve and migrate make one
+    unasked; other commands need `madeinla --create ...`.
+    """
+    from bot.db import sqlite_path
+
+    path = sqlite_path(settings.database_url)
+    if path is None or path.exists():
+        return None
+    where = _shown_path(os.path.abspath(path))
+    if not (may_create or _create_flag()):
+        raise UserError(
+            f"there is no database at {where}. Run the command in the folder you run `madeinla serve` "
+            "in, or set DATA_DIR or DATABASE_URL to the database it uses; to start a new, empty one "
+            "here, run it as `madeinla --create ...`"
+        )
+    return where
+
+
+def _create_flag() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("create"))
 
 
 @contextlib.contextmanager
@@ -73,7 +113,7 @@ def opening_database(database_url: str) -> Iterator[None]:
         yield
     except _open_errors() as exc:
         raise UserError(
-            f"could not open the database ({_describe_database(database_url)}): {_reason(exc)}"
+            f"could not open the database ({describe_database(database_url)}): {_reason(exc)}"
         ) from None
     except TypeError as exc:
         # asyncpg refuses a query option it doesn't know (libpq's `?sslmode=require`) this way.
@@ -86,7 +126,7 @@ def opening_database(database_url: str) -> Iterator[None]:
         ) from None
 
 
-def _describe_database(database_url: str) -> str:
+def describe_database(database_url: str) -> str:
     """Which database, for messages: the SQLite file, or PostgreSQL's host and database (no password)."""
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
@@ -107,11 +147,9 @@ def _try_sqlite_file(database_url: str) -> None:
     """
     if not database_url.startswith("sqlite://"):
         return
-    from tortoise.backends.base.config_generator import expand_db_url
-
     from bot.db import tortoise_config  # creates the file's folder, as opening the database does
 
-    credentials = expand_db_url(tortoise_config(database_url)["connections"]["default"])["credentials"]
+    credentials = tortoise_config(database_url)["connections"]["default"]["credentials"]
     path = credentials["file_path"]
     if path == ":memory:":
         return
@@ -145,6 +183,12 @@ def _open_errors() -> tuple[type[BaseException], ...]:
 
 def _reason(exc: BaseException) -> str:
     """The error in words, on one line."""
+    import asyncpg
+
+    if isinstance(exc.__cause__, asyncpg.InvalidCatalogNameError):
+        exc = exc.__cause__  # Tortoise's "can't establish connection" hides which database is missing
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"{exc} on that server (create it with createdb, or correct DATABASE_URL)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the database server running, and on that port?)"
     if isinstance(exc, socket.gaierror):

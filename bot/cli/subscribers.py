@@ -18,11 +18,12 @@ from typing import Any, TextIO
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import Listing
 from bot.cli.staff import actor_for, as_option
+from outreach import contact_import
+from outreach import erasure as mail_erasure
 from subscribers import directory, erasure, importing
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.models import Language, Role, Status, Topic
@@ -172,7 +173,7 @@ def import_command(
 
                 async def work() -> importing.ImportReport:
                     actor = await actor_for(as_email)
-                    done = await importing.import_people(
+                    done = await contact_import.import_people(
                         parsed,
                         consent_source=source,
                         skip_invalid=skip_invalid,
@@ -386,53 +387,40 @@ async def _print_json(people: Any) -> None:
 
 TOPIC_LABELS = {"pilot_updates": "updates", "application_invitations": "invitations", "working_group": "wg"}
 
-# title, record key, fixed width or share of the rest of the line, shown on narrow terminals too
+# title, record key
 TABLE_COLUMNS = (
-    ("id", "id", 6, False),
-    ("email", "email", -2, True),
-    ("name", "name", -1, True),
-    ("role", "role", 13, True),
-    ("status", "status", 12, True),
-    ("lang", "language", 4, True),
-    ("topics", "topics", -1, True),
-    ("created", "created_at", 10, False),
+    ("id", "id"),
+    ("email", "email"),
+    ("name", "name"),
+    ("role", "role"),
+    ("status", "status"),
+    ("lang", "language"),
+    ("topics", "topics"),
+    ("created", "created_at"),
 )
-NARROW = 110  # below this many columns the table leaves out id and created
 
 
 async def _print_table(people: Any) -> int:
-    """Print the people a page at a time; the columns have the same widths on every page."""
-    stdout = Console(highlight=False)
-    # Piped to a file or `less`, a wide table beats one wrapped at 80 columns.
-    console = stdout if stdout.is_terminal else Console(highlight=False, width=200)
+    """Print the people a page at a time, as a table if it fits the terminal, else one block each."""
+    listing = Listing([title for title, _key in TABLE_COLUMNS], heading=1)
     page: list[dict[str, Any]] = []
     count = 0
     async for person in people:
         page.append(person)
         if len(page) == directory.PAGE_SIZE:
-            _print_page(console, page, header=count == 0)
+            listing.print_page([_row(person) for person in page])
             count += len(page)
             page = []
     if page:
-        _print_page(console, page, header=count == 0)
+        listing.print_page([_row(person) for person in page])
         count += len(page)
     return count
 
 
-def _print_page(console: Console, page: list[dict[str, Any]], *, header: bool) -> None:
-    columns = [column for column in TABLE_COLUMNS if column[3] or console.width >= NARROW]
-    table = Table(box=None, show_header=header, header_style="bold", pad_edge=False, expand=True)
-    for title, _key, width, _narrow in columns:
-        if width < 0:
-            table.add_column(title, ratio=-width, overflow="fold")
-        else:
-            table.add_column(title, width=width, no_wrap=True, overflow="ellipsis")
-    for person in page:
-        topics = " ".join(TOPIC_LABELS[topic] for topic in person["topics"])
-        values = {**person, "topics": topics, "created_at": (person["created_at"] or "")[:10]}
-        # Text, not markup: a name like "[bold]" must print as typed.
-        table.add_row(*(Text(str(values[key])) for _title, key, _width, _narrow in columns))
-    console.print(table)
+def _row(person: dict[str, Any]) -> list[str]:
+    topics = " ".join(TOPIC_LABELS[topic] for topic in person["topics"])
+    values = {**person, "topics": topics, "created_at": (person["created_at"] or "")[:10]}
+    return [str(values[key]) for _title, key in TABLE_COLUMNS]
 
 
 # export -------------------------------------------------------------------------------------------
@@ -509,7 +497,9 @@ def erase_command(email: str, yes: bool, as_email: str | None) -> None:
             click.echo("That address was erased before; it stays on the suppression list.")
             if settings.outbox_dir is not None:  # copies left by an erasure before outbox cleanup
                 address = normalise_email(email)
-                removed = await asyncio.to_thread(erasure.remove_outbox_copies, settings.outbox_dir, address)
+                removed = await asyncio.to_thread(
+                    mail_erasure.remove_outbox_copies, settings.outbox_dir, address
+                )
                 if removed:
                     click.echo(_outbox_note(removed, settings.outbox_dir).strip())
             return 0
@@ -520,10 +510,7 @@ def erase_command(email: str, yes: bool, as_email: str | None) -> None:
             click.echo("Nothing changed.")
             return 1
         actor = await actor_for(as_email)
-        result = await erasure.erase(email, actor=actor.label, outbox_dir=settings.outbox_dir)
-        await record_action(
-            actor, "person.erase", subscriber_id=result.subscriber_id, detail="from the command line"
-        )
+        result = await mail_erasure.erase(email, actor=actor, outbox_dir=settings.outbox_dir)
         outbox = _outbox_note(result.outbox_files, settings.outbox_dir) if result.outbox_files else ""
         if result.found:
             messages = ""

@@ -17,6 +17,8 @@ PAGE_MODULES = [
     "bot.console.signin",
     "bot.console.home",  # the dashboard (team metrics replaces the placeholder)
     "bot.console.people",
+    "bot.console.composing",  # before campaigns: its /{verb} route would catch submit and approve
+    "bot.console.applications",
     "bot.console.campaigns",
     "bot.console.audit",
     "bot.console.staff_pages",

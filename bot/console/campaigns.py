@@ -3,8 +3,8 @@ with a reason, and its recipients (state and the mail server's last answer), fil
 paged from a cursor, and exported as CSV.
 
 Thin over `outreach.campaigns` (the same functions the CLI and Slack call) and
-`outreach.recipients`. Composing and approving campaigns in the console is not built yet: they
-are created with `madeinla campaigns create`.
+`outreach.recipients`. Composing and approving are in `bot.console.composing`; a campaign's page
+shows its review (previews, test, submit, approve) from there while it has not started.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from bot.console.access import current_staff, field, form_of, problem, redirect, render, staff_route
+from bot.console.composing import review_of
+from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.models import DeliveryState
 from outreach.recipients import campaign_recipients
@@ -52,7 +54,8 @@ def _state(request: Request) -> DeliveryState | None:
 async def campaign_page(request: Request) -> Response:
     campaign_id = request.path_params["campaign_id"]
     try:
-        summary = await service.campaign_summary(await service.get_campaign(campaign_id))
+        campaign = await service.get_campaign(campaign_id)
+        summary = await service.campaign_summary(campaign)
     except service.CampaignError:
         return problem(
             request,
@@ -73,6 +76,8 @@ async def campaign_page(request: Request) -> Response:
         "campaign.html",
         {
             "summary": summary,
+            "send_at": campaign.send_at,
+            "review": await review_of(request, campaign),
             "count_keys": COUNT_KEYS,
             "recipients": page.recipients,
             "state_pairs": [(s.value, s.value) for s in DeliveryState],
@@ -96,11 +101,11 @@ async def control(request: Request) -> Response:
             request, f"/staff/campaigns/{campaign_id}", notice=f"Give a reason to {verb} the campaign."
         )
     if verb == "pause":
-        done = await service.pause_campaign(campaign_id, reason=reason, actor=actor.label)
+        done = await campaign_control.pause(campaign_id, reason=reason, actor=actor)
     elif verb == "resume":
-        done = await service.resume_campaign(campaign_id, actor=actor.label)
+        done = await campaign_control.resume(campaign_id, actor=actor)
     elif verb == "cancel":
-        done = await service.cancel_campaign(campaign_id, actor=actor.label)
+        done = await campaign_control.cancel(campaign_id, reason=reason, actor=actor)
     else:
         return problem(request, "Not found", ["There is no such action."], 404)
     if not done:
@@ -109,7 +114,6 @@ async def control(request: Request) -> Response:
             f"/staff/campaigns/{campaign_id}",
             notice=f"The campaign could not be {verb}d in its present state: nothing changed.",
         )
-    await record_action(actor, f"campaign.{verb}", campaign_id=campaign_id, detail=reason)
     return redirect(request, f"/staff/campaigns/{campaign_id}", notice=f"The campaign is {verb}d.")
 
 

@@ -24,7 +24,9 @@ from starlette.routing import BaseRoute
 from bot.console.access import current_staff, form_of, problem, redirect, render, staff_route
 from bot.console.access import field as form_field
 from bot.console.parts import ConsoleParts
+from outreach import contact_import
 from outreach.campaigns import deliveries_for_person
+from outreach.erasure import erase_subscriber
 from subscribers import directory, importing
 from subscribers.models import Language, Role, Status, Topic
 from subscribers.people import (
@@ -33,7 +35,6 @@ from subscribers.people import (
     check_details,
     check_reason,
     correct_details,
-    erase_person,
     person_record,
 )
 from subscribers.staff_audit import Actor, record_action
@@ -348,7 +349,9 @@ async def erase_submit(request: Request) -> Response:
         )
     parts = ConsoleParts.of(request)
     try:
-        result = await erase_person(person_id, actor=_actor(request), outbox_dir=parts.settings.outbox_dir)
+        result = await erase_subscriber(
+            person_id, actor=_actor(request), outbox_dir=parts.settings.outbox_dir
+        )
     except PersonError as exc:
         return problem(request, "Not erased", list(exc.errors.values()), 404)
     return redirect(
@@ -467,7 +470,7 @@ async def import_check(request: Request) -> Response:
             if len(data) > importing.MAX_FILE_BYTES:
                 raise importing.ImportFileError("the file is larger than 100 MB: split it into smaller files")
             parsed = importing.read_csv(data, defaults)
-            report = await importing.import_people(
+            report = await contact_import.import_people(
                 parsed, consent_source=source, dry_run=True, skip_invalid=bool(values["skip_invalid"])
             )
         except importing.ImportFileError as exc:
@@ -523,7 +526,7 @@ async def import_run(request: Request) -> Response:
     async def work() -> None:
         try:
             parsed = importing.read_csv(upload.data, defaults, on_progress=job.progress)
-            job.report = await importing.import_people(
+            job.report = await contact_import.import_people(
                 parsed,
                 consent_source=source,
                 on_progress=job.progress,

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from bot.runtime import Runtime
 from bot.slack import intake, report
 from bot.slack.app import Deliveries, apology, build_slack_app
+from bot.slack.approvals import ApprovalRequests
 from bot.slack.commands import pilot_today
 from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
 from bot.slack.replay import ReplayGuard
@@ -170,6 +171,15 @@ async def start_slack(runtime: Runtime) -> Stop | None:
             await notifier.stop()
 
         stops.append(stop_notifier)
+
+        approvals = ApprovalRequests(bolt.client, settings.slack_notify_channel, settings.public_base_url)
+        forget_approvals = notices.subscribe(approvals.on_notice)
+
+        async def stop_approvals() -> None:
+            forget_approvals()
+            await approvals.close()
+
+        stops.append(stop_approvals)
 
     async def stop() -> None:
         for stop_part in reversed(stops):

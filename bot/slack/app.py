@@ -36,6 +36,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.settings import Settings
 from bot.slack import report, spanish
+from bot.slack.approvals import register_approvals
 from bot.slack.commands import (
     Eligible,
     Invocation,
@@ -281,6 +282,8 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
 
     # Anything else Slack sends us (another command pointed here, a button on an old message) gets
     # a polite answer instead of Bolt's "unhandled request" warning, which logs the whole payload.
+    register_approvals(bolt)  # before the catch-all action listener below
+
     @bolt.command(re.compile(".*"))
     async def on_other_command(ack: Any) -> None:
         await ack(text=f"This app only answers `{COMMAND}`. Try `{COMMAND} help`.", response_type="ephemeral")

@@ -10,8 +10,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.slack.mrkdwn import escape
+from outreach import campaign_control
 from outreach import campaigns as service
 from outreach.models import Campaign, CampaignStatus
+from subscribers.staff import slack_actor
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 SHOWN = 5  # per list: a chat reply, not a report (the CLI lists everything)
@@ -41,7 +43,8 @@ def describe(campaign: Campaign, counts: dict[str, int] | None = None) -> str:
     if counts and counts.get("total"):
         text += (
             f" · {counts['sent']} sent of {counts['total']}, {counts['failed']} failed, "
-            f"{counts['suppressed']} not sent"
+            f"{counts['suppressed']} not sent, {counts.get('bounced', 0)} bounced, "
+            f"{counts.get('complained', 0)} complained"
         )
     return escape(text)
 
@@ -87,8 +90,8 @@ async def pause(campaign_id: int, *, reason: str, actor: str) -> str:
     campaign = await Campaign.get_or_none(id=campaign_id)
     if campaign is None:
         return f"There is no campaign #{campaign_id}. `/madeinla campaigns` lists them."
-    if await service.pause_campaign(campaign_id, reason=reason or "paused from Slack", actor=actor):
-        await _audit(actor, "campaign.pause", campaign_id, reason)
+    who = await slack_actor(actor.removeprefix("slack:"))
+    if await campaign_control.pause(campaign_id, reason=reason or "paused from Slack", actor=who):
         await campaign.refresh_from_db()
         return f"Paused {describe(campaign)}. Nothing more is sent until someone resumes it."
     return (
@@ -101,17 +104,7 @@ async def resume(campaign_id: int, *, actor: str) -> str:
     campaign = await Campaign.get_or_none(id=campaign_id)
     if campaign is None:
         return f"There is no campaign #{campaign_id}. `/madeinla campaigns` lists them."
-    if await service.resume_campaign(campaign_id, actor=actor):
-        await _audit(actor, "campaign.resume", campaign_id)
+    if await campaign_control.resume(campaign_id, actor=await slack_actor(actor.removeprefix("slack:"))):
         await campaign.refresh_from_db()
         return f"Resumed {describe(campaign)}. Nothing already sent is sent again."
     return f"Campaign #{campaign_id} is {campaign.status.value}, not paused, so there is nothing to resume."
-
-
-async def _audit(actor: str, action: str, campaign_id: int, detail: str = "") -> None:
-    """The staff audit log: the Slack user (their staff account, when linked)."""
-    from subscribers.staff import slack_actor
-    from subscribers.staff_audit import record_action
-
-    who = await slack_actor(actor.removeprefix("slack:"))
-    await record_action(who, action, campaign_id=campaign_id, detail=detail)

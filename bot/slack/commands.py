@@ -384,15 +384,10 @@ async def status_reply(invocation: Invocation) -> Reply:
 
 async def find_reply(term: str, invocation: Invocation) -> Reply:
     try:
-        cleaned = directory.clean_term(term)
+        results = await directory.find(term, staff=invocation.is_staff)
     except directory.BadSearch as error:
-        return Reply(error.spanish if invocation.language == "es" else str(error))
-    listings, total = await directory.find_manufacturers(cleaned)
-    return Reply(
-        directory.render_listings(
-            cleaned, listings, total, show_contacts=invocation.is_staff, language=invocation.language
-        )
-    )
+        return Reply(str(error))
+    return Reply(directory.render_results(results, show_contacts=invocation.is_staff))
 
 
 async def subscribe_reply(invocation: Invocation) -> Reply:
@@ -465,7 +460,8 @@ eligible for the County's local small business preference (LSBE) and the pilot? 
 • `/madeinla preference lowest=100000 bid=112000` the LSBE bid preference on a solicitation.
 • `/madeinla status` where the pilot stands, who has signed up, what campaigns are doing.
 • `/madeinla report` or `report quarter` this month's (or quarter's) figures and the sign-ups chart.
-• `/madeinla find scrubs` manufacturers on our list that make a product.
+• `/madeinla find scrubs` qualified manufacturers in the pool that make a product \
+(English or Spanish words, a category or a NAICS code).
 • `/madeinla subscribe` or `unsubscribe` working-group email at your Slack address.
 • `/madeinla campaigns` upcoming and recent email campaigns. \
 DEO staff: `/madeinla campaigns pause 12 reason` and `/madeinla campaigns resume 12`.

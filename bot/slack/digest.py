@@ -26,7 +26,7 @@ from bot.slack.campaigns import describe
 from bot.slack.mrkdwn import escape
 from bot.slack.status import ROLE_NAMES
 from outreach.models import Campaign, CampaignStatus
-from outreach.notices import CampaignNotice
+from outreach.notices import CampaignNotice, NoticeKind
 from outreach.scheduling import Leadership
 from subscribers.models import Status, Subscriber
 
@@ -129,6 +129,8 @@ class Notifier:
 
     async def on_notice(self, notice: CampaignNotice) -> None:
         """The `outreach.notices` listener: queue and return at once."""
+        if notice.kind is NoticeKind.APPROVAL_REQUESTED:
+            return  # bot.slack.approvals posts it, with the Approve and Reject buttons
         try:
             self._notices.put_nowait(notice)
         except asyncio.QueueFull:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from bot.web import application_text
+
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 
@@ -456,6 +458,10 @@ ES: dict[str, str] = {
         "Si esto sigue pasando, permita las cookies para este sitio web."
     ),
 }
+
+# The application's own words (a long form of its own: bot/web/application_text.py).
+EN.update(application_text.EN)
+ES.update(application_text.ES)
 
 CATALOGUES = {"en": EN, "es": ES}
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}

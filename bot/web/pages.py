@@ -23,19 +23,13 @@ from bot.web.ratelimit import RateLimiter, client_address
 from bot.web.readback import ReadBack
 from bot.web.templating import SECURITY_HEADERS, FieldMap, PageRenderer, local_path
 from outreach.address_change import confirm_address_change, request_address_change
+from outreach.signup import SignupBatcher
 from outreach.timeline import Timeline, pilot_today, template_values
 from subscribers.confirmation_limits import ConfirmationLimits
 from subscribers.email_change import ChangeOutcome
 from subscribers.email_change_models import EmailChange
 from subscribers.models import BusinessProfile, Role, Status, Subscriber, Topic
-from subscribers.signup import (
-    CONSENT_WORDING,
-    ConfirmOutcome,
-    SignupBatcher,
-    confirm,
-    unsubscribe,
-    update_preferences,
-)
+from subscribers.signup import CONSENT_WORDING, ConfirmOutcome, confirm, unsubscribe, update_preferences
 from subscribers.tokens import InvalidToken, Purpose
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from tortoise.functions import Count
 from outreach.metrics.period import Period
 from outreach.models import Campaign, CampaignKind, Delivery, DeliveryState
 from subscribers.models import AuditEvent, Status
+from subscribers.orm import column
 
 ERASED = "erased"
 STATES = [state.value for state in DeliveryState]
@@ -52,9 +53,9 @@ async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, in
     extra = [("clicked", "clicked_at")]
     if _has_field("complained_at"):
         extra.append(("complained", "complained_at"))
-    for name, column in extra:
+    for name, stamp in extra:
         for cid, n in (
-            await Delivery.filter(campaign_id__in=ids, **{f"{column}__isnull": False})
+            await Delivery.filter(campaign_id__in=ids, **{f"{stamp}__isnull": False})
             .annotate(n=Count("id"))
             .group_by("campaign_id")
             .values_list("campaign_id", "n")
@@ -160,14 +161,17 @@ async def unsubscribed_after(campaign_id: int, started_at: dt.datetime) -> int:
 
     Driven from the week's unsubscribes (few, by the audit index on action and time), each looked
     up in the campaign's unique (campaign, subscriber) index: no pass over the campaign's messages."""
-    leavers = await AuditEvent.filter(
-        action="status",
-        new_value=Status.UNSUBSCRIBED.value,
-        at__gte=started_at,
-        at__lt=started_at + UNSUBSCRIBE_WINDOW,
-        subscriber_id__isnull=False,
-    ).values_list("subscriber_id", flat=True)
-    people = sorted({person for person in leavers if isinstance(person, int)})
+    leavers = await column(
+        AuditEvent.filter(
+            action="status",
+            new_value=Status.UNSUBSCRIBED.value,
+            at__gte=started_at,
+            at__lt=started_at + UNSUBSCRIBE_WINDOW,
+            subscriber_id__isnull=False,
+        ),
+        "subscriber_id",
+    )
+    people = sorted({int(person) for person in leavers})
     found = 0
     for start in range(0, len(people), LOOKUP_BATCH):  # within every database's parameter limit
         batch = people[start : start + LOOKUP_BATCH]

@@ -102,18 +102,20 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     folder.chmod(0o755)
 
 
-@pytest.mark.parametrize("args", COMMANDS[:2], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [["--create", *COMMANDS[0]], ["--create", *COMMANDS[1]], ["migrate"]], ids=" ".join
+)
 def test_sqlite_file_in_a_read_only_folder(args: list[str], read_only_folder: Path, tmp_path: Path) -> None:
     path = read_only_folder / "madeinla.sqlite3"
     result = madeinla(args, f"sqlite://{path}", tmp_path)
-    assert_one_clear_line(result, f"(SQLite file {path})", "unable to open database file")
+    assert_one_clear_line(result, f"(SQLite file {path})", str(path))
     assert not path.exists()
 
 
 def test_sqlite_folder_that_cannot_be_made(tmp_path: Path) -> None:
     (tmp_path / "not-a-folder").write_text("a file where the data folder should be\n")
     path = tmp_path / "not-a-folder" / "db" / "madeinla.sqlite3"
-    result = madeinla(["subscribers", "list"], f"sqlite://{path}", tmp_path)
+    result = madeinla(["--create", "subscribers", "list"], f"sqlite://{path}", tmp_path)
     assert_one_clear_line(result, "can't create the folder", "a file is in the way")
 
 
@@ -128,7 +130,17 @@ def test_sqlite_path_that_is_not_a_database(tmp_path: Path) -> None:
 def test_a_working_database_still_opens(tmp_path: Path) -> None:
     """The checks stand aside for a database that is fine: a fresh SQLite file in a new folder."""
     path = tmp_path / "new-folder" / "madeinla.sqlite3"
-    result = madeinla(["subscribers", "list"], f"sqlite://{path}", tmp_path)
+    result = madeinla(["--create", "subscribers", "list"], f"sqlite://{path}", tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "No subscribers yet."
+    assert result.stderr.strip() == f"Creating a new SQLite database: {path}"
     assert path.exists()
+
+
+@pytest.mark.postgres
+def test_a_database_the_server_does_not_have(tmp_path: Path) -> None:
+    """A DATABASE_URL naming a database that doesn't exist says so, not "can't establish connection"."""
+    server = urlsplit(TEST_DATABASE_URL)
+    url = f"postgres://{server.username or 'postgres'}@{server.hostname}:{server.port or 5432}/no_such_db"
+    result = madeinla(["campaigns", "list"], url, tmp_path)
+    assert_one_clear_line(result, 'database "no_such_db" does not exist', "createdb")

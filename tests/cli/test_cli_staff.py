@@ -105,6 +105,8 @@ def test_other_commands_record_who_acted(env: str, tmp_path: Path) -> None:
     code, out = run(
         "campaigns",
         "create",
+        "--name",
+        "Test",
         "--kind",
         "pilot_update",
         "--template",
@@ -128,7 +130,8 @@ def test_other_commands_record_who_acted(env: str, tmp_path: Path) -> None:
     assert _db(env, log) == [
         ("people.import", "rosa@lacounty.gov", False),
         ("person.erase", me, False),
-        ("campaign.create", "rosa@lacounty.gov", True),
+        ("campaign.draft", "rosa@lacounty.gov", True),
+        ("campaign.submit", "rosa@lacounty.gov", True),
         ("campaign.pause", "rosa@lacounty.gov", True),
         ("campaign.cancel", me, True),
     ]

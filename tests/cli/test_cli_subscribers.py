@@ -387,10 +387,10 @@ def test_help_everywhere(cli: Cli, command: list[str], words: str) -> None:
 
 
 def command_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ, DATA_DIR=str(tmp_path / "data"), COLUMNS="100", TERM="xterm")
-    if ON_POSTGRES:
-        env["DATABASE_URL"] = database_url
-    return env
+    """The test's migrated database (a command never starts a new one unasked: see first-hour tests)."""
+    return dict(
+        os.environ, DATA_DIR=str(tmp_path / "data"), DATABASE_URL=database_url, COLUMNS="100", TERM="xterm"
+    )
 
 
 def run_with_terminal_stderr(
@@ -484,7 +484,7 @@ def test_killing_the_import_mid_write_leaves_nothing_half_written(database_url: 
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
 
-    url = database_url if ON_POSTGRES else f"sqlite://{tmp_path / 'data' / 'madeinla.sqlite3'}"
+    url = database_url
     assert in_db(url, lambda: Subscriber.all().count()) == 0
     assert in_db(url, lambda: AuditEvent.all().count()) == 0
 

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings, port: int) -> AsyncIterator[str]:
+async def serving(settings: Settings, port: int, *, run_scheduler: bool = False) -> AsyncIterator[str]:
     """The real app under uvicorn on a loopback port (its emailed links point at it)."""
     base = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"public_base_url": base})
@@ -41,7 +41,7 @@ async def serving(settings: Settings, port: int) -> AsyncIterator[str]:
             await truncate_all_models()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, run_scheduler=False),
+            create_app(settings, run_scheduler=run_scheduler),
             host="127.0.0.1",
             port=port,
             lifespan="on",

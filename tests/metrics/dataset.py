@@ -25,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from outreach.erasure import erase
 from outreach.metrics import Period
 from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, DeliveryState
 from outreach.timeline import PILOT_TIMEZONE
-from subscribers.erasure import erase
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
 
 PERIOD = Period.make("2026-11-02", "2026-11-15", "week")

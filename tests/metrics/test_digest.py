@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from starlette.applications import Starlette
 
+from bot.runtime import schedule_options
 from bot.settings import Settings, SettingsError, load_settings
 from outreach.metrics.digest import due_monday
 from outreach.models import Delivery
@@ -45,7 +46,7 @@ async def test_monday_digest_reaches_staff_once(
     await make_dataset()
     settings = smtp_settings.model_copy(update={"staff_digest_email": frozenset(STAFF)})
     clock = [la(16, 7, 59)]
-    scheduler = CampaignScheduler(settings, clock=lambda: clock[0])
+    scheduler = CampaignScheduler(schedule_options(settings), clock=lambda: clock[0])
     try:
         await scheduler.tick()
         assert await Delivery.filter(template="staff_digest").count() == 0

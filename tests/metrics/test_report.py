@@ -24,6 +24,7 @@ from tests.metrics.dataset import make_dataset
 PERIOD = ["--from", "2026-11-02", "--to", "2026-11-15", "--by", "week"]
 SECTIONS = ["Summary", "Interest", "The pool", "Outreach", "Working group", "Method"]
 CHARTS = 5
+TABLES = 14  # each chart's data, and the figures without a chart (report.sections lists them)
 
 
 @pytest.fixture
@@ -80,6 +81,7 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
     assert len(doc.inline_shapes) == CHARTS
     assert "November 2, 2026 to November 15, 2026" in "\n".join(p.text for p in doc.paragraphs[:6])
     assert "Board of Supervisors" in doc.paragraphs[1].text
+    assert len(doc.tables) == TABLES
     cells = [[c.text for c in row.cells] for table in doc.tables for row in table.rows]
     assert ["Sign-ups", "8"] in cells and ["Confirmed", "6"] in cells
     summary = doc.paragraphs[[p.text for p in doc.paragraphs].index("Summary") + 1].text
@@ -92,6 +94,7 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
         assert section in text
     assert "8 people signed up" in " ".join(text.split())
     assert sum(len(page.images) for page in reader.pages) == CHARTS
+    assert "Working group members by organisation type" in text and "Why profiles need review" in text
     assert "gus" not in text.lower() and "gus" not in json.dumps(figures).lower()
 
 

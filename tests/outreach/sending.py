@@ -12,10 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.runtime import build_runtime
+from bot.runtime import build_runtime, send_options, smtp_options, transport_for
 from bot.settings import Settings
 from outreach.campaigns import create_campaign, start_campaign
-from outreach.mailer import MailTransport, OutgoingMessage, SendResult, SmtpTransport, build_transport
+from outreach.mailer import MailTransport, OutgoingMessage, SendResult, SmtpOptions, SmtpTransport
 from outreach.models import Campaign, Delivery, DeliveryState
 from outreach.queue import utcnow
 from outreach.sender import Sender
@@ -25,6 +25,13 @@ from tests.outreach.people import person
 UNFINISHED = [DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.DEFERRED]
 
 
+def smtp_options_of(settings: Settings) -> SmtpOptions:
+    """The relay options of settings that name an SMTP_HOST (every SMTP test's do)."""
+    options = smtp_options(settings)
+    assert options is not None, "these settings name no SMTP_HOST"
+    return options
+
+
 def make_sender(
     settings: Settings,
     *,
@@ -32,8 +39,15 @@ def make_sender(
     transport: MailTransport | None = None,
     worker_id: str = "test-sender",
 ) -> Sender:
-    runtime = build_runtime(settings, transport=transport or build_transport(settings))
-    return Sender(settings, runtime.transport, runtime.builder, clock=clock, worker_id=worker_id)
+    runtime = build_runtime(settings, transport=transport or transport_for(settings))
+    return Sender(
+        send_options(settings),
+        runtime.transport,
+        runtime.builder,
+        clock=clock,
+        worker_id=worker_id,
+        envelope_sender=runtime.sender.envelope_sender,
+    )
 
 
 def transport_acting_after(
@@ -53,7 +67,7 @@ def transport_acting_after(
                 await asyncio.sleep(0.8)
             return result
 
-    return ActingTransport(settings)
+    return ActingTransport(smtp_options_of(settings))
 
 
 async def people(count: int, *, prefix: str = "p", **kwargs: object) -> list[Subscriber]:
@@ -71,7 +85,14 @@ async def started_campaign(
     runtime = build_runtime(settings)
     now = now or utcnow()
     campaign = await create_campaign(
-        kind=kind, template=template, builder=runtime.builder, immediately=True, created_by="test", now=now
+        name="Test",
+        kind=kind,
+        template=template,
+        builder=runtime.builder,
+        immediately=True,
+        created_by="test",
+        now=now,
+        approval_threshold=1_000_000,
     )
     assert await start_campaign(campaign.id, now)
     return campaign
@@ -116,7 +137,17 @@ def service_environment(settings: Settings, smtp_port: int, **extra: str) -> dic
     return env
 
 
-_SETTING_PREFIXES = ("SLACK_", "SMTP_", "MAIL_", "SEND_", "RETRY_", "DATABASE_URL", "DATA_DIR", "SECRET_KEY")
+_SETTING_PREFIXES = (
+    "SLACK_",
+    "SMTP_",
+    "MAIL_",
+    "SEND_",
+    "RETRY_",
+    "BOUNCE_",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "SECRET_KEY",
+)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -42,7 +42,13 @@ def heard() -> list[notices.CampaignNotice]:
 
 
 async def _create(runtime: Runtime, **kwargs) -> Campaign:
-    values = {"kind": "pilot_update", "template": "pilot_update", "created_by": "test", "now": NOW}
+    values = {
+        "name": "Test update",
+        "kind": "pilot_update",
+        "template": "pilot_update",
+        "created_by": "test",
+        "now": NOW,
+    }
     values.update(kwargs)
     if not any(k in kwargs for k in ("send_at", "cron", "immediately")):
         values["immediately"] = True
@@ -121,7 +127,7 @@ async def test_start_writes_one_delivery_per_person_and_is_idempotent(runtime: R
     assert [n.kind for n in heard] == [notices.NoticeKind.STARTED]
     assert (
         heard[0].summary()
-        == f"Campaign {campaign.id} (pilot_update, template pilot_update) started (5 people)"
+        == f"Campaign {campaign.id} “Test update” (pilot_update, template pilot_update) started (5 people)"
     )
 
 
@@ -170,7 +176,9 @@ async def test_a_campaign_is_sent_once_to_each_person_in_their_language(
         "deferred": 0,
         "failed": 0,
         "suppressed": 1,
+        "bounced": 0,
         "clicked": 0,
+        "complained": 0,
         "total": 3,
     }
     assert await service.complete_finished_campaigns(NOW) == [campaign.id]
@@ -203,6 +211,7 @@ async def test_subject_and_campaign_values_reach_every_message(
         template="working_group_notice",
         subject="Working group: new date",
         values={"meeting_when": "Tuesday, December 8, 10:00", "meeting_where": "Hall of Administration"},
+        english_for_spanish=True,  # a date and a place read the same in both languages
     )
     await service.start_campaign(campaign.id, NOW)
     await _send_all(runtime)

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from bot.runtime import message_options
 from bot.settings import Settings
 from outreach.compose import CompiledCampaign, TokenMinter, encoded_words
 from outreach.messages import MessageBuilder, Recipient
@@ -84,7 +85,7 @@ def templates(tmp_path: Path) -> EmailTemplates:
 
 @pytest.fixture
 def builder(settings: Settings, templates: EmailTemplates) -> MessageBuilder:
-    return MessageBuilder(settings, templates, LinkSigner(settings.secret()))
+    return MessageBuilder(message_options(settings), templates, LinkSigner(settings.secret()))
 
 
 def recipient(
@@ -173,7 +174,7 @@ def test_each_shape_of_person_gets_its_own_rendering(
 
 
 def test_the_real_campaign_templates_match(settings: Settings) -> None:
-    real = MessageBuilder(settings, EmailTemplates(), LinkSigner(settings.secret()))
+    real = MessageBuilder(message_options(settings), EmailTemplates(), LinkSigner(settings.secret()))
     for template in ("pilot_update", "application_invitation", "working_group_notice"):
         for name in NAMES[:4]:
             compiled = CompiledCampaign(real, template=template, values_for=lambda lang: CAMPAIGN_VALUES)
@@ -271,6 +272,24 @@ def test_tokens_are_the_ones_the_link_signer_makes(settings: Settings) -> None:
                     break
             assert fast == slow
             assert signer.unsign(purpose, fast) == object_id
+
+
+class PublicSide:
+    """A LinkSigner as code outside subscribers/tokens.py may see it: no private attributes."""
+
+    def __init__(self, signer: LinkSigner) -> None:
+        self.signer = signer
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(f"{name} is private to LinkSigner")
+        return getattr(self.signer, name)
+
+
+def test_the_minter_needs_only_the_link_signers_public_side(settings: Settings) -> None:
+    signer = LinkSigner(settings.secret())
+    minter = TokenMinter(PublicSide(signer), Purpose.MANAGE)  # type: ignore[arg-type]  # a duck-typed LinkSigner
+    assert signer.unsign(Purpose.MANAGE, minter(42)) == 42
 
 
 def test_message_ids_are_stable_per_delivery_and_unique_across_deliveries(builder: MessageBuilder) -> None:

@@ -45,6 +45,15 @@ VALUES: dict[str, dict[str, object]] = {
         ],
         "dashboard_link": "https://madeinla.lacounty.gov/staff/?from=2026-09-28&to=2026-10-04&by=week",
     },
+    "application": {
+        "kind": "submitted",
+        "application_link": "https://madeinla.lacounty.gov/application/" + "Ab12Cd34Ef56Gh78Ij90" * 3,
+        "verdict_words": "needs review",
+        "screening_text": "Made in LA pilot: needs review\n? Garment registration not given ["
+        + LONG_WORD
+        + "]",
+        "reason": "You get this email because you started an application to the Made in Los Angeles pilot.",
+    },
     "pilot_update": {"message": f"See {MEETING_LINK} for the slides. " * 3},
     "application_invitation": {"message": f"Questions? {MEETING_LINK}", "deadline": "January 15"},
     "working_group_notice": {

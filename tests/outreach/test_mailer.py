@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from bot.settings import Settings
 from outreach.mailer import OutboxTransport, Outcome, OutgoingMessage, SmtpTransport
 from tests.mailserver import MailServer, RecordingHandler, free_port
+from tests.outreach.sending import smtp_options_of
 
 FROM = "madeinla@example.gov"
 
@@ -51,7 +52,7 @@ def pipelining_server() -> Iterator[MailServer]:
 
 @pytest.fixture
 async def transport(settings: Settings, mail_server: MailServer) -> AsyncIterator[SmtpTransport]:
-    smtp = SmtpTransport(settings_for(settings, mail_server.port))
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, mail_server.port)))
     yield smtp
     await smtp.close()
 
@@ -61,7 +62,7 @@ async def test_pipelined_sessions_send_refuse_and_reset(
 ) -> None:
     """With PIPELINING, a refused recipient leaves the session usable for the next message."""
     pipelining_server.handler.faults.refuse["gone@example.com"] = "550 5.1.1 No such user"
-    smtp = SmtpTransport(settings_for(settings, pipelining_server.port, smtp_pool_size=1))
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, pipelining_server.port, smtp_pool_size=1)))
     try:
         results = [
             await smtp.send(message(to)) for to in ("a@example.com", "gone@example.com", "b@example.com")
@@ -131,7 +132,7 @@ async def test_our_sender_refused_is_a_configuration_problem(settings: Settings)
     port = free_port()
     controller = Controller(Refusing(), hostname="127.0.0.1", port=port, ready_timeout=10)
     controller.start()
-    smtp = SmtpTransport(settings_for(settings, port))
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, port)))
     try:
         result = await smtp.send(message("a@example.com"))
     finally:
@@ -146,7 +147,7 @@ async def test_a_connection_that_died_while_idle_is_replaced_without_losing_the_
 ) -> None:
     first = MailServer()
     with first:
-        smtp = SmtpTransport(settings_for(settings, first.port))
+        smtp = SmtpTransport(smtp_options_of(settings_for(settings, first.port)))
         assert (await smtp.send(message("a@example.com"))).outcome is Outcome.SENT
     second = MailServer()  # the first server went away (and with it our idle connection)
     second.port = first.port
@@ -205,7 +206,7 @@ async def scripted_server(replies: dict[bytes, bytes | None]) -> AsyncIterator[i
 
 async def test_a_server_that_stops_answering_times_out_as_temporary(settings: Settings) -> None:
     async with scripted_server({b"DATA": b"354 go\r\n", b".": None}) as port:
-        smtp = SmtpTransport(settings_for(settings, port, smtp_timeout_seconds=0.5))
+        smtp = SmtpTransport(smtp_options_of(settings_for(settings, port, smtp_timeout_seconds=0.5)))
         try:
             result = await smtp.send(message("a@example.com"))
         finally:
@@ -216,10 +217,10 @@ async def test_a_server_that_stops_answering_times_out_as_temporary(settings: Se
 
 async def test_greetings_decide_unavailable_or_misconfigured(settings: Settings) -> None:
     async with scripted_server({b"greeting": b"554 5.7.1 Your IP is not allowed\r\n"}) as port:
-        smtp = SmtpTransport(settings_for(settings, port))
+        smtp = SmtpTransport(smtp_options_of(settings_for(settings, port)))
         refused = await smtp.send(message("a@example.com"))
     assert refused.outcome is Outcome.CONFIG and not refused.unavailable
-    smtp = SmtpTransport(settings_for(settings, free_port()))  # nothing listens there
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, free_port())))  # nothing listens there
     down = await smtp.send(message("a@example.com"))
     assert down.outcome is Outcome.TEMPORARY and down.unavailable
     assert "connection problem" in down.reply
@@ -296,7 +297,7 @@ async def test_starttls_and_auth_then_pipelined_sending_over_tls(
         good = settings_for(
             settings, port, smtp_tls="starttls", smtp_username="madeinla", smtp_password=SecretStr("s3cret")
         )
-        smtp = SmtpTransport(good, tls_context=client_tls)
+        smtp = SmtpTransport(smtp_options_of(good), tls_context=client_tls)
         try:
             results = [await smtp.send(message(f"r{i}@example.com")) for i in range(5)]
         finally:
@@ -306,11 +307,13 @@ async def test_starttls_and_auth_then_pipelined_sending_over_tls(
         assert len(handler.received) == 5
 
         bad = good.model_copy(update={"smtp_password": SecretStr("wrong")})
-        smtp = SmtpTransport(bad, tls_context=client_tls)
+        smtp = SmtpTransport(smtp_options_of(bad), tls_context=client_tls)
         wrong_password = await smtp.send(message("x@example.com"))
-        plain = SmtpTransport(good.model_copy(update={"smtp_tls": "none"}))
+        plain = SmtpTransport(smtp_options_of(good.model_copy(update={"smtp_tls": "none"})))
         no_tls = await plain.send(message("x@example.com"))
-        untrusted = await SmtpTransport(good).send(message("x@example.com"))  # self-signed: not trusted
+        untrusted = await SmtpTransport(smtp_options_of(good)).send(
+            message("x@example.com")
+        )  # self-signed: not trusted
     assert wrong_password.outcome is Outcome.CONFIG and "authentication failed" in wrong_password.reply
     assert no_tls.outcome is Outcome.CONFIG and "TLS" in no_tls.reply
     assert untrusted.outcome is Outcome.CONFIG and "TLS" in untrusted.reply
@@ -338,7 +341,7 @@ async def test_announcing_the_next_message_saves_a_round_trip_and_can_be_withdra
 ) -> None:
     """With `then`, the next envelope rides with this content; the next send completes it. A
     withdrawn announcement closes that connection without delivering anything."""
-    smtp = SmtpTransport(settings_for(settings, pipelining_server.port, smtp_pool_size=1))
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, pipelining_server.port, smtp_pool_size=1)))
     first, second, third = (message(f"{name}@example.com") for name in ("a", "b", "c"))
     try:
         assert (await smtp.send(first, then=second)).outcome is Outcome.SENT
@@ -361,7 +364,7 @@ async def test_an_announced_message_refused_at_rcpt_leaves_the_session_usable(
     settings: Settings, pipelining_server: MailServer
 ) -> None:
     pipelining_server.handler.faults.refuse["gone@example.com"] = "550 5.1.1 No such user"
-    smtp = SmtpTransport(settings_for(settings, pipelining_server.port, smtp_pool_size=1))
+    smtp = SmtpTransport(smtp_options_of(settings_for(settings, pipelining_server.port, smtp_pool_size=1)))
     gone = message("gone@example.com")
     try:
         assert (await smtp.send(message("a@example.com"), then=gone)).outcome is Outcome.SENT

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, schedule_options, start_scheduler
 from bot.settings import Settings
 from outreach import campaigns as service
 from outreach import notices
 from outreach.models import Campaign, CampaignStatus, Delivery
-from outreach.scheduling import CampaignScheduler, Leadership, grace_period, start_scheduler, sweep
+from outreach.scheduling import CampaignScheduler, Leadership, grace_period, sweep
 from outreach.timing import cron_trigger, next_fire_time, utcnow
 from tests.outreach.people import person
 
@@ -44,6 +44,7 @@ def heard() -> list[notices.CampaignNotice]:
 
 async def _campaign(runtime: Runtime, now: dt.datetime = NOW, **when) -> Campaign:
     return await service.create_campaign(
+        name="Test update",
         kind="pilot_update",
         template="pilot_update",
         builder=runtime.builder,
@@ -119,7 +120,7 @@ async def test_a_paused_recurring_campaign_sends_nothing(runtime: Runtime) -> No
 
 
 def test_grace_includes_two_sweeps(settings: Settings) -> None:
-    assert grace_period(settings) == dt.timedelta(hours=24, seconds=30)
+    assert grace_period(schedule_options(settings)) == dt.timedelta(hours=24, seconds=30)
 
 
 async def _until(condition, *, tries: int = 250) -> None:
@@ -134,7 +135,9 @@ async def test_the_scheduler_sweeps_and_sets_a_timer_for_each_send_time(runtime:
     await person("ana@example.com")
     later = await _campaign(runtime, send_at="2026-11-16T09:30")
     now_campaign = await _campaign(runtime, immediately=True)
-    scheduler = CampaignScheduler(runtime.settings, wake=runtime.sender.wake, clock=lambda: NOW)
+    scheduler = CampaignScheduler(
+        schedule_options(runtime.settings), wake=runtime.sender.wake, clock=lambda: NOW
+    )
     await scheduler.start()  # its first sweep runs straight away
     try:
 
@@ -212,8 +215,8 @@ async def test_leadership_is_lost_when_its_connection_dies(db: str) -> None:
 @pytest.mark.postgres
 async def test_two_schedulers_one_sweeps(runtime: Runtime) -> None:
     await person("ana@example.com")
-    one = CampaignScheduler(runtime.settings, clock=lambda: NOW)
-    two = CampaignScheduler(runtime.settings, clock=lambda: NOW)
+    one = CampaignScheduler(schedule_options(runtime.settings), clock=lambda: NOW)
+    two = CampaignScheduler(schedule_options(runtime.settings), clock=lambda: NOW)
     await one.start()
     await two.start()
     try:

@@ -30,6 +30,7 @@ from tests.outreach.sending import (
     make_sender,
     people,
     send_until_settled,
+    smtp_options_of,
     started_campaign,
     transport_acting_after,
 )
@@ -235,7 +236,7 @@ async def test_transactional_mail_goes_ahead_of_a_campaign(
             return result
 
     settings = smtp_settings.model_copy(update={"send_batch_size": 10})
-    sender = make_sender(settings, transport=SignupMidCampaign(settings))
+    sender = make_sender(settings, transport=SignupMidCampaign(smtp_options_of(settings)))
     try:
         assert await sender.send_due() == 61  # one pass: each batch claimed while the last went out
         assert await sender.send_due() == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from bot.runtime import build_runtime
+from bot.runtime import build_runtime, message_options
 from bot.settings import Settings
 from outreach.campaigns import CampaignError, check_template_renders, message_context
 from outreach.messages import MessageBuilder, Recipient
@@ -143,7 +143,7 @@ def test_a_staff_template_cannot_reach_python(settings: Settings, tmp_path: Path
     (evil / "body.txt").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     (evil / "body.html").write_text("<p>hi</p>")
     runtime = build_runtime(settings)
-    builder = MessageBuilder(settings, EmailTemplates(folder), runtime.signer)
+    builder = MessageBuilder(message_options(settings), EmailTemplates(folder), runtime.signer)
     with pytest.raises(CampaignError, match="does not render: SecurityError"):
         check_template_renders(builder, "evil", "pilot_update", {})
 
@@ -152,5 +152,5 @@ def test_a_template_missing_spanish_is_reported(settings: Settings, tmp_path: Pa
     folder = _copy_templates(tmp_path)
     shutil.rmtree(folder / "pilot_update" / "es")
     runtime = build_runtime(settings)
-    builder = MessageBuilder(settings, EmailTemplates(folder), runtime.signer)
+    builder = MessageBuilder(message_options(settings), EmailTemplates(folder), runtime.signer)
     assert check_template_renders(builder, "pilot_update", "pilot_update", {}) == ["es"]

@@ -103,3 +103,13 @@ async def test_campaign_mistakes_get_help(slack: SignedSlack):
         reply = await slack.reply(text, user=STAFF)
         assert reply.startswith(":warning:"), text
         assert "/madeinla campaigns" in reply
+
+
+async def test_campaigns_reply_counts_bounced_and_complained(slack: SignedSlack):
+    """What came back later (outreach.bounces) is in the counts staff see in Slack."""
+    update = await sending_campaign()
+    sent = await Delivery.filter(campaign=update, state=DeliveryState.SENT).order_by("id")
+    await Delivery.filter(id=sent[0].id).update(state=DeliveryState.BOUNCED, bounce_type="hard")
+    await Delivery.filter(id=sent[1].id).update(complained_at=NOW)
+    text = await slack.reply("campaigns")
+    assert "2 sent of 5, 1 failed, 0 not sent, 1 bounced, 1 complained" in text

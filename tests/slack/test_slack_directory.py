@@ -1,15 +1,15 @@
-"""`/madeinla find PRODUCT` through the real app, against the real database."""
+"""`/madeinla find PRODUCT` through the real app, against the real database: the pool of qualified
+manufacturers for everyone, interest-form profiles apart and contacts only for staff."""
 
 from __future__ import annotations
 
-from bot.slack.directory import find_manufacturers
 from subscribers.models import BusinessProfile, Role, Status, Subscriber
+from subscribers.pool import search_pool
+from tests.apply.support import qualified_business
 from tests.slack.conftest import MEMBER, STAFF, SignedSlack
 
 
-async def manufacturer(
-    email: str, products: str, *, name: str = "", status: Status = Status.ACTIVE, **profile
-):
+async def interested(email: str, products: str, *, name: str = "", status: Status = Status.ACTIVE, **profile):
     person = await Subscriber.create(
         email=email, organization=name or email.split("@")[0], role=Role.MANUFACTURER, status=status
     )
@@ -17,38 +17,43 @@ async def manufacturer(
     return person
 
 
-async def test_find_lists_active_manufacturers_that_make_it(slack: SignedSlack):
-    await manufacturer(
-        "a@sew.example",
-        "Surgical SCRUBS, isolation gowns",
-        name="Boyle Heights Sewing",
-        principal_zip="90033",
+async def test_buyers_see_qualified_makers_in_their_words(slack: SignedSlack):
+    await qualified_business(
+        "a@sew.example", legal_name="Boyle Heights Sewing", products="Surgical SCRUBS, gowns"
     )
-    await manufacturer("b@sew.example", "scrubs and lab coats", name="Vernon Apparel", production_zip="90058")
-    await manufacturer("c@sew.example", "scrubs", name="Gone Garments", status=Status.UNSUBSCRIBED)
-    await manufacturer("d@food.example", "tortillas", name="Maizal")
-    await Subscriber.create(
-        email="e@wg.example", role=Role.WORKING_GROUP, status=Status.ACTIVE, organization="Scrubs Advocacy"
+    await qualified_business(
+        "b@food.example",
+        legal_name="Maizal",
+        products="Tortillas",
+        category="311",
+        naics="311830",
+        garment_work="no",
+        garment_registration="",
     )
+    await interested("c@sew.example", "scrubs", name="Interested Sewing")
 
-    text = await slack.reply("find scrubs")
-    assert text.startswith("*2 manufacturers on our list mention “scrubs”*")
-    assert "Boyle Heights Sewing* · ZIP 90033 · Surgical SCRUBS, isolation gowns" in text
-    assert "Vernon Apparel* · ZIP 90058" in text
-    assert "Gone Garments" not in text and "Maizal" not in text and "Advocacy" not in text
+    text = await slack.reply("find camisetas", user=MEMBER)
+    assert text.startswith("*1 qualified manufacturer in the pool make “camisetas”*")
+    assert "Boyle Heights Sewing* · ZIP 90021 90011 · Surgical SCRUBS, gowns · Clothing and apparel" in text
+    assert "can supply: 2,000 shirts a month" in text
+    assert "Maizal" not in text and "Interested Sewing" not in text  # interest form: staff only
+    assert "@" not in text.replace("@sew", "")  # no contact address
+    assert "ask them for an introduction" in text
 
 
-async def test_contact_addresses_are_for_staff_only(slack: SignedSlack):
-    await manufacturer("owner@vernon.example", "face masks", name="Vernon Apparel")
+async def test_staff_see_contacts_and_interested_makers_apart(slack: SignedSlack):
+    await qualified_business("owner@vernon.example", legal_name="Vernon Apparel", products="Face masks")
+    await interested("rosa@sew.example", "Face masks and aprons", name="Rosa Sewing")
     member_view = await slack.reply("find masks", user=MEMBER)
     staff_view = await slack.reply("find masks", user=STAFF)
-    assert "owner@vernon.example" not in member_view
-    assert "ask them for an introduction" in member_view
+    assert "owner@vernon.example" not in member_view and "rosa@sew.example" not in member_view
     assert "owner@vernon.example" in staff_view
+    qualified, others = staff_view.split("Interested, not qualified")
+    assert "Vernon Apparel" in qualified and "Rosa Sewing" in others and "rosa@sew.example" in others
 
 
 async def test_profile_text_cannot_ping_or_link(slack: SignedSlack):
-    await manufacturer(
+    await interested(
         "x@evil.example", "masks <!channel> & <https://evil.example|click>", name="<@U0ADMIN> Co"
     )
     text = await slack.reply("find masks", user=STAFF)
@@ -57,18 +62,20 @@ async def test_profile_text_cannot_ping_or_link(slack: SignedSlack):
 
 
 async def test_search_term_is_text_not_a_pattern(slack: SignedSlack):
-    await manufacturer("a@x.example", "100% cotton tees", name="Tee Co")
-    await manufacturer("b@x.example", "cotton tees", name="Plain Co")
+    await qualified_business("a@x.example", legal_name="Tee Co", products="100% cotton tees")
+    await qualified_business("b@x.example", legal_name="Plain Co", products="cotton tees")
     text = await slack.reply("find 100%")
     assert "Tee Co" in text and "Plain Co" not in text
-    assert "No manufacturer" in await slack.reply("find _%")
+    assert "at least 2 letters" in await slack.reply("find _%")
 
 
 async def test_results_are_capped_and_counted(slack: SignedSlack):
     for number in range(13):
-        await manufacturer(f"m{number}@x.example", "aprons", name=f"Apron Maker {number:02d}")
+        await qualified_business(
+            f"m{number}@x.example", legal_name=f"Apron Maker {number:02d}", products="aprons"
+        )
     text = await slack.reply("find aprons")
-    assert text.startswith("*13 manufacturers on our list mention “aprons”* (showing the first 10)")
+    assert text.startswith("*13 qualified manufacturers in the pool make “aprons”* (showing the first 10)")
     assert text.count("• ") == 10
 
 
@@ -76,29 +83,27 @@ async def test_bad_searches_explain_themselves(slack: SignedSlack):
     assert "at least 2 letters" in await slack.reply("find")
     assert "at least 2 letters" in await slack.reply("find x")
     assert "too long" in await slack.reply("find " + "x" * 200)
-    assert "No manufacturer on our list mentions “&lt;zzz&gt;”" in await slack.reply("find <zzz>")
+    assert "No qualified manufacturer in the pool makes “&lt;zzz&gt;”" in await slack.reply("find <zzz>")
 
 
-async def test_business_name_matches_too(db):
-    await manufacturer("a@x.example", "", name="Pacific Knitting Mills")
-    listings, total = await find_manufacturers("knitting")
-    assert total == 1 and listings[0].name == "Pacific Knitting Mills" and listings[0].products == ""
-
-
-async def test_manufacturer_without_a_profile_is_found_by_organization(db):
+async def test_interested_found_by_business_name_or_organization(db):
+    await interested("a@x.example", "", name="Pacific Knitting Mills")
     await Subscriber.create(
-        email="a@x.example",
+        email="b@x.example",
         organization="Eastside Upholstery",
         zip="90023",
         role=Role.MANUFACTURER,
         status=Status.ACTIVE,
     )
-    listings, total = await find_manufacturers("upholstery")
-    assert total == 1
-    assert (listings[0].name, listings[0].zip, listings[0].products) == ("Eastside Upholstery", "90023", "")
+    knitting = await search_pool("knitting", interested=True)
+    assert [item.name for item in knitting.interested] == ["Pacific Knitting Mills"]
+    upholstery = await search_pool("upholstery", interested=True)
+    assert [(item.name, item.zips) for item in upholstery.interested] == [("Eastside Upholstery", "90023")]
 
 
 async def test_non_ascii_search_is_signed_and_found(slack: SignedSlack):
-    await manufacturer("a@x.example", "camisetas de algodón, sudaderas", name="Textiles Sánchez")
+    await qualified_business(
+        "a@x.example", legal_name="Textiles Sánchez", products="camisetas de algodón, sudaderas"
+    )
     text = await slack.reply("find algodón")
-    assert "Textiles Sánchez* · camisetas de algodón, sudaderas" in text
+    assert "Textiles Sánchez* · ZIP 90021 90011 · camisetas de algodón, sudaderas" in text

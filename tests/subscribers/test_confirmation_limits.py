@@ -12,9 +12,10 @@ import pytest
 
 from bot.settings import Settings
 from outreach.models import Delivery
+from outreach.signup import sign_up, sign_up_many
 from subscribers.confirmation_limits import ConfirmationLimits, claim_confirmations, mailbox_of
 from subscribers.models import Language, Role, Status, Subscriber, Topic
-from subscribers.signup import RESEND_AFTER, Outcome, SignupRequest, confirm, sign_up, sign_up_many
+from subscribers.signup import RESEND_AFTER, Outcome, SignupRequest, confirm
 from tests.web.support import submit_signup
 
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from outreach import contact_import
 from subscribers import directory, importing
 from subscribers.models import BusinessProfile, Language, Role, Status, Subscriber
 
@@ -62,7 +63,7 @@ async def test_filters_and_pages_see_everyone_once_in_order(db: str, monkeypatch
 async def test_records_are_plain_json(db: str) -> None:
     import json
 
-    await importing.import_people(
+    await contact_import.import_people(
         importing.read_csv("email,name,role,language\nana@example.com,Ana García,manufacturer,es\n".encode()),
         consent_source="Coalition list",
     )
@@ -133,7 +134,7 @@ async def test_an_export_imports_back(db: str) -> None:
     source = (
         "email,name,organization,role,language,zip\nana@example.com,Ana García,Taller,manufacturer,es,90011\n"
     )
-    await importing.import_people(importing.read_csv(source.encode()), consent_source="Coalition list")
+    await contact_import.import_people(importing.read_csv(source.encode()), consent_source="Coalition list")
     stream = io.StringIO()
     await directory.write_export(stream)
     again = importing.read_csv(codecs.BOM_UTF8 + stream.getvalue().encode())

@@ -14,9 +14,11 @@ from tortoise.transactions import in_transaction
 
 from bot.runtime import build_runtime
 from bot.settings import Settings
+from outreach import contact_import
 from outreach.models import Delivery, DeliveryState, Priority
 from subscribers import importing
 from subscribers.addresses import email_hash
+from subscribers.bulk_insert import BulkSql
 from subscribers.importing import Defaults, ImportConflict, ImportFileError, read_csv
 from subscribers.models import (
     AuditEvent,
@@ -360,7 +362,7 @@ async def test_import_with_consent_source_makes_people_active_and_audits_them(db
         "bo@example.com,Bo Lee,,working_group,,\n"
     )
     before = dt.datetime.now(dt.UTC)
-    report = await importing.import_people(parsed, consent_source=SOURCE)
+    report = await contact_import.import_people(parsed, consent_source=SOURCE)
     assert (report.imported, report.written, report.status, report.confirmations) == (
         2,
         True,
@@ -403,7 +405,7 @@ async def test_import_without_consent_source_queues_confirmations_the_sender_sen
 ) -> None:
     """The bulk-written confirmation rows are real queue rows: the real sender delivers them."""
     parsed = parse("email,name,language\nana@example.com,Ana,es\nbo@example.com,Bo,\n")
-    report = await importing.import_people(parsed)
+    report = await contact_import.import_people(parsed)
     assert (report.imported, report.status, report.confirmations) == (2, Status.PENDING, 2)
 
     people = {p.email: p for p in await Subscriber.all()}
@@ -432,7 +434,7 @@ async def test_import_without_consent_source_queues_confirmations_the_sender_sen
 
 async def test_rows_written_in_bulk_read_back_like_rows_the_orm_writes(db: str) -> None:
     """The import writes with executemany; what comes back through the models is what `create` gives."""
-    await importing.import_people(parse("email,name\nana@example.com,Ana\n"), consent_source=SOURCE)
+    await contact_import.import_people(parse("email,name\nana@example.com,Ana\n"), consent_source=SOURCE)
     imported = await Subscriber.get(email="ana@example.com")
     made = await Subscriber.create(
         email="orm@example.com",
@@ -458,7 +460,7 @@ async def test_ids_stay_matched_across_batches(db: str) -> None:
     """Audit events and confirmations point at the right person in every batch of the write."""
     count = importing.BATCH_SIZE * 2 + 7
     parsed = parse("email\n" + "".join(f"p{i}@example{i % 13}.org\n" for i in range(count)))
-    report = await importing.import_people(parsed)
+    report = await contact_import.import_people(parsed)
     assert report.imported == count
     people = dict(await Subscriber.all().values_list("id", "email"))
     deliveries = await Delivery.all().values_list("subscriber_id", "address")
@@ -481,7 +483,7 @@ async def test_people_already_known_are_skipped_and_left_alone(db: str) -> None:
         "email,name\n" + rows + "erased@example.com,New\nblocked@example.com,New\nnew@example.com,New\n"
     )
 
-    report = await importing.import_people(parsed, consent_source=SOURCE)
+    report = await contact_import.import_people(parsed, consent_source=SOURCE)
 
     assert report.imported == 1
     reasons = [str(note) for note in report.skipped]
@@ -503,13 +505,13 @@ async def test_people_already_known_are_skipped_and_left_alone(db: str) -> None:
 
 async def test_rejected_lines_block_the_import_unless_skip_invalid(db: str) -> None:
     parsed = parse("email,name\nana@example.com,Ana\nbad@@x,Bad\nbo@example.com,Bo\n")
-    blocked = await importing.import_people(parsed, consent_source=SOURCE)
+    blocked = await contact_import.import_people(parsed, consent_source=SOURCE)
     assert (blocked.written, blocked.imported, blocked.candidates) == (False, 0, 2)
     assert [str(n) for n in blocked.rejected] == ['line 3: email "bad@@x" is not a valid address']
     assert await Subscriber.all().count() == 0
     assert await AuditEvent.all().count() == 0
 
-    done = await importing.import_people(parsed, consent_source=SOURCE, skip_invalid=True)
+    done = await contact_import.import_people(parsed, consent_source=SOURCE, skip_invalid=True)
     assert (done.written, done.imported) == (True, 2)
     assert sorted(await Subscriber.all().values_list("email", flat=True)) == [
         "ana@example.com",
@@ -520,7 +522,7 @@ async def test_rejected_lines_block_the_import_unless_skip_invalid(db: str) -> N
 async def test_dry_run_reports_and_writes_nothing(db: str) -> None:
     await Subscriber.create(email="ana@example.com", status=Status.ACTIVE)
     parsed = parse("email\nana@example.com\nbo@example.com\n")
-    report = await importing.import_people(parsed, dry_run=True)
+    report = await contact_import.import_people(parsed, dry_run=True)
     assert (report.written, report.candidates, report.imported) == (False, 1, 0)
     assert [n.line for n in report.skipped] == [2]
     assert await Subscriber.all().count() == 1
@@ -529,9 +531,9 @@ async def test_dry_run_reports_and_writes_nothing(db: str) -> None:
 
 async def test_a_failure_midway_leaves_nothing_written(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """People are inserted before their confirmation emails: an error at that point undoes them too."""
-    insert = importing._Sql.insert
+    insert = BulkSql.insert
 
-    def failing_insert(self: importing._Sql, model: type, fields: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def failing_insert(self: BulkSql, model: type, fields: tuple[str, ...]):  # type: ignore[no-untyped-def]
         run = insert(self, model, fields)
         if model is not Delivery:
             return run
@@ -541,10 +543,10 @@ async def test_a_failure_midway_leaves_nothing_written(db: str, monkeypatch: pyt
 
         return explode
 
-    monkeypatch.setattr(importing._Sql, "insert", failing_insert)
+    monkeypatch.setattr(BulkSql, "insert", failing_insert)
     parsed = parse("email\n" + "".join(f"p{i}@example.com\n" for i in range(50)))
     with pytest.raises(RuntimeError, match="disk full"):
-        await importing.import_people(parsed)
+        await contact_import.import_people(parsed)
     assert await Subscriber.all().count() == 0
     assert await AuditEvent.all().count() == 0
     assert await Delivery.all().count() == 0
@@ -564,6 +566,6 @@ async def test_someone_signing_up_meanwhile_undoes_the_import(
     monkeypatch.setattr(importing, "_compare_with_registry", then_a_sign_up)
     parsed = parse("email\nana@example.com\nbo@example.com\n")
     with pytest.raises(ImportConflict, match="nothing was imported"):
-        await importing.import_people(parsed, consent_source=SOURCE)
+        await contact_import.import_people(parsed, consent_source=SOURCE)
     assert not await Subscriber.filter(email="ana@example.com").exists()
     assert await AuditEvent.all().count() == 0

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from outreach.models import Delivery
+from outreach.signup import sign_up
 from subscribers.models import AuditEvent, BusinessProfile, Language, Role, Status, Subscriber, Topic
-from subscribers.signup import SignupRequest, sign_up, unsubscribe
+from subscribers.signup import SignupRequest, unsubscribe
 from subscribers.tokens import LinkSigner, Purpose
 from tests.web.support import csrf_token, submit_signup, valid_form
 

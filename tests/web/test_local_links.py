@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from bot.web.templating import local_path
+from outreach.signup import sign_up
 from subscribers.models import Language, Role, Topic
-from subscribers.signup import SignupRequest, sign_up
+from subscribers.signup import SignupRequest
 from subscribers.tokens import Purpose
 
 # Paths as they come off the wire: slashes and backslashes encoded or not, tabs and newlines (which

@@ -412,6 +412,7 @@ async def test_an_internationalised_domain_is_one_person_in_ascii_everywhere(
     client: httpx.AsyncClient, mail_server: MailServer
 ) -> None:
     """ana@bücher.de is stored, mailed and matched as ana@xn--bcher-kva.de, however it is typed."""
+    from outreach import contact_import
     from subscribers import importing
 
     answer = await submit_signup(client, email="Ana@Bücher.de")
@@ -426,6 +427,6 @@ async def test_an_internationalised_domain_is_one_person_in_ascii_everywhere(
     assert [p.email for p in await Subscriber.all()] == ["ana@xn--bcher-kva.de"]
 
     parsed = importing.read_csv("email\nana@bücher.de\nana@xn--bcher-kva.de\n".encode())
-    report = await importing.import_people(parsed, consent_source="Coalition list")
+    report = await contact_import.import_people(parsed, consent_source="Coalition list")
     assert report.imported == 0 and len(report.skipped) == 2
     assert await Subscriber.all().count() == 1

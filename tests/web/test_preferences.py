@@ -10,11 +10,11 @@ import re
 import httpx
 import pytest
 
-from bot.slack.directory import find_manufacturers
+from outreach.erasure import erase
 from outreach.models import Delivery
 from subscribers.email_change_models import EmailChange
-from subscribers.erasure import erase
 from subscribers.models import AuditEvent, BusinessProfile, Role, Status, Subscriber
+from subscribers.pool import search_pool
 from subscribers.signup import confirm
 from subscribers.tokens import Purpose
 from tests.mailserver import MailServer
@@ -88,8 +88,8 @@ async def test_a_manufacturer_corrects_zip_codes_and_products_and_find_sees_them
         "Scrubs and lab coats",
     )
     assert (await Subscriber.get(id=person.id)).zip == "90023"
-    listings, total = await find_manufacturers("lab coats")
-    assert total == 1 and listings[0].zip == "90058"
+    found = await search_pool("lab coats", interested=True)  # what staff find with /madeinla find
+    assert found.interested_total == 1 and found.interested[0].zips == "90058"
     [audit] = await AuditEvent.filter(subscriber_id=person.id, action="profile")
     assert audit.new_value == "principal_zip production_zip products"  # which fields, never values
     saved = await client.get(answer.headers["location"])

@@ -9,6 +9,7 @@ import datetime as dt
 from tortoise.exceptions import IntegrityError
 
 from outreach.models import Delivery
+from outreach.signup import SignupBatcher, sign_up, sign_up_many
 from subscribers.addresses import email_hash
 from subscribers.models import (
     AuditEvent,
@@ -27,11 +28,8 @@ from subscribers.signup import (
     BusinessDetails,
     ConfirmOutcome,
     Outcome,
-    SignupBatcher,
     SignupRequest,
     confirm,
-    sign_up,
-    sign_up_many,
     unsubscribe,
     update_preferences,
 )
@@ -257,7 +255,7 @@ async def test_unsubscribe_is_idempotent_and_suppresses(db: str) -> None:
 
 async def test_a_failed_write_leaves_nothing_half_written(db: str, monkeypatch) -> None:
     """If queueing the email fails, the person and the audit row are rolled back with it."""
-    import subscribers.signup as signup_module
+    import outreach.signup as signup_module
 
     async def broken(**kwargs: object) -> None:
         raise RuntimeError("queue unavailable")
@@ -357,7 +355,7 @@ async def test_batcher_groups_concurrent_sign_ups_and_answers_each(db: str) -> N
 async def test_batcher_falls_back_to_one_by_one_when_a_batch_fails(db: str, monkeypatch) -> None:
     """A batch that fails as a whole (another process took an address) is retried person by person,
     so one bad sign-up can't fail the others."""
-    import subscribers.signup as signup_module
+    import outreach.signup as signup_module
 
     async def conflicting_batch(*args: object, **kwargs: object) -> list[object]:
         raise IntegrityError("UNIQUE constraint failed: subscriber.email")
@@ -370,7 +368,7 @@ async def test_batcher_falls_back_to_one_by_one_when_a_batch_fails(db: str, monk
 
 
 async def test_batcher_reports_a_failure_to_its_caller_only(db: str, monkeypatch) -> None:
-    import subscribers.signup as signup_module
+    import outreach.signup as signup_module
 
     real = signup_module.sign_up
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.web.apply import TEXT as APPLY_TEXT
 from bot.web.i18n import EN, ES
+from outreach.application_mail import REASONS as APPLICATION_REASONS
 from outreach.campaigns import REASONS as CAMPAIGN_REASONS
 from outreach.messages import REASONS
 from subscribers.signup import CONSENT_WORDING
@@ -24,7 +24,7 @@ TEMPLATES = ROOT / "templates"
 def words_in(language: str) -> dict[str, str]:
     """Every text a person can read in `language`: page texts, page content, email templates."""
     found = {f"i18n:{key}": value for key, value in (ES if language == "es" else EN).items()}
-    found |= {f"apply:{key}": value for key, value in APPLY_TEXT[language].items()}
+    found["application reason"] = APPLICATION_REASONS[language]  # the application's texts are in EN/ES
     found["consent"] = CONSENT_WORDING[language]
     found["email reason"] = REASONS[language]
     found |= {f"campaign reason:{kind}": texts[language] for kind, texts in CAMPAIGN_REASONS.items()}
