@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,6 +124,8 @@ EXPECTED = {
     "text": b"Eligibility screening",
     "bare": b'"ok ',
 }
+PEOPLE = 50  # distinct Slack users: each one's language is looked up once, then remembered
+POOL = 40_000  # distinct signed requests per server and round (more than one round sends)
 LA_ZIPS = ("90021", "90058", "90011", "90023", "90033", "90040", "91331", "90255", "91706", "90813")
 
 
@@ -130,6 +133,11 @@ LA_ZIPS = ("90021", "90058", "90011", "90023", "90033", "90040", "91331", "90255
 
 
 class FakeSlackApi(BaseHTTPRequestHandler):
+    """auth.test's answer to everything: users.info (the person's language) reads no locale: English."""
+
+    def do_GET(self) -> None:
+        self.do_POST()
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         body = json.dumps({"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}).encode()
@@ -152,7 +160,10 @@ def start_fake_slack() -> tuple[ThreadingHTTPServer, str]:
 # --- requests ---------------------------------------------------------------------------------
 
 
-def command_bodies(count: int) -> list[bytes]:
+def command_bodies(count: int, nonce: str = "0") -> list[bytes]:
+    """`count` different commands from 50 people. Each body is unique (Slack's trigger_id is): the
+    service refuses a signature it has seen, so a benchmark that replays requests would only
+    measure refusals."""
     bodies = []
     for number in range(count):
         text = (
@@ -167,14 +178,14 @@ def command_bodies(count: int) -> list[bytes]:
                     "team_domain": "lacounty",
                     "channel_id": "CBENCH",
                     "channel_name": "made-in-la",
-                    "user_id": f"U{number:06d}",
+                    "user_id": f"U{number % PEOPLE:06d}",
                     "user_name": "bench",
                     "command": "/madeinla",
                     "text": text,
                     "api_app_id": "A1",
                     "is_enterprise_install": "false",
                     "response_url": "https://hooks.slack.invalid/commands/1",
-                    "trigger_id": f"1.2.{number}",
+                    "trigger_id": f"1.{nonce}.{number}",
                 }
             ).encode()
         )
@@ -218,14 +229,19 @@ class Run:
 _LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
-async def client(port: int, requests: list[bytes], offset: int, run: Run, expected: bytes, stop: float | int):
-    """One keep-alive connection; `stop` is a deadline (float) or a number of requests (int)."""
+async def client(port: int, requests: Iterator[bytes], run: Run, expected: bytes, stop: float | int):
+    """One keep-alive connection; `stop` is a deadline (float) or a number of requests (int).
+
+    The connections share `requests`, so no request is sent twice (that would be a replay)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         sent = 0
         while (time.perf_counter() < stop) if isinstance(stop, float) else sent < stop:
             started = time.perf_counter()
-            writer.write(requests[(offset + sent) % len(requests)])
+            request = next(requests, None)
+            if request is None:
+                raise SystemExit("ran out of distinct requests: raise POOL in bench/slack.py")
+            writer.write(request)
             sent += 1
             head = await reader.readuntil(b"\r\n\r\n")
             match = _LENGTH.search(head)
@@ -242,11 +258,17 @@ async def client(port: int, requests: list[bytes], offset: int, run: Run, expect
 
 
 async def measure(
-    pid: int, port: int, requests: list[bytes], expected: bytes, clients: int, seconds: float, warm_up: float
+    pid: int,
+    port: int,
+    requests: Iterator[bytes],
+    expected: bytes,
+    clients: int,
+    seconds: float,
+    warm_up: float,
 ) -> Run:
     warm = Run()  # connections; the first time also Bolt's auth.test and the first database pages
     deadline = time.perf_counter() + warm_up
-    await asyncio.gather(*(client(port, requests, i * 97, warm, expected, deadline) for i in range(clients)))
+    await asyncio.gather(*(client(port, requests, warm, expected, deadline) for _ in range(clients)))
     if warm.failed:
         raise SystemExit(
             f"the server answered wrongly during warm-up:\n{warm.first_failure.decode(errors='replace')}"
@@ -255,15 +277,15 @@ async def measure(
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(client(port, requests, i * 131, run, expected, deadline) for i in range(clients)))
+    await asyncio.gather(*(client(port, requests, run, expected, deadline) for _ in range(clients)))
     run.rate = run.ok / (time.perf_counter() - started)
     run.cpu = cpu_seconds(pid) - cpu_before
     return run
 
 
-async def measure_sequential(port: int, requests: list[bytes], expected: bytes, count: int) -> Run:
+async def measure_sequential(port: int, requests: Iterator[bytes], expected: bytes, count: int) -> Run:
     run = Run()
-    await client(port, requests, 7, run, expected, count)
+    await client(port, requests, run, expected, count)
     return run
 
 
@@ -380,7 +402,7 @@ def main() -> None:
                 turn = (round_number - 1) % len(names)
                 for name in names[turn:] + names[:turn]:
                     process, port = servers[name]
-                    requests = signed_requests(port, bodies)
+                    requests = iter(signed_requests(port, command_bodies(POOL, f"{round_number}{name}")))
                     warm_up = 1.0 if round_number == 1 else 0.25
                     run = asyncio.run(
                         measure(

@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "outreach.bounces.models",
     "subscribers.erasure_models",
     "subscribers.application_models",
+    "bot.slack.replay_models",
 ]
 
 

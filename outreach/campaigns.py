@@ -131,10 +131,24 @@ def _check_values(values: Mapping[str, str]) -> dict[str, str]:
         if key in RESERVED_VALUES:
             raise CampaignError(f"{key!r} is filled in for each person; choose another name")
         text = str(value).strip()
+        if not _is_utf8(text):
+            raise CampaignError(
+                f"campaign value {key} is not valid UTF-8 text (bytes like \\xe9 from a terminal or file in "
+                "another encoding): retype it, or save the file as UTF-8"
+            )
         if not text or len(text) > 2000:
             raise CampaignError(f"campaign value {key} must be between 1 and 2000 characters")
         checked[key] = text
     return checked
+
+
+def _is_utf8(text: str) -> bool:
+    """False for text holding bytes that weren't UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sample_recipient(role: str, language: str) -> Recipient:
@@ -1234,13 +1248,18 @@ async def test_send(
     except CampaignError as exc:
         await mark_final(delivery.id, DeliveryState.FAILED, reply=str(exc)[:500])
         raise
-    message = builder.compose(
-        recipient,
-        rendered,
-        list_mail=True,
-        links=links,
-        list_id=builder.list_id(campaign.kind.value),
-    )
+    try:
+        message = builder.compose(
+            recipient,
+            rendered,
+            list_mail=True,
+            links=links,
+            list_id=builder.list_id(campaign.kind.value),
+        )
+    except UnicodeEncodeError:  # a value stored before create checked for UTF-8
+        problem = f"campaign {campaign.id} has a value that is not valid UTF-8 text, so no email can carry it"
+        await mark_final(delivery.id, DeliveryState.FAILED, reply=problem)
+        raise CampaignError(f"{problem}; cancel it and create it again with the value retyped") from None
     result = await transport.send(message)
     if result.outcome is Outcome.SENT:
         await mark_sent(delivery.id, reply=result.reply, message_id=message.message_id, now=utcnow())

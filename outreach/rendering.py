@@ -1,6 +1,7 @@
 """Email templates: `templates/email/<name>/<language>/{subject.txt, body.txt, body.html}`.
 
-Templates are written by staff, so they render in Jinja2's sandbox. HTML autoescapes, which is what
+Templates are written by staff, so they render in Jinja2's immutable sandbox with limits on loops,
+time and text size (`outreach.sandbox.LimitedSandbox`). HTML autoescapes, which is what
 keeps a subscriber's name (they typed it into a public form) from breaking out of its place; the
 plain-text part needs no escaping and the subject is folded to one line. Missing values fail loudly
 (StrictUndefined) instead of sending "Dear ," to thousands of people.
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+
+from outreach.sandbox import LimitedSandbox, TemplateLimitError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "email"
@@ -60,8 +62,8 @@ class EmailTemplates:
         self.directory = directory
         loader = FileSystemLoader(directory)
         common = {"loader": loader, "undefined": StrictUndefined, "keep_trailing_newline": True}
-        self._html = SandboxedEnvironment(autoescape=True, **common)
-        self._text = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True, **common)
+        self._html = LimitedSandbox(autoescape=True, **common)
+        self._text = LimitedSandbox(autoescape=False, trim_blocks=True, lstrip_blocks=True, **common)
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self.directory.iterdir() if p.is_dir() and not p.name.startswith("_"))
@@ -92,11 +94,16 @@ class EmailTemplates:
         lang = self.resolve_language(name, language)
         base = f"{name}/{lang}"
         try:
-            subject = self._text.get_template(f"{base}/subject.txt").render(context)
-            text = self._text.get_template(f"{base}/body.txt").render(context)
-            html = self._html.get_template(f"{base}/body.html").render(context)
+            part = "subject.txt"
+            subject = self._text.render_limited(self._text.get_template(f"{base}/{part}"), context)
+            part = "body.txt"
+            text = self._text.render_limited(self._text.get_template(f"{base}/{part}"), context)
+            part = "body.html"
+            html = self._html.render_limited(self._html.get_template(f"{base}/{part}"), context)
         except TemplateNotFound as exc:
             raise TemplateError(f"template {base} is missing {exc.name}") from None
+        except TemplateLimitError as exc:
+            raise TemplateError(f"template {base}/{part} asks too much: {exc}") from None
         except Exception as exc:  # any Jinja error (syntax, undefined, sandbox) is a template problem
             raise TemplateError(f"template {base} does not render: {type(exc).__name__}: {exc}") from None
         return RenderedEmail(subject=one_line(subject), text=text.strip() + "\n", html=html)

@@ -40,6 +40,14 @@ def _fail(error: ScreenerInputError) -> NoReturn:
     raise UserError(str(error)) from None
 
 
+def _help_if_asked(pairs: tuple[str, ...]) -> None:
+    """`madeinla check help` (or `ayuda`, `?`) prints the help, as `--help` does."""
+    if len(pairs) == 1 and pairs[0].strip().lower() in ("help", "ayuda", "?"):
+        context = click.get_current_context()
+        click.echo(context.get_help())
+        context.exit(0)
+
+
 def _print_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -58,6 +66,7 @@ def check(pairs: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
     Only the County certifies: the answer is "looks eligible", "needs review" or "not
     eligible", with the checks and citations behind it.
     """
+    _help_if_asked(pairs)
     try:
         day = parse_as_of(as_of) if as_of is not None else None
         screening = screen_text(list(pairs), as_of=day)
@@ -80,6 +89,7 @@ def check(pairs: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def preference(pairs: tuple[str, ...], as_json: bool) -> None:
     """Work out the LSBE bid preference (LACC 2.204.060-070) for one solicitation."""
+    _help_if_asked(pairs)
     try:
         result = calculate_preference(parse_preference_inputs(parse_pairs(list(pairs))))
     except ScreenerInputError as error:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import urllib.parse
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -25,10 +25,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.runtime import Runtime
-from bot.slack.app import Deliveries, build_slack_app
+from bot.slack import intake, report
+from bot.slack.app import Deliveries, apology, build_slack_app
 from bot.slack.approvals import ApprovalRequests
+from bot.slack.commands import pilot_today
 from bot.slack.digest import DIGEST_LOCK_KEY, Notifier
+from bot.slack.replay import ReplayGuard
 from outreach import notices
+from outreach.metrics.charts import signups_png
 from outreach.scheduling import Leadership
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,7 @@ __all__ = ["routes", "start_slack"]
 MAX_BODY_BYTES = 256 * 1024
 NOT_CONFIGURED = "Slack is not configured: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN"
 REFUSED = "refused a request to /slack/events: bad or missing signature, or a stale timestamp"
+REPLAYED = "refused a request to /slack/events: its signature was used before (a replay)"
 
 Stop = Callable[[], Awaitable[None]]
 
@@ -53,18 +58,32 @@ class SocketMode(Protocol):
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/slack/events", slack_events, methods=["POST"])]
+    return [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/slack/charts/signups.png", signups_chart, methods=["GET"]),
+    ]
+
+
+async def signups_chart(request: Request) -> Response:
+    """The App Home tab's chart (Slack fetches it): only with a link signed by `report.chart_link`."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return Response(status_code=503)
+    period = report.read_chart_link(runtime.settings.secret(), request.query_params.get("t", ""))
+    if period is None:
+        return Response("This chart link is not valid (or is more than a day old).", status_code=404)
+    figures = await report.collect_report(period, pilot_today())
+    png = await asyncio.to_thread(signups_png, figures)
+    return Response(png, media_type="image/png", headers={"cache-control": "private, max-age=300"})
 
 
 async def slack_events(request: Request) -> Response:
-    """Slash commands and modal submissions. Bolt checks the signature and the timestamp (401)."""
+    """Slash commands, modal submissions and events, checked by `bot.slack.intake` before Bolt."""
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     bolt = runtime.extras.get("slack") if runtime else None
-    if (
-        runtime is None
-        or not isinstance(bolt, AsyncApp)
-        or not runtime.settings.slack_signing_secret.get_secret_value()
-    ):
+    replays = runtime.extras.get("slack_replays") if runtime else None
+    secret = runtime.settings.slack_signing_secret.get_secret_value() if runtime else ""
+    if not isinstance(bolt, AsyncApp) or not isinstance(replays, ReplayGuard) or not secret:
         return JSONResponse({"error": NOT_CONFIGURED}, status_code=503)
     # One plain dict of the headers, for our checks and for Bolt (which would otherwise copy
     # Starlette's Headers item by item). ASGI names are lower-case; a repeated header keeps its
@@ -73,33 +92,27 @@ async def slack_events(request: Request) -> Response:
     body = await _read_body(request, headers.get("content-length", ""))
     if body is None:
         return JSONResponse({"error": "request body too large"}, status_code=413)
-    # slack_sdk's verifier runs int() on the timestamp inside Bolt, so `abc` or `1e9` would raise
-    # there and become our apology with a 200. Slack always sends whole seconds and a signature;
-    # Bolt itself answers Slack's certificate check (ssl_check=1, which runs nothing).
-    timestamp = headers.get("x-slack-request-timestamp", "")
-    signed = (
-        timestamp.isascii()
-        and timestamp.isdigit()
-        and len(timestamp) <= 12  # seconds; int() of thousands of digits raises, as `abc` does
-        and bool(headers.get("x-slack-signature"))
-    )
-    if not signed and not _is_ssl_check(body):
+    signed = intake.verify(secret, body, headers, time.time)
+    if signed is None:
+        if "x-slack-signature" not in headers and intake.is_ssl_check(body):
+            return Response(status_code=200)  # Slack's certificate check: unsigned, runs nothing
         log.info(REFUSED)
         return JSONResponse({"error": "invalid request"}, status_code=401)
-    # Undecodable bytes become U+FFFD, which then fails the signature check (401), not a 500.
-    bolt_request = AsyncBoltRequest(
-        body=body.decode("utf-8", errors="replace"),
-        query=request.scope["query_string"].decode("latin-1"),
-        headers=headers,
-    )
-    answer = await bolt.async_dispatch(bolt_request)
-    if answer.status == 401:
-        log.info(REFUSED)
+    if not await replays.first_time(signed):
+        log.info(REPLAYED)
+        return JSONResponse({"error": "invalid request"}, status_code=401)
+    text = body.decode("utf-8", errors="replace")  # the signature held, so this is Slack's UTF-8
+    try:
+        payload = intake.read_payload(text, headers.get("content-type", ""))
+    except intake.MalformedPayload as error:
+        log.warning("refused a signed Slack request we can't read: %s", error)
+        return JSONResponse({"error": "malformed request"}, status_code=400)
+    try:
+        query = request.scope["query_string"].decode("latin-1")
+        answer = await bolt.async_dispatch(AsyncBoltRequest(body=text, query=query, headers=headers))
+    except Exception as error:  # Bolt itself failed, outside our listeners: still an answer, never a 500
+        answer = apology(error, payload or {"command": "/madeinla"})  # {}: a slash command's form
     return Response(answer.body, status_code=answer.status, headers=answer.first_headers_without_set_cookie())
-
-
-def _is_ssl_check(body: bytes) -> bool:
-    return urllib.parse.parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
 
 
 async def _read_body(request: Request, declared: str) -> bytes | None:
@@ -139,6 +152,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
     deliveries = Deliveries()
     bolt = build_slack_app(settings, deliveries)
     runtime.extras["slack"] = bolt
+    runtime.extras["slack_replays"] = ReplayGuard(shared=settings.is_postgres)
     # First in the list, so it runs last: once nothing new can arrive, finish what is being posted.
     stops: list[Stop] = [deliveries.close]
 
@@ -184,6 +198,7 @@ async def start_slack(runtime: Runtime) -> Stop | None:
             except Exception:  # shutting down: report and carry on stopping the rest
                 log.exception("stopping the Slack bot failed")
         runtime.extras.pop("slack", None)
+        runtime.extras.pop("slack_replays", None)
 
     mode = "Socket Mode" if app_token else "HTTP at /slack/events"
     log.info("Slack bot ready (%s)", mode)

@@ -22,8 +22,9 @@ import logging
 import os
 import re
 import secrets
+import time
 import traceback
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -34,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.settings import Settings
+from bot.slack import report, spanish
 from bot.slack.approvals import register_approvals
 from bot.slack.commands import (
     Eligible,
@@ -41,16 +43,22 @@ from bot.slack.commands import (
     MemberLookupError,
     OpenModal,
     Reply,
+    ReportReply,
     eligibility_reply,
     parse_command,
     pilot_today,
     run_command,
+    screening_message,
+    typed_in_spanish,
 )
 from bot.slack.mrkdwn import escape, unescape
+from bot.slack.spanish import say
 from bot.slack.views import ELIGIBILITY_CALLBACK, answer_errors, private_metadata, submitted_answers
+from outreach.metrics import Figures
+from outreach.metrics.charts import signups_png
 from subscribers.addresses import InvalidEmail, normalise_email
 from subscribers.eligibility import parse_screening_inputs as screening_inputs
-from subscribers.eligibility import render_screening_text, screen
+from subscribers.eligibility import screen
 from subscribers.slack_membership import SlackMember
 
 log = logging.getLogger(__name__)
@@ -107,6 +115,48 @@ class Deliveries:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+class MemberLanguages:
+    """Each person's Slack language ("en" or "es"), from `users.info` and kept for an hour.
+
+    One call per person per hour (per process), with a short time limit: Slack being slow or
+    down means English, tried again a minute later, never a late answer.
+    """
+
+    KEEP_SECONDS = 3600.0
+    RETRY_SECONDS = 60.0
+    LOOKUP_SECONDS = 1.0
+
+    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._known: dict[str, tuple[str, float]] = {}  # user id -> (language, until)
+
+    async def of(self, user_id: str) -> str:
+        now = self._clock()
+        known = self._known.get(user_id)
+        if known is not None and known[1] > now:
+            return known[0]
+        language, keep = await self._look_up(user_id)
+        if len(self._known) > 50_000:  # a whole County's workspace fits; this only stops runaway growth
+            self._known = {user: entry for user, entry in self._known.items() if entry[1] > now}
+        self._known[user_id] = (language, now + keep)
+        return language
+
+    async def _look_up(self, user_id: str) -> tuple[str, float]:
+        if not user_id:
+            return "en", self.RETRY_SECONDS
+        try:
+            async with asyncio.timeout(self.LOOKUP_SECONDS):
+                response = await self._client.users_info(user=user_id, include_locale=True)
+        except (SlackClientError, TimeoutError) as error:
+            log.info("users.info (locale) failed for %s: %s", user_id, _slack_error(error))
+            return "en", self.RETRY_SECONDS
+        user = response.get("user")
+        locale = user.get("locale") if isinstance(user, dict) else None
+        spanish_locale = isinstance(locale, str) and spanish.is_spanish_locale(locale)
+        return ("es" if spanish_locale else "en"), self.KEEP_SECONDS
+
+
 def is_configured(settings: Settings) -> bool:
     return bool(
         settings.slack_signing_secret.get_secret_value() and settings.slack_bot_token.get_secret_value()
@@ -135,6 +185,9 @@ def build_slack_app(settings: Settings, deliveries: Deliveries | None = None) ->
             name="madeinla",
             client=build_web_client(settings),
             signing_secret=settings.slack_signing_secret.get_secret_value(),
+            # /slack/events checks the signature (and replays) before Bolt parses anything
+            # (bot.slack.intake); Bolt checking it again would only cost time.
+            request_verification_enabled=False,
             process_before_response=True,
             logger=_bolt_logger(settings),
         )
@@ -164,15 +217,19 @@ def _hidden(names: tuple[str, ...]) -> Iterator[None]:
 def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> None:
     staff = settings.staff_slack_user_ids
     pilot_start = settings.pilot_start_date
+    languages = MemberLanguages(bolt.client)
 
     @bolt.command(COMMAND)
     async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        parsed = parse_command(unescape(command.get("text") or ""))
-        if isinstance(parsed, Eligible) and parsed.arguments:
-            # The common case answers straight from the ack: no database, no Slack call.
-            await _send(ack, eligibility_reply(parsed.arguments, pilot_today()))
-            return
+        text = unescape(command.get("text") or "")
         user_id = command.get("user_id", "")
+        language = "es" if typed_in_spanish(text) else await languages.of(user_id)
+        parsed = parse_command(text, language)
+        if isinstance(parsed, Eligible) and parsed.arguments:
+            # The common case answers straight from the ack: no database, and no Slack call once
+            # the person's language is known.
+            await _send(ack, eligibility_reply(parsed.arguments, pilot_today(), language))
+            return
         invocation = Invocation(
             user_id=user_id,
             channel_id=command.get("channel_id", ""),
@@ -180,7 +237,8 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
             is_staff=user_id in staff,
             today=pilot_today(),
             pilot_start=pilot_start,
-            member=lambda: _look_up_member(client, user_id, user_id in staff),
+            member=lambda: _look_up_member(client, user_id, user_id in staff, language),
+            language=language,
         )
         reply: Reply | None
         try:
@@ -188,10 +246,20 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
                 outcome = await run_command(parsed, invocation)
                 if isinstance(outcome, OpenModal):
                     reply = await _open_modal(client, command.get("trigger_id", ""), outcome)
+                elif isinstance(outcome, ReportReply):
+                    reply = Reply(outcome.text)
+                    chart = _send_chart(bolt.client, user_id, outcome.figures)
+                    deliveries.start(chart, name="slack-report-chart")
                 else:
                     reply = outcome
         except TimeoutError:
-            reply = Reply("Sorry, that took too long and nothing was changed. Please try again.")
+            reply = Reply(
+                say(
+                    language,
+                    "Sorry, that took too long and nothing was changed. Please try again.",
+                    "Lo sentimos, tardó demasiado y no se cambió nada. Inténtelo de nuevo.",
+                )
+            )
         await _send(ack, reply)
 
     @bolt.view(ELIGIBILITY_CALLBACK)
@@ -205,8 +273,8 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
         # shows the apology); posting waits on Slack, so it runs after the modal has closed.
         screening = screen(screening_inputs(answers), as_of=pilot_today())
         shown = " ".join(f"{key}={value}" for key, value in answers.items())
-        text = f"*Eligibility screening* for `{escape(shown)}`\n\n{escape(render_screening_text(screening))}"
-        user_id = (body.get("user") or {}).get("id", "")
+        user_id = user_of(body)
+        text = screening_message(f"`{escape(shown)}`", screening, await languages.of(user_id))
         await ack()  # closes the modal; the answer follows as a private message
         deliveries.start(
             _post_privately(bolt.client, user_id, private_metadata(view), text), name="slack-form-answer"
@@ -228,9 +296,39 @@ def _register(bolt: AsyncApp, settings: Settings, deliveries: Deliveries) -> Non
     async def on_other_view(ack: Any) -> None:
         await ack()
 
+    @bolt.view_closed(re.compile(".*"))
+    async def on_closed_view(ack: Any) -> None:
+        await ack()
+
+    @bolt.shortcut(re.compile(".*"))
+    async def on_shortcut(ack: Any) -> None:
+        await ack()
+
+    @bolt.options(re.compile(".*"))
+    async def on_options(ack: Any) -> None:
+        await ack(options=[])
+
+    @bolt.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any]) -> None:
+        # Acknowledged at once; the figures and views.publish follow (Slack wants an answer in 3 s).
+        user_id = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user_id, str) and user_id:
+            deliveries.start(_publish_home(bolt.client, user_id, settings), name="slack-app-home")
+
+    @bolt.event(re.compile(".*"))
+    async def on_other_event() -> None:
+        pass
+
     @bolt.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         return apology(error, body)
+
+
+def user_of(body: dict[str, Any]) -> str:
+    """The id of the person behind an interaction (`user` is an object there, a bare id in events)."""
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else user
+    return found if isinstance(found, str) else ""
 
 
 async def _send(ack: Any, reply: Reply | None) -> None:
@@ -255,7 +353,7 @@ async def _open_modal(client: AsyncWebClient, trigger_id: str, modal: OpenModal)
     return None
 
 
-async def _look_up_member(client: AsyncWebClient, user_id: str, is_staff: bool) -> SlackMember:
+async def _look_up_member(client: AsyncWebClient, user_id: str, is_staff: bool, language: str) -> SlackMember:
     """The person's verified Slack address (needs the `users:read.email` scope)."""
     try:
         async with asyncio.timeout(SLACK_CALL_SECONDS):
@@ -263,21 +361,37 @@ async def _look_up_member(client: AsyncWebClient, user_id: str, is_staff: bool) 
     except (SlackClientError, TimeoutError) as error:
         log.warning("users.info failed for %s: %s", user_id, _slack_error(error))
         raise MemberLookupError(
-            "Sorry, Slack didn't tell me your email address just now, so nothing was changed. "
-            "Please try again in a minute."
+            say(
+                language,
+                "Sorry, Slack didn't tell me your email address just now, so nothing was changed. "
+                "Please try again in a minute.",
+                "Lo sentimos, Slack no nos dio su correo en este momento; no se cambió nada. "
+                "Inténtelo de nuevo en un minuto.",
+            )
         ) from None
     user = response.get("user") or {}
     profile = user.get("profile") or {}
     raw = profile.get("email") or ""
     if user.get("is_bot") or not raw or user.get("is_email_confirmed") is False:
         raise MemberLookupError(
-            "Slack has no confirmed email address for your account, so I can't subscribe it. "
-            "You can sign up with the form on our website instead."
+            say(
+                language,
+                "Slack has no confirmed email address for your account, so I can't subscribe it. "
+                "You can sign up with the form on our website instead.",
+                "Slack no tiene un correo confirmado para su cuenta, así que no puedo inscribirla. "
+                "Puede inscribirse con el formulario de nuestro sitio web.",
+            )
         )
     try:
         email = normalise_email(raw)
     except InvalidEmail:
-        raise MemberLookupError("Your Slack email address doesn't look usable for email from us.") from None
+        raise MemberLookupError(
+            say(
+                language,
+                "Your Slack email address doesn't look usable for email from us.",
+                "Su correo de Slack no parece servir para recibir nuestros mensajes.",
+            )
+        ) from None
     name = profile.get("real_name") or user.get("real_name") or ""
     return SlackMember(user_id=user_id, email=email, name=str(name), is_staff=is_staff)
 
@@ -305,6 +419,40 @@ async def _post_privately(client: AsyncWebClient, user_id: str, metadata: dict[s
             await client.chat_postMessage(channel=user_id, text=text)
     except (SlackClientError, TimeoutError) as error:
         log.error("could not send the screening to %s: %s", user_id, _slack_error(error))
+
+
+REPORT_POST_SECONDS = 20.0
+
+
+async def _send_chart(client: AsyncWebClient, user_id: str, figures: Figures) -> None:
+    """Upload the report's sign-ups chart into the person's direct messages with the app."""
+    try:
+        async with asyncio.timeout(REPORT_POST_SECONDS):
+            png = await asyncio.to_thread(signups_png, figures)  # matplotlib: seconds of CPU, not the loop's
+            opened = await client.conversations_open(users=user_id)
+            channel = (opened.get("channel") or {}).get("id", "")
+            await client.files_upload_v2(
+                channel=channel,
+                file=png,
+                filename="madeinla-signups.png",
+                title=report.chart_title(figures),
+                initial_comment=escape(report.chart_title(figures)),
+            )
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("could not upload the report chart for %s: %s", user_id, _slack_error(error))
+
+
+async def _publish_home(client: AsyncWebClient, user_id: str, settings: Settings) -> None:
+    """The App Home tab: this month's headline numbers and the sign-ups chart, fresh on each opening."""
+    today = pilot_today()
+    figures = await report.collect_report("month", today)
+    secret = settings.secret()
+    view = report.home_view(figures, report.chart_link(secret, settings.public_base_url, "month", today))
+    try:
+        async with asyncio.timeout(SLACK_CALL_SECONDS):
+            await client.views_publish(user_id=user_id, view=view)
+    except (SlackClientError, TimeoutError) as error:
+        log.warning("views.publish failed for %s: %s", user_id, _slack_error(error))
 
 
 def _slack_error(error: BaseException) -> str:

@@ -18,6 +18,9 @@ class IndustryAnswers(Protocol):
 
 # NAICS 313 textile mills, 314 textile products, 315 apparel, 316 leather: where garment work is.
 GARMENT_NAICS_PREFIXES = ("313", "314", "315", "316")
+# 315 apparel manufacturing (cut and sew, accessories) is garment work whatever else is said; the
+# others hold mills and leather goods where it may or may not be.
+APPAREL_NAICS_PREFIX = "315"
 
 
 def is_manufacturing_naics(naics: str) -> bool:
@@ -35,7 +38,7 @@ def makes_goods(inputs: IndustryAnswers) -> bool | None:
 
 
 def does_garment_work(inputs: IndustryAnswers) -> bool | None:
-    """`garment` if given; a NAICS code outside textiles/apparel means no; otherwise unknown."""
+    """`garment` if given; apparel (NAICS 315) means yes; outside textiles/apparel no; else unknown."""
     if inputs.garment is not None:
         return inputs.garment
     naics = inputs.naics
@@ -43,4 +46,6 @@ def does_garment_work(inputs: IndustryAnswers) -> bool | None:
         return None
     if len(naics) < 3:
         return None if naics == "31" else False
+    if naics.startswith(APPAREL_NAICS_PREFIX):
+        return True  # apparel manufacturing is garment work by definition (Lab. Code §2671)
     return None if naics.startswith(GARMENT_NAICS_PREFIXES) else False

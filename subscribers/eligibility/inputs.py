@@ -79,7 +79,19 @@ PREFERENCE_KEYS: dict[str, str] = {
 _TRUE = {"yes", "y", "true", "t", "si", "sí"}
 _FALSE = {"no", "n", "false", "f"}
 # Any key may say "I don't know": it is treated as not given (so never a failed check).
-_UNKNOWN = {"unknown", "?", "idk", "not sure", "dont know", "don't know", "n/a", "na"}
+_UNKNOWN = {
+    "unknown",
+    "?",
+    "idk",
+    "not sure",
+    "dont know",
+    "don't know",
+    "n/a",
+    "na",
+    "no sé",
+    "no se",
+    "desconocido",
+}
 
 _QUOTES = str.maketrans(
     {

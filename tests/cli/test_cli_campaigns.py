@@ -254,6 +254,46 @@ def test_wait_follows_a_real_worker_to_the_end(env: dict[str, str], tmp_path: Pa
     assert states == 12
 
 
+def test_a_var_that_is_not_utf8_is_refused_at_create_and_test_send_says_so(env: dict[str, str]) -> None:
+    # Python reads argv bytes that aren't UTF-8 (b"caf\xe9" from a Latin-1 terminal) as lone surrogates.
+    result = cli(
+        "create",
+        *(
+            "--name",
+            "December meeting",
+            "--kind",
+            "working_group_notice",
+            "--template",
+            "working_group_notice",
+        ),
+        "--now",
+        *("--var", "meeting_when=caf\udce9", "--var", "meeting_where=Online"),
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "Error: campaign value meeting_when is not valid UTF-8 text (bytes like \\xe9 from a terminal "
+        "or file in another encoding): retype it, or save the file as UTF-8"
+    )
+
+    if ON_POSTGRES:
+        return  # PostgreSQL never stored such a value (its JSON refuses lone surrogates); SQLite did
+
+    async def stored_before_the_check() -> int:
+        campaign = await Campaign.create(
+            kind="working_group_notice",
+            template="working_group_notice",
+            context={"meeting_when": "caf\udce9", "meeting_where": "Online"},
+            created_by="cli",
+        )
+        return campaign.id
+
+    campaign_id = _db(env["DATABASE_URL"], stored_before_the_check)
+    sent = CliRunner().invoke(main, ["campaigns", "test-send", str(campaign_id), "--to", "staff@example.gov"])
+    assert sent.exit_code == 2, sent.output
+    assert sent.output.startswith(f"Error: campaign {campaign_id} has a value that is not valid UTF-8 text")
+    assert "Traceback" not in sent.output
+
+
 def test_history_after_an_erasure_says_when_and_how_much(env: dict[str, str]) -> None:
     """`campaigns history ADDRESS` of an erased person says when they were erased and how many
     messages their record held, not "nothing has been sent"; the address itself is not kept."""

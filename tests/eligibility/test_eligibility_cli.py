@@ -175,3 +175,11 @@ def test_preference_text_matches_renderer(runner: CliRunner) -> None:
     result = runner.invoke(main, ["preference", *args])
     expected = render_preference_text(calculate_preference(parse_preference_inputs(parse_pairs(args))))
     assert result.output == expected + "\n"
+
+
+@pytest.mark.parametrize("command", ["check", "preference"])
+@pytest.mark.parametrize("word", ["help", "HELP", "ayuda", "?"])
+def test_help_as_a_word_shows_the_help(runner: CliRunner, command: str, word: str) -> None:
+    result = runner.invoke(main, [command, word])
+    assert result.exit_code == 0, result.output
+    assert result.output == runner.invoke(main, [command, "--help"]).output

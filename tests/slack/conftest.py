@@ -5,6 +5,7 @@ Requests are signed the way Slack signs them and go through the whole Starlette 
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.parse
@@ -60,6 +61,14 @@ async def slack_app(slack_settings: Settings) -> AsyncIterator[Starlette]:
         yield application
 
 
+_triggers = itertools.count(1)
+
+
+def _trigger_id() -> str:
+    """Unique per request, as Slack's are: two commands alike in one second are not a replay."""
+    return f"13345224609.738474920.{next(_triggers):032x}"
+
+
 class SignedSlack:
     """Sends what Slack would send, signed with the app's signing secret."""
 
@@ -90,7 +99,7 @@ class SignedSlack:
             "api_app_id": "A1",
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url("cmd"),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": _trigger_id(),
             **extra,
         }
         return urllib.parse.urlencode(fields)
@@ -116,7 +125,7 @@ class SignedSlack:
             "team": {"id": "T1", "domain": "lacounty"},
             "user": {"id": user, "team_id": "T1"},
             "api_app_id": "A1",
-            "trigger_id": "13345224609.738474920.8088930838d88f008e1",
+            "trigger_id": _trigger_id(),
             "view": {"id": "V1", "team_id": "T1", "type": "modal", **view},
         }
         body = "payload=" + urllib.parse.quote(json.dumps(payload))

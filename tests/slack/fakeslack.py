@@ -1,9 +1,11 @@
 """A fake Slack Web API on loopback, in the test's own event loop.
 
-It answers the methods the bot calls (`auth.test`, `users.info`, `views.open`, `chat.postMessage`,
-`chat.postEphemeral`, `apps.connections.open`), a `response_url` webhook, and a Socket Mode
-WebSocket, and records every call as (method, payload) so tests assert what the bot asked Slack to
-do. Tests can make a method fail (`fail("views.open", "expired_trigger_id")`) or slow
+It answers the methods the bot calls (`auth.test`, `users.info`, `views.open`, `views.publish`,
+`chat.postMessage`, `chat.postEphemeral`, `conversations.open`, `apps.connections.open`, and the
+file upload of `files_upload_v2`: `files.getUploadURLExternal`, a POST of the bytes to the URL it
+gave, `files.completeUploadExternal`), a `response_url` webhook, and a Socket Mode WebSocket, and
+records every call as (method, payload) so tests assert what the bot asked Slack to do. Tests
+can make a method fail (`fail("views.open", "expired_trigger_id")`) or slow
 (`slow("chat.postMessage", 5)`: the call is recorded at once, answered after that many seconds
 or when the fake closes).
 """
@@ -38,6 +40,7 @@ class FakeSlack:
     failures: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> the bytes posted to its URL
     _server: TestServer | None = None
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -50,6 +53,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # users.info is a GET
         app.router.add_post("/hooks/{hook}", self._webhook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._server = TestServer(app, host="127.0.0.1", port=0)
         await self._server.start_server()
@@ -124,7 +128,7 @@ class FakeSlack:
         elif request.content_type == "application/json":
             payload = await request.json()
         else:
-            payload = dict(await request.post())
+            payload = {**request.query, **dict(await request.post())}  # params= travel in the query
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if method == "apps.connections.open":
             token = token or str(payload.get("token", ""))
@@ -151,7 +155,41 @@ class FakeSlack:
         if method == "apps.connections.open":
             assert self._server is not None
             return {"ok": True, "url": str(self._server.make_url("/socket")).replace("http", "ws", 1)}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(payload.get("users", "")).lstrip("U")}}
+        if method == "files.getUploadURLExternal":
+            assert self._server is not None
+            if not str(payload.get("filename", "")) or not str(payload.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{len(self.uploads) + 1:08d}"
+            self.uploads[file_id] = b""
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": str(self._server.make_url(f"/upload/{file_id}")),
+            }
+        if method == "files.completeUploadExternal":
+            files = payload.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            if not files or any(not self.uploads.get(item.get("id", "")) for item in files):
+                return {"ok": False, "error": "file_not_found"}  # completed before the bytes arrived
+            return {
+                "ok": True,
+                "files": [{"id": item["id"], "title": item.get("title", "")} for item in files],
+            }
+        if method == "views.publish":
+            view = payload.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {"id": "VHOME", **(view or {})}}
         return {"ok": True}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="no such upload")
+        self.uploads[file_id] = await request.read()
+        self._record("upload", {"file_id": file_id, "bytes": len(self.uploads[file_id])}, "")
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     async def _webhook(self, request: web.Request) -> web.Response:
         self._record("response_url:" + request.match_info["hook"], await request.json(), "")

@@ -154,8 +154,11 @@ async def test_eligible_answers_from_the_ack_without_calling_slack(slack: Signed
     assert "LSBE (Local Small Business Enterprise): needs review" in text
     assert "ZIP 90021 (Los Angeles) is in Los Angeles County" in text
     assert "12 employees" in text
-    # Bolt's one-off auth.test is the only call: the answer itself needs no Slack API.
-    assert set(fake_slack.methods()) <= {"auth.test"}
+    # Bolt's one-off auth.test and the person's language (once an hour) are the only calls.
+    assert set(fake_slack.methods()) <= {"auth.test", "users.info"}
+    before = len(fake_slack.calls)
+    await slack.reply("eligible zip=90021 employees=13")
+    assert len(fake_slack.calls) == before  # the answer itself needs no Slack API
 
 
 async def test_eligible_not_eligible_outside_the_county(slack: SignedSlack):
@@ -206,11 +209,11 @@ async def test_a_key_repeated_hundreds_of_times_gets_one_short_answer(slack: Sig
 
 
 async def test_eligible_without_arguments_opens_the_form(slack: SignedSlack, fake_slack: FakeSlack):
-    response = await slack.command("eligible", channel="CPROCURE")
+    response = await slack.command("eligible", channel="CPROCURE", trigger_id="1334.7384.80889308")
     assert response.status_code == 200
     assert response.text == ""
     (opened,) = fake_slack.calls_to("views.open")
-    assert opened["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
+    assert opened["trigger_id"] == "1334.7384.80889308"
     view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
     assert view["callback_id"] == ELIGIBILITY_CALLBACK
     metadata = json.loads(view["private_metadata"])
@@ -478,8 +481,10 @@ async def test_a_minimal_command_body_is_enough(slack: SignedSlack):
 def test_manifest_points_slack_at_our_endpoint():
     manifest = (Path(__file__).parents[2] / "docs" / "slack-app-manifest.yaml").read_text()
     assert "command: /madeinla" in manifest
-    assert manifest.count("url: https://YOUR-HOST/slack/events") == 2  # the command and interactivity
-    for scope in ("commands", "chat:write", "users:read", "users:read.email"):
+    # the command, interactivity, and the events (app_home_opened)
+    assert manifest.count("url: https://YOUR-HOST/slack/events") == 3
+    assert "- app_home_opened" in manifest and "home_tab_enabled: true" in manifest
+    for scope in ("commands", "chat:write", "users:read", "users:read.email", "files:write", "im:write"):
         assert f"- {scope} " in manifest
     assert "socket_mode_enabled: false" in manifest
 
