@@ -169,7 +169,7 @@ async def _application(
         await ApplicationNote.create(application=application, author="staff", kind="info_requested",
                                      text="Your garment registration number, please.")  # fmt: skip
     if status == ApplicationStatus.DECLINED:
-        await ApplicationNote.create(application=application, author="staff", kind="declined", text="Not in LA")
+        await ApplicationNote.create(application=application, author="staff", kind="declined", text="No")
     if status == ApplicationStatus.QUALIFIED:
         assert decided is not None
         await PoolEntry.create(application=application, name=name, category=category, qualified_at=decided)

@@ -22,7 +22,15 @@ from tests.conftest import ON_POSTGRES
 from tests.metrics.dataset import make_dataset
 
 PERIOD = ["--from", "2026-11-02", "--to", "2026-11-15", "--by", "week"]
-SECTIONS = ["Summary", "Interest", "The pool", "Applications and the pool", "Outreach", "Working group", "Method"]
+SECTIONS = [
+    "Summary",
+    "Interest",
+    "The pool",
+    "Applications and the pool",
+    "Outreach",
+    "Working group",
+    "Method",
+]
 CHARTS = 5
 TABLES = 16  # each chart's data, and the figures without a chart (report.sections lists them)
 
