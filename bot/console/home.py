@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 from bot.console.access import render, staff_route
 from outreach.metrics import Figures, Period, PeriodError, collect, figures_to_json
 from outreach.metrics.charts import charts, draw
-from outreach.metrics.report import FORMATS, MEDIA_TYPES, build, file_name
+from outreach.metrics.report import FORMATS, MEDIA_TYPES, application_tables, build, file_name
 from subscribers.staff_models import StaffRole
 
 MENU = [("Home", "/staff/", StaffRole.VIEWER)]
@@ -52,6 +52,7 @@ def _page(request: Request, values: dict[str, str], error: str = "", **context: 
         "period": None,
         "headlines": [],
         "charts": [],
+        "application_tables": [],
         "query": "",
         "formats": FORMATS,
     }
@@ -83,6 +84,7 @@ async def home(request: Request) -> Response:
         period=period,
         headlines=figures.headlines,
         charts=charts(figures),
+        application_tables=application_tables(figures),
         query=_query(period),
     )
 

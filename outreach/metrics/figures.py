@@ -1,7 +1,8 @@
 """All the pilot's figures for a period, in one object, and its JSON form (the CLI's contract).
 
-Each section is its own module with its own `collect_*`; a new section (applications, say) is a
-new module plus one line in `collect` and one in `figures_to_json`.
+Each section is its own module with its own `collect_*`; later sections (applications) are
+registered by name in `Figures.sections` (an object with `as_json()`), which `figures_to_json`
+prints under that name.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from outreach.metrics.applications import Applications, collect_applications
 from outreach.metrics.deliveries import Outreach, collect_outreach, sent_total
 from outreach.metrics.interest import Interest, StatusTotals, collect_interest, status_totals
 from outreach.metrics.period import Period
@@ -46,15 +48,30 @@ class Figures:
     sections: dict[str, Any] = field(default_factory=dict)  # later sections: name -> object with as_json()
 
     @property
+    def applications(self) -> Applications | None:
+        section = self.sections.get("applications")
+        return section if isinstance(section, Applications) else None
+
+    @property
     def headlines(self) -> list[Headline]:
         t, p = self.interest.totals, self.previous
-        return [
+        found = [
             Headline("signups", "Sign-ups", t.signups, p.signups),
             Headline("confirmed", "Confirmed", t.confirmed, p.confirmed),
             Headline("unsubscribed", "Unsubscribed", t.unsubscribed, p.unsubscribed),
             Headline("sent", "Messages sent", self.outreach.total()["sent"], self.previous_sent),
-            Headline("active", "Active today", self.interest.active, None),
         ]
+        if (applications := self.applications) is not None:
+            found += [
+                Headline(
+                    "applications_submitted",
+                    "Applications submitted",
+                    applications.figures.submitted,
+                    applications.previous_submitted,
+                ),
+                Headline("in_pool", "In the pool today", applications.in_pool, None),
+            ]
+        return [*found, Headline("active", "Active today", self.interest.active, None)]
 
 
 async def collect(period: Period | None = None, *, today: dt.date | None = None) -> Figures:
@@ -77,6 +94,7 @@ async def collect(period: Period | None = None, *, today: dt.date | None = None)
         ),
         previous=await status_totals(previous.since, previous.until),
         previous_sent=await sent_total(previous),
+        sections={"applications": await collect_applications(period)},
     )
 
 

@@ -100,6 +100,23 @@ METHOD = [
         "\u201cneeds review\u201d; the reasons are what the screener most often lacks.",
     ),
     (
+        "Applications",
+        "Online applications started in the period (the applicant confirmed their address or came "
+        "from an invitation link), and of those: submitted at least once, qualified by staff, asked for "
+        "more information at least once, declined. Applications of people later erased are deleted "
+        "with them and are not counted.",
+    ),
+    (
+        "Days from invitation to submission",
+        "For the period's submitted applications that began from an invitation: the median number of "
+        "days from the invitation to the latest submission.",
+    ),
+    (
+        "The pool by category",
+        "Businesses in the qualified pool when the report is made, by the product category (NAICS "
+        "subsector) of their application.",
+    ),
+    (
         "Campaigns and messages",
         "Campaigns that started sending in the period and every message they "
         "queued: delivered (accepted by the mail server, no bounce since), bounced, deferred (still being "
@@ -160,7 +177,62 @@ def summary_paragraph(figures: Figures) -> str:
             f"{pool.verdicts['made_in_la']['needs_review']:,} need review for the pilot"
             + (f", most often for the {pool.review_reasons[0][1]}." if pool.review_reasons else ".")
         )
+    applications = figures.applications
+    if applications is not None:
+        a = applications.figures
+        parts.append(
+            f"{a.started:,} applications were started in the period: {a.submitted:,} submitted, "
+            f"{a.qualified:,} qualified, {a.asked_for_information:,} asked for more information and "
+            f"{a.declined:,} declined; {applications.in_pool:,} businesses are in the qualified pool today."
+        )
     return " ".join(parts)
+
+
+def _number(value: int | float | None) -> Cell:
+    """Counts stay numbers (so spreadsheets can add them); a median is written with one decimal."""
+    if value is None:
+        return ""
+    return value if isinstance(value, int) else f"{value:.1f}"
+
+
+def application_tables(figures: Figures) -> list[Table]:
+    """The section's tables (the report, the CSV and xlsx, and the dashboard show these)."""
+    applications = figures.applications
+    if applications is None:
+        return []
+    return [
+        Table(
+            "Applications started in the period",
+            ["Figure", "Applications"],
+            [[label, _number(value)] for label, value in applications.rows()],
+        ),
+        Table(
+            "The qualified pool by category",
+            ["Category", "Businesses"],
+            [[category, n] for category, n in applications.figures.pool_by_category.items()],
+        ),
+    ]
+
+
+def _applications_section(figures: Figures) -> list[Section]:
+    applications = figures.applications
+    if applications is None:
+        return []
+    a = applications.figures
+    median = a.median_days_invitation_to_submission
+    text = (
+        f"{a.started:,} applications were started in the period; {a.submitted:,} were submitted, "
+        f"{a.qualified:,} qualified, {a.asked_for_information:,} asked for more information and "
+        f"{a.declined:,} declined."
+        + (
+            f" Invited businesses took a median of {median:.1f} days from the invitation to submitting "
+            f"({a.invited_and_submitted:,} applications)."
+            if median is not None
+            else ""
+        )
+        + f" {applications.in_pool:,} businesses are in the qualified pool today."
+    )
+    return [Section("Applications and the pool", text, [], application_tables(figures))]
 
 
 def sections(figures: Figures) -> list[Section]:
@@ -227,6 +299,7 @@ def sections(figures: Figures) -> list[Section]:
                 ),
             ],
         ),
+        *_applications_section(figures),
         Section(
             "Outreach",
             drawn["deliveries"].summary + " " + drawn["funnel"].summary,

@@ -18,6 +18,23 @@ Period: Monday 2026-11-02 to Sunday 2026-11-15 (two weeks); the previous period 
 Campaigns: a pilot update on Oct 25 (Hal: sent); an application invitation on Nov 11 (Ana sent +
 clicked, Ben sent, Eve sent, Gus sent + clicked, Hal deferred, Ivy failed); a working-group
 notice on Nov 12 (Cy, Fay: sent).
+
+Applications (created / confirmed / submitted; the invitation was queued Nov 11 10:00):
+
+| applicant | from          | created | confirmed | submitted  | status          | pool     |
+|-----------|---------------|---------|-----------|------------|-----------------|----------|
+| Old Co    | /apply        | Oct 21  | Oct 21    | Oct 22     | qualified Oct 25| 311      |
+| Zed Co    | /apply        | Nov 3   | Nov 3     | Nov 5      | declined Nov 6  |          |
+| Kim Co    | /apply        | Nov 8   | never     |            | draft           |          |
+| Uma Co    | /apply        | Nov 9   | Nov 9     | Nov 10     | qualified Nov 12| 315      |
+| Ana       | invitation    | Nov 11  | Nov 11    | Nov 13 10:00 (2 days) | qualified Nov 14 | 315 |
+| Ben       | invitation    | Nov 12  | Nov 12    | Nov 15 10:00 (4 days) | info requested Nov 15 |  |
+| Eve       | invitation    | Nov 12  | Nov 12    |            | draft           |          |
+| Late Co   | /apply        | Nov 17  | Nov 17    | Nov 18     | submitted       |          |
+
+In the period: 5 started (Kim never confirmed), 4 submitted, 2 qualified, 1 asked for
+information, 1 declined; 2 submitted after an invitation, median 3.0 days. Previous period: 1
+submitted. The pool today: 311 Food 1, 315 Clothing and apparel 2.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ from outreach.erasure import erase
 from outreach.metrics import Period
 from outreach.models import Campaign, CampaignKind, CampaignStatus, Delivery, DeliveryState
 from outreach.timeline import PILOT_TIMEZONE
+from subscribers.application_models import Application, ApplicationNote, ApplicationStatus, PoolEntry
 from subscribers.models import AuditEvent, BusinessProfile, Subscriber
 
 PERIOD = Period.make("2026-11-02", "2026-11-15", "week")
@@ -105,6 +123,7 @@ async def make_dataset() -> dict[str, Any]:
     await _status(eve, "unsubscribed")
     await _event(ivy, "active", "bounced", at(11, 14))
     await _status(ivy, "bounced")
+    await _applications(ana, ben, eve, invitation)
     await erase("gus@example.com", actor="test")
     await AuditEvent.filter(action="erased").update(at=at(11, 13))
     return {"invitation": invitation.id, "notice": notice.id, "earlier": earlier.id}
@@ -125,3 +144,49 @@ async def _delivery(
                           template=campaign.template, language=person.language, state=state,
                           next_attempt_at=started, sent_at=started if state == DeliveryState.SENT else None,
                           clicked_at=started + dt.timedelta(hours=1) if clicked else None)  # fmt: skip
+
+
+async def _application(
+    name: str,
+    created: dt.datetime,
+    *,
+    person: Subscriber | None = None,
+    invitation: Campaign | None = None,
+    confirmed: bool = True,
+    submitted: dt.datetime | None = None,
+    status: ApplicationStatus = ApplicationStatus.DRAFT,
+    decided: dt.datetime | None = None,
+    category: str = "",
+) -> Application:
+    application = await Application.create(
+        email=person.email if person else f"{name.lower().replace(' ', '')}@example.org",
+        language=person.language if person else "en", subscriber=person, business_name=name,
+        invited_at=invitation.started_at if invitation else None, status=status,
+        confirmed_at=created if confirmed else None, submitted_at=submitted, decided_at=decided,
+    )  # fmt: skip
+    await Application.filter(id=application.id).update(created_at=created)  # auto_now_add otherwise
+    if status == ApplicationStatus.INFO_REQUESTED:
+        await ApplicationNote.create(application=application, author="staff", kind="info_requested",
+                                     text="Your garment registration number, please.")  # fmt: skip
+    if status == ApplicationStatus.DECLINED:
+        await ApplicationNote.create(application=application, author="staff", kind="declined", text="No")
+    if status == ApplicationStatus.QUALIFIED:
+        assert decided is not None
+        await PoolEntry.create(application=application, name=name, category=category, qualified_at=decided)
+    return application
+
+
+async def _applications(ana: Subscriber, ben: Subscriber, eve: Subscriber, invitation: Campaign) -> None:
+    qualified, declined = ApplicationStatus.QUALIFIED, ApplicationStatus.DECLINED
+    await _application("Old Co", at(10, 21), submitted=at(10, 22), status=qualified, decided=at(10, 25),
+                       category="311")  # fmt: skip
+    await _application("Zed Co", at(11, 3), submitted=at(11, 5), status=declined, decided=at(11, 6))
+    await _application("Kim Co", at(11, 8), confirmed=False)
+    await _application("Uma Co", at(11, 9), submitted=at(11, 10), status=qualified, decided=at(11, 12),
+                       category="315")  # fmt: skip
+    await _application("Ana's", at(11, 11, 11), person=ana, invitation=invitation, submitted=at(11, 13, 10),
+                       status=qualified, decided=at(11, 14), category="315")  # fmt: skip
+    await _application("Ben's", at(11, 12), person=ben, invitation=invitation, submitted=at(11, 15, 10),
+                       status=ApplicationStatus.INFO_REQUESTED)  # fmt: skip
+    await _application("Eve's", at(11, 12), person=eve, invitation=invitation)
+    await _application("Late Co", at(11, 17), submitted=at(11, 18), status=ApplicationStatus.SUBMITTED)

@@ -28,6 +28,11 @@ async def test_dashboard_shows_the_figures_and_downloads_the_report(signed_in: S
     assert page.status_code == 200, page.text
     text = " ".join(page.text.split())
     assert '<th scope="row">Sign-ups</th><td class="number">8</td>' in text.replace("> <", "><")
+    flat = text.replace("> <", "><")
+    submitted = '<th scope="row">Applications submitted</th><td class="number">4</td><td class="number">1'
+    assert submitted in flat
+    assert '<th scope="row">Qualified (joined the pool)</th><td class="number">2</td>' in flat
+    assert '<th scope="row">315 Clothing and apparel</th><td class="number">2</td>' in flat
     assert "8 sign-ups from November 2, 2026 to November 15, 2026, 38% of them manufacturers" in text
     for key in ("signups", "funnel", "pool", "sectors", "deliveries"):
         assert f'src="/staff/charts/{key}.svg?' in page.text
@@ -40,7 +45,7 @@ async def test_dashboard_shows_the_figures_and_downloads_the_report(signed_in: S
     download = await client.get(f"/staff/report?{QUERY}&format=json")
     expected = figures_to_json(await collect(PERIOD))
     got = json.loads(download.text)
-    for section in ("interest", "outreach", "working_group"):
+    for section in ("interest", "outreach", "working_group", "applications"):
         assert got[section] == expected[section]
     docx = await client.get(f"/staff/report?{QUERY}&format=docx")
     assert docx.headers["content-disposition"] == (

@@ -65,6 +65,7 @@ async def test_monday_digest_reaches_staff_once(
     assert "November 9, 2026 to November 15, 2026" in body
     assert "Sign-ups: 4 (no change)" in body  # Eve, Fay, Gus, Ivy; the week before: Ana, Ben, Cy, Dee
     assert "Messages sent: 6 (up 6)" in body
+    assert "Applications submitted: 3 (up 2)" in body  # Uma, Ana, Ben; the week before: Zed
     assert "http://localhost/staff/?from=2026-11-09&to=2026-11-15&by=week" in body
 
 

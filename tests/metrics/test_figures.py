@@ -110,6 +110,22 @@ async def test_outreach(figures: dict) -> None:
     assert (working_group["notices_sent"], working_group["notice_campaigns"]) == (2, 1)
 
 
+async def test_applications(figures: dict) -> None:
+    assert figures["applications"] == {
+        "started": 5,  # Zed, Uma, Ana, Ben, Eve (Kim never confirmed; Old Co and Late Co are outside)
+        "submitted": 4,
+        "qualified": 2,
+        "asked_for_information": 1,
+        "declined": 1,
+        "invited_and_submitted": 2,
+        "median_days_invitation_to_submission": 3.0,  # Ana 2 days, Ben 4
+        "pool_by_category": {"311 Food": 1, "315 Clothing and apparel": 2},  # today, whenever qualified
+        "in_pool": 3,
+    }
+    assert figures["headlines"]["applications_submitted"] == {"value": 4, "previous": 1, "change": 3}
+    assert figures["headlines"]["in_pool"] == {"value": 3, "previous": None, "change": None}
+
+
 async def test_headlines_compare_with_the_previous_period(figures: dict) -> None:
     assert figures["period"]["previous"] == {"from": "2026-10-19", "to": "2026-11-01", "grain": "week"}
     assert figures["headlines"]["signups"] == {"value": 8, "previous": 1, "change": 7}

@@ -22,9 +22,17 @@ from tests.conftest import ON_POSTGRES
 from tests.metrics.dataset import make_dataset
 
 PERIOD = ["--from", "2026-11-02", "--to", "2026-11-15", "--by", "week"]
-SECTIONS = ["Summary", "Interest", "The pool", "Outreach", "Working group", "Method"]
+SECTIONS = [
+    "Summary",
+    "Interest",
+    "The pool",
+    "Applications and the pool",
+    "Outreach",
+    "Working group",
+    "Method",
+]
 CHARTS = 5
-TABLES = 14  # each chart's data, and the figures without a chart (report.sections lists them)
+TABLES = 16  # each chart's data, and the figures without a chart (report.sections lists them)
 
 
 @pytest.fixture
@@ -60,10 +68,27 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
     assert (invitation["delivered"], invitation["deferred"], invitation["failed"]) == (4, 1, 1)
     assert shown["clicked"] == invitation["clicked"] == 2
     assert figures["interest"]["signups"] == 8 and figures["interest"]["confirmed"] == 6
+    applications = figures["applications"]
+    assert (applications["started"], applications["submitted"], applications["qualified"]) == (5, 4, 2)
+    assert applications["median_days_invitation_to_submission"] == 3.0
+    # the same figures, as the tables print them
+    expected_rows = [
+        ["Started", "5"],
+        ["Submitted", "4"],
+        ["Qualified (joined the pool)", "2"],
+        ["Asked for more information", "1"],
+        ["Declined", "1"],
+        ["Submitted after an invitation", "2"],
+        ["Median days from invitation to submission", "3.0"],
+        ["315 Clothing and apparel", "2"],
+        ["311 Food", "1"],
+    ]
 
     run("report", *PERIOD, "--format", "csv", "--out", str(tmp_path / "t.csv"))
     rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))
     assert ["Sign-ups", "8"] in rows and ["Confirmed", "6"] in rows
+    assert ["Applications and the pool: Applications started in the period"] in rows
+    assert all(row in rows for row in expected_rows)
     assert any(
         row[:1] == [f"#{env['invitation']} application_invitation subject"] and row[2] == "4" for row in rows
     )
@@ -72,6 +97,7 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
     book = load_workbook(tmp_path / "t.xlsx")
     values = [tuple(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
     assert ("Sign-ups", 8) in values and ("Confirmed", 6) in values
+    assert all((label, int(n) if n.isdigit() else n) in values for label, n in expected_rows)
 
     run("report", *PERIOD, "--out", str(tmp_path / "t.docx"))
     doc = Document(str(tmp_path / "t.docx"))
@@ -84,8 +110,10 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
     assert len(doc.tables) == TABLES
     cells = [[c.text for c in row.cells] for table in doc.tables for row in table.rows]
     assert ["Sign-ups", "8"] in cells and ["Confirmed", "6"] in cells
+    assert all(row in cells for row in expected_rows)
     summary = doc.paragraphs[[p.text for p in doc.paragraphs].index("Summary") + 1].text
     assert "8 people signed up, 38% of them manufacturers; 6 confirmed" in summary
+    assert "5 applications were started in the period: 4 submitted, 2 qualified" in summary
 
     run("report", *PERIOD, "--out", str(tmp_path / "t.pdf"))
     reader = PdfReader(str(tmp_path / "t.pdf"))
@@ -95,6 +123,8 @@ def test_the_same_figures_everywhere(env: dict[str, int], tmp_path: Path) -> Non
     assert "8 people signed up" in " ".join(text.split())
     assert sum(len(page.images) for page in reader.pages) == CHARTS
     assert "Working group members by organisation type" in text and "Why profiles need review" in text
+    assert "The qualified pool by category" in text and "Median days from invitation to submission" in text
+    assert "5 applications were started in the period: 4 submitted, 2 qualified" in " ".join(text.split())
     assert "gus" not in text.lower() and "gus" not in json.dumps(figures).lower()
 
 
