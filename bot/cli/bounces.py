@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from bot.cli.common import UserError, run_with_db, settings_or_exit
+from bot.cli.listing import print_listing
 from outreach.bounces.processing import DatabaseUnavailable, Outcome
 from outreach.bounces.reports import ReportKind
 from outreach.bounces.sources import SourceError, read_messages
@@ -122,23 +123,13 @@ def list_(since: str | None, kinds: tuple[str, ...], limit: int, as_json: bool) 
     if not rows:
         click.echo(f"Nothing came back since {la_time(start)}.")
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("When (LA)", "What", "Code", "Campaign", "Address", "What it did")
+    listing = []
     for row in rows:
         what = row["kind"].replace("_", " ") + (f" ({row['bounce_type']})" if row["bounce_type"] else "")
         campaign = str(row["campaign_id"] or "") + (f" #{row['delivery_id']}" if row["delivery_id"] else "")
-        table.add_row(
-            la_time(dt.datetime.fromisoformat(row["at"])),
-            what,
-            row["status"],
-            campaign,
-            row["address"],
-            row["effect"],
-        )
-    console = Console()
-    (console if console.is_terminal else Console(width=200)).print(table)
+        when = la_time(dt.datetime.fromisoformat(row["at"]))
+        listing.append([row["address"], when, what, row["status"], campaign, row["effect"]])
+    print_listing(["Address", "When (LA)", "What", "Code", "Campaign", "What it did"], listing)
 
 
 def _since(text: str | None) -> dt.datetime:

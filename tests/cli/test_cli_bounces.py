@@ -97,6 +97,10 @@ def test_read_files_mbox_and_maildir_then_again(env: dict[str, str], tmp_path: P
         json.loads(cli("bounces", "list", "--json", "--kind", "complaint").stdout)[0]["kind"] == "complaint"
     )
     assert "hard" in cli("bounces", "list").stdout
+    narrow = CliRunner().invoke(main, ["bounces", "list"], env={"COLUMNS": "80"}, catch_exceptions=False)
+    lines = narrow.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), narrow.stdout  # read at 80 columns, nothing cut
+    assert "ana@example.com" in lines and "…" not in narrow.stdout  # the address whole, heading its block
     assert len(json.loads(cli("bounces", "list", "--json", "--since", "2020-01-01").stdout)) == 4
     assert json.loads(cli("bounces", "list", "--json", "--since", "2999-01-01").stdout) == []
     assert "Nothing came back since" in cli("bounces", "list", "--since", "2999-01-01").stdout
