@@ -65,9 +65,24 @@ async def send_application_link(
         return True
 
 
-async def resend_link(application: Application, link: str) -> None:
-    """ "Save and continue later": the link to come back, to the address it belongs to."""
-    await _queue(application, "link", link)
+async def resend_link(
+    application: Application,
+    link: str,
+    *,
+    limits: ConfirmationLimits | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """ "Save and continue later": the link to come back, to the address it belongs to. Counted
+    against the same per-inbox allowance as /apply, so saving again and again (or someone holding
+    the link doing so) can't fill the applicant's inbox; the draft is saved either way."""
+    now = now or applications.utcnow()
+    async with in_transaction():
+        [allowed] = await claim_confirmations(
+            [application.email], now=now, limits=limits or ConfirmationLimits()
+        )
+        if allowed:
+            await _queue(application, "link", link)
+        return allowed
 
 
 def verdict_context(application: Application) -> dict[str, object]:

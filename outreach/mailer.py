@@ -197,13 +197,21 @@ def classify_reply(stage: str, reply: Reply) -> SendResult:
         return SendResult(Outcome.SENT, text)
     if code in AUTH_OR_TLS_REQUIRED:
         return SendResult(Outcome.CONFIG, text)
+    status = enhanced_status(reply.text)
+    if stage != "mail" and status is not None and code >= 400:
+        # About the recipient, whatever else the text says ("5.2.2 ... over quota" is their mailbox,
+        # not our account): the address (x.1.x) or the mailbox disabled (x.2.1) or full (x.2.2),
+        # as the bounce reader (outreach.bounces) reads the same codes.
+        if status[1] == 1 or (status[1] == 2 and status[2] == 1):
+            return SendResult(Outcome.PERMANENT if code >= 500 else Outcome.TEMPORARY, text)
+        if status[1] == 2 and status[2] == 2:
+            return SendResult(Outcome.TEMPORARY, text)  # full: try again later; the person stays
     if 400 <= code < 600 and _QUOTA.search(reply.text):
         return SendResult(Outcome.QUOTA, text)
     if 400 <= code < 500 or code < 200:
         return SendResult(Outcome.TEMPORARY, text)
     if stage == "mail":  # our own sender address refused for good: nothing will go until it's fixed
         return SendResult(Outcome.CONFIG, f"sender refused: {text}"[:500])
-    status = enhanced_status(reply.text)
     if stage == "rcpt":
         if "relay" in reply.text.lower():
             # "554 5.7.1 Relay access denied" names the recipient but is about us: the relay won't
@@ -214,10 +222,8 @@ def classify_reply(stage: str, reply: Reply) -> SendResult:
             # our message or our domain's SPF/DKIM/DMARC, not the mailbox.
             return SendResult(Outcome.REFUSED, text)
         return SendResult(Outcome.PERMANENT, text)
-    # Refused at DATA or after the content: about the message, unless it says the mailbox is bad
-    # (Exchange checks some recipients only then: "550 5.1.1 RESOLVER.ADR.RecipNotFound").
-    if status is not None and status[1] == 1:
-        return SendResult(Outcome.PERMANENT, text)
+    # Refused at DATA or after the content: about the message (the address and mailbox codes,
+    # which Exchange sends only then for some recipients, were answered above).
     return SendResult(Outcome.REFUSED, text)
 
 

@@ -352,13 +352,19 @@ class Sender:
         )
 
     def refusal_repeats(self, campaign_id: int) -> bool:
-        """Count a refusal of a campaign's message itself; True when it is time to pause."""
+        """Count a refusal of a campaign's message itself; True when it is time to pause. The count
+        is of refusals in a row (`message_accepted` clears it): one domain's spam filter in a large
+        campaign is not a reason to stop it, the same refusal for everyone is."""
         count = self._refusals.get(campaign_id, 0) + 1
         self._refusals[campaign_id] = count
         if count < REFUSALS_BEFORE_PAUSE:
             return False
         self._refusals[campaign_id] = 0  # after staff resume, as many again before the next pause
         return True
+
+    def message_accepted(self, campaign_id: int | None) -> None:
+        if campaign_id is not None:
+            self._refusals.pop(campaign_id, None)
 
     async def pause_for_refusals(self, campaign_id: int, reply: str) -> None:
         reply = _ADDRESS.sub("<address>", reply)
@@ -659,6 +665,7 @@ class _Pass:
                     self.statuses[item.campaign_id] = "paused"  # before the write: stop the others now
                     await sender.pause_for_refusals(item.campaign_id, result.reply)
                 if result.outcome is Outcome.SENT:
+                    sender.message_accepted(item.campaign_id)
                     taken = self.taken
                     previous = self._record(update, wait=True)
                     previous.add_done_callback(functools.partial(_forget, self.in_flight, item.id))

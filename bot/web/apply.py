@@ -230,7 +230,7 @@ async def submit_application(request: Request) -> Response:
         saved, checked = await applications.save_draft(application.id, raw)
         if saved is None:
             return _closed(request, lang)
-        await application_mail.resend_link(saved, link)
+        await application_mail.resend_link(saved, link, limits=web.signups.limits)
         web.runtime.sender.wake()
         if checked.errors:  # saved as typed all the same: the page says which answers to change
             return _application_form(

@@ -22,15 +22,11 @@ from subscribers.orm import column
 
 ERASED = "erased"
 STATES = [state.value for state in DeliveryState]
-BOUNCED = "bounced"  # a state team `bounces` adds: the relay took it, then a bounce came back
+BOUNCED = DeliveryState.BOUNCED.value  # the relay took it, then a bounce came back
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
 LOOKUP_BATCH = 500
-# Handed to the mail server: delivered, or bounced afterwards (where that state exists).
-HANDED_OVER = [state for state in DeliveryState if state.value in ("sent", BOUNCED)]
-
-
-def _has_field(name: str) -> bool:
-    return name in Delivery._meta.fields_map
+# Handed to the mail server: delivered, or bounced afterwards.
+HANDED_OVER = [DeliveryState.SENT, DeliveryState.BOUNCED]
 
 
 async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
@@ -38,7 +34,7 @@ async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, in
     per figure for all the campaigns. `campaigns show` and the dashboard both count with this."""
     ids = list(campaign_ids)
     counts: dict[int, dict[str, int]] = {
-        cid: {**dict.fromkeys([*STATES, BOUNCED], 0), "clicked": 0, "complained": 0} for cid in ids
+        cid: {**dict.fromkeys(STATES, 0), "clicked": 0, "complained": 0} for cid in ids
     }
     if not ids:
         return counts
@@ -50,10 +46,7 @@ async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, in
     )
     for cid, state, n in rows:
         counts[int(cid)][str(state)] = int(n)
-    extra = [("clicked", "clicked_at")]
-    if _has_field("complained_at"):
-        extra.append(("complained", "complained_at"))
-    for name, stamp in extra:
+    for name, stamp in (("clicked", "clicked_at"), ("complained", "complained_at")):
         for cid, n in (
             await Delivery.filter(campaign_id__in=ids, **{f"{stamp}__isnull": False})
             .annotate(n=Count("id"))
@@ -62,7 +55,7 @@ async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, in
         ):
             counts[int(cid)][name] = int(n)
     for row in counts.values():
-        row["total"] = sum(row[state] for state in dict.fromkeys([*STATES, BOUNCED]))
+        row["total"] = sum(row[state] for state in STATES)
     return counts
 
 

@@ -4,6 +4,7 @@ says the same. Mail goes through the Delivery queue to a real SMTP server (aiosm
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -89,6 +90,22 @@ async def test_from_the_email_link_to_a_screened_submission(
     )
     assert again.status_code == 409
     assert (await Application.get(id=application.id)).answers["legal_name"] == "López Uniforms LLC"
+
+
+async def test_saving_again_and_again_does_not_fill_the_inbox(
+    app, client: httpx.AsyncClient, mail_server: MailServer
+) -> None:
+    """Each save emails the link to come back, within the inbox's daily allowance (the /apply mail
+    counts too): whoever holds the link can't flood the applicant. Every save is kept all the same."""
+    await _ask_for_link(client)
+    path = await _link_from_mail(mail_server)
+    for n in range(8):
+        saved = await _post(client, path, "save", {"legal_name": f"López Uniforms {n}"})
+        assert saved.status_code in (303, 400)
+    assert (await Application.get(email="ana@example.com")).answers["legal_name"] == "López Uniforms 7"
+    await wait_for_mail(mail_server, 5)
+    await asyncio.sleep(1)  # time for any message beyond the allowance to arrive, if one were queued
+    assert len(mail_server.received) == 5  # CONFIRMATIONS_PER_MAILBOX_PER_DAY's default
 
 
 async def test_spanish_errors_next_to_each_field(

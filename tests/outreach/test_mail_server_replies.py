@@ -50,6 +50,11 @@ class Clock:
         ("content", "550 5.7.60 SMTP; Client does not have permissions to send: sending rate", Outcome.QUOTA),
         ("content", "452 4.3.1 Insufficient system storage", Outcome.TEMPORARY),
         ("data", "554 5.7.1 No thanks", Outcome.REFUSED),
+        # The recipient's mailbox, even when the text says "quota" or "rate": never our account.
+        ("rcpt", "552 5.2.2 The email account that you tried to reach is over quota", Outcome.TEMPORARY),
+        ("content", "452 4.2.2 Mailbox full: over quota", Outcome.TEMPORARY),
+        ("rcpt", "550 5.2.1 The email account that you tried to reach is disabled", Outcome.PERMANENT),
+        ("rcpt", "550 5.1.1 user unknown; see our rate of spam policy", Outcome.PERMANENT),
         ("mail", "553 5.7.1 Sender address rejected", Outcome.CONFIG),
         ("rcpt", "530 5.7.0 Authentication required", Outcome.CONFIG),
         ("sent", "250 2.0.0 OK", Outcome.SENT),
@@ -89,6 +94,20 @@ async def test_a_content_filter_fails_the_messages_keeps_the_people_and_pauses_t
     assert {s.status for s in await Subscriber.all()} == {Status.ACTIVE}
     assert await Suppression.all().count() == 0
     assert mail_server.received == []
+
+
+async def test_refusals_pause_a_campaign_only_in_a_row(db: str, smtp_settings: Settings) -> None:
+    """One domain's spam filter now and then in a large campaign is no reason to stop it; the same
+    refusal for every message is."""
+    sender = make_sender(smtp_settings)
+    try:
+        for _ in range(5):
+            assert not any(sender.refusal_repeats(7) for _ in range(REFUSALS_BEFORE_PAUSE - 1))
+            sender.message_accepted(7)  # ordinary mail went through in between
+        in_a_row = [sender.refusal_repeats(7) for _ in range(REFUSALS_BEFORE_PAUSE)]
+        assert in_a_row == [False] * (REFUSALS_BEFORE_PAUSE - 1) + [True]
+    finally:
+        await sender.transport.close()
 
 
 async def test_a_quota_reply_holds_all_sending_until_the_next_hour(
