@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import build_runtime
+from bot.runtime import build_runtime, message_options
 from bot.settings import Settings
 from outreach.campaigns import CampaignError, check_template_renders, create_campaign
 from outreach.messages import MessageBuilder
@@ -118,7 +118,9 @@ async def test_create_refuses_a_heavy_template_with_a_clear_error(
 ) -> None:
     runtime = build_runtime(settings)
     builder = MessageBuilder(
-        settings, EmailTemplates(_folder_with(tmp_path, "heavy", HEAVY[name][0])), runtime.signer
+        message_options(settings),
+        EmailTemplates(_folder_with(tmp_path, "heavy", HEAVY[name][0])),
+        runtime.signer,
     )
     with pytest.raises(
         CampaignError, match=re.escape("template heavy/en/body.txt asks too much: " + HEAVY[name][1])
@@ -150,6 +152,6 @@ async def test_create_refuses_a_value_that_is_not_utf8(db: str, settings: Settin
 def test_check_template_renders_uses_the_limits(settings: Settings, tmp_path: Path) -> None:
     runtime = build_runtime(settings)
     folder = _folder_with(tmp_path, "heavy", "{{ 'x' * 300000000 }}")
-    builder = MessageBuilder(settings, EmailTemplates(folder), runtime.signer)
+    builder = MessageBuilder(message_options(settings), EmailTemplates(folder), runtime.signer)
     with pytest.raises(CampaignError, match="asks too much"):
         check_template_renders(builder, "heavy", "pilot_update", {})
