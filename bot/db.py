@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "subscribers.erasure_models",
     "subscribers.application_models",
     "bot.slack.replay_models",
+    "outreach.metrics.models",
 ]
 
 

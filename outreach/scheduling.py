@@ -35,8 +35,9 @@ from outreach.campaigns import (
 )
 from outreach.database_url import asyncpg_dsn
 from outreach.metrics.digest import SEND_AT, send_weekly_digest
+from outreach.metrics.figures import bring_up_to_date
 from outreach.models import Campaign, CampaignStatus
-from outreach.timeline import PILOT_TIMEZONE
+from outreach.timeline import PILOT_TIMEZONE, pilot_today
 from outreach.timing import utcnow
 from subscribers.orm import ids
 
@@ -241,6 +242,7 @@ class CampaignScheduler:
             try:
                 now = self.clock()
                 report = await sweep(now, grace=grace_period(self.options), wake=self.wake)
+                await bring_up_to_date(pilot_today())  # the figures' counters: keep the change list short
                 await self._plan_timers()
                 if (
                     await send_weekly_digest(

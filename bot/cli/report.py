@@ -3,6 +3,7 @@
 madeinla report --from 2026-10-01 --to 2026-12-31 --out q4.docx      (or .pdf)
 madeinla report --from 2026-10-01 --to 2026-12-31 --format xlsx --out q4.xlsx   (or csv)
 madeinla report --from 2026-10-01 --to 2026-12-31 --json
+madeinla report --recount --json        (count every figure again from the records first)
 """
 
 from __future__ import annotations
@@ -29,8 +30,20 @@ from bot.cli.common import UserError, run_with_db, settings_or_exit
     "--format", "fmt", type=click.Choice(["docx", "pdf", "csv", "xlsx"]), help="Default: from --out's suffix."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+@click.option(
+    "--recount",
+    is_flag=True,
+    help="Count every figure again from the records first (after restoring a backup, or changing "
+    "rows by hand with the database's triggers off).",
+)
 def report(
-    first: str | None, last: str | None, grain: str | None, out: Path | None, fmt: str | None, as_json: bool
+    first: str | None,
+    last: str | None,
+    grain: str | None,
+    out: Path | None,
+    fmt: str | None,
+    as_json: bool,
+    recount: bool,
 ) -> None:
     """The pilot's figures for a period: the report to the Board (.docx or .pdf), its tables (.csv or
     .xlsx), or every figure as JSON. Dates are Los Angeles days; both are included."""
@@ -57,6 +70,10 @@ def report(
     chosen = next((f for f in FORMATS if f == fmt), default)  # checked above; the Literal the writers take
 
     async def work() -> bytes | str:
+        if recount:
+            from outreach.metrics.tally import recount as count_again
+
+            await count_again()
         figures = await collect(period)
         if as_json:
             return json.dumps(figures_to_json(figures), indent=2, ensure_ascii=False)

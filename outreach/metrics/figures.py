@@ -16,6 +16,8 @@ from outreach.metrics.deliveries import Outreach, collect_outreach, sent_total
 from outreach.metrics.interest import Interest, StatusTotals, collect_interest, status_totals
 from outreach.metrics.period import Period
 from outreach.metrics.pool import Pool, collect_pool
+from outreach.metrics.profiles import screen_waiting_profiles
+from outreach.metrics.tally import fold_changes
 from outreach.metrics.working_group import WorkingGroup, members_by_type
 from outreach.models import CampaignKind
 from outreach.timeline import pilot_today
@@ -78,6 +80,7 @@ async def collect(period: Period | None = None, *, today: dt.date | None = None)
     """Every figure for `period` (default: since the motion), on the ORM's current connection."""
     today = today or pilot_today()
     period = period or Period.make(today=today)
+    await bring_up_to_date(today)
     outreach = await collect_outreach(period)
     previous = period.previous()
     notices = outreach.total(CampaignKind.WORKING_GROUP_NOTICE)
@@ -92,10 +95,17 @@ async def collect(period: Period | None = None, *, today: dt.date | None = None)
             notices["sent"],
             sum(c.kind == CampaignKind.WORKING_GROUP_NOTICE.value for c in outreach.campaigns),
         ),
-        previous=await status_totals(previous.since, previous.until),
+        previous=await status_totals(previous.first, previous.last),
         previous_sent=await sent_total(previous),
         sections={"applications": await collect_applications(period)},
     )
+
+
+async def bring_up_to_date(today: dt.date) -> None:
+    """Screen the profiles changed since the last time and fold the counters' changes: work in
+    proportion to what changed since (the campaign sweep does the same every minute)."""
+    await screen_waiting_profiles(today)
+    await fold_changes()
 
 
 def figures_to_json(figures: Figures) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Interest: who signed up, confirmed and left in a period (from the audit trail), and who is on
-the list today (from the registry).
+the list today (from the registry), read from the counters the database keeps as both change
+(`outreach.metrics.tally`): the cost doesn't grow with the registry.
 
 Events come from `audit_event`, which outlives erasure (its link to the person is cleared), so
 erased people are counted in every total; their role is no longer known, so they are counted
@@ -10,20 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.functions import Count
-
-from outreach.metrics.naics import sector_of, sector_title
-from outreach.metrics.period import Bucket, Period, start_of
+from outreach.metrics.naics import sector_title
+from outreach.metrics.period import Bucket, Period
+from outreach.metrics.profiles import profile_facts
+from outreach.metrics.tally import Count, counts
 from subscribers.eligibility.location import lookup_zip
-from subscribers.models import AuditEvent, BusinessProfile, Language, Role, Status, Subscriber, Topic
+from subscribers.models import Language, Role, Status, Topic
 
 ERASED = "erased"  # the role bucket for people erased since: counted, never named
 ROLES = [role.value for role in Role]
 TOP_ZIPS = 15
 TOP_PRODUCTS = 15
+EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(slots=True)
@@ -46,16 +49,25 @@ class StatusTotals:
         return round(self.confirmed / self.awaiting_confirmation, 4)
 
 
-async def status_totals(since: dt.datetime, until: dt.datetime) -> StatusTotals:
-    """One grouped query over the status changes in [since, until), plus one for erasures."""
-    rows = (
-        await AuditEvent.filter(action="status", at__gte=since, at__lt=until)
-        .annotate(n=Count("id"))
-        .group_by("old_value", "new_value")
-        .values_list("old_value", "new_value", "n")
-    )
+def _days(first: dt.date, last: dt.date) -> tuple[int, int]:
+    """County days [first, last] as the "event" counters' scopes (days since 1970, half-open)."""
+    return (first - EPOCH).days, (last - EPOCH).days + 1
+
+
+async def _events(first: dt.date, last: dt.date) -> list[Count]:
+    """The audit trail's status changes and erasures of these County days, counted by the
+    database as they were recorded: (day, [action, role, old value, new value], n)."""
+    return await counts("event", parts=4, days=_days(first, last))
+
+
+def _totals(events: Iterable[Count]) -> StatusTotals:
     totals = StatusTotals()
-    for old, new, n in rows:
+    for event in events:
+        action, _role, old, new = event.parts
+        n = event.n
+        if action == ERASED:
+            totals.erased += n
+            continue
         if old == "":
             totals.signups += n
             if new == Status.PENDING.value:
@@ -68,22 +80,22 @@ async def status_totals(since: dt.datetime, until: dt.datetime) -> StatusTotals:
             totals.bounced += n
         elif old != "" and new == Status.COMPLAINED.value:
             totals.complained += n
-    totals.erased = await AuditEvent.filter(action=ERASED, at__gte=since, at__lt=until).count()
     return totals
 
 
-async def signups_by_role(since: dt.datetime, until: dt.datetime) -> dict[str, int]:
-    """New people in [since, until) by their role today; erased people under "erased"."""
-    rows = (
-        await AuditEvent.filter(action="status", old_value="", at__gte=since, at__lt=until)
-        .annotate(n=Count("id"))
-        .group_by("subscriber__role")
-        .values_list("subscriber__role", "n")
-    )
+def _signups_by_role(events: Iterable[Count]) -> dict[str, int]:
+    """New people by their role today; erased people under "erased"."""
     found = dict.fromkeys([*ROLES, ERASED], 0)
-    for role, n in rows:
-        found[str(role) if role else ERASED] += n
+    for event in events:
+        action, role, old, _new = event.parts
+        if action == "status" and old == "":
+            found[role if role in found else ERASED] += event.n
     return found
+
+
+async def status_totals(first: dt.date, last: dt.date) -> StatusTotals:
+    """What happened to people from County day `first` to `last`, both included."""
+    return _totals(await _events(first, last))
 
 
 @dataclass(slots=True)
@@ -156,54 +168,42 @@ class Interest:
 
 
 async def collect_interest(period: Period) -> Interest:
+    events = await _events(period.first, period.last)
     series = []
     for bucket in period.buckets():
-        since, until = start_of(bucket.first), start_of(bucket.last + dt.timedelta(days=1))
-        series.append(
-            InterestPoint(bucket, await signups_by_role(since, until), await status_totals(since, until))
-        )
-    totals = StatusTotals()
-    by_role = dict.fromkeys([*ROLES, ERASED], 0)
-    for point in series:  # the period is the sum of its weeks: one definition, no drift
-        for name in StatusTotals.__slots__:
-            setattr(totals, name, getattr(totals, name) + getattr(point.totals, name))
-        for role, n in point.signups_by_role.items():
-            by_role[role] += n
-    by_status = await _grouped(Subscriber.all(), "status")
-    active = Subscriber.filter(status=Status.ACTIVE)
+        first, last = _days(bucket.first, bucket.last)
+        inside = [event for event in events if first <= event.scope < last]
+        series.append(InterestPoint(bucket, _signups_by_role(inside), _totals(inside)))
+    people = await counts("person", parts=6)
+    active = [person for person in people if person.parts[0] == Status.ACTIVE.value]
     return Interest(
-        totals=totals,
+        totals=_totals(events),
         series=series,
-        signups_by_role=by_role,
-        active_by_role={**dict.fromkeys(ROLES, 0), **await _grouped(active, "role")},
-        active_by_language={**{lang.value: 0 for lang in Language}, **await _grouped(active, "language")},
+        signups_by_role=_signups_by_role(events),
+        active_by_role={**dict.fromkeys(ROLES, 0), **_sum_by(active, 1)},
+        active_by_language={**{lang.value: 0 for lang in Language}, **_sum_by(active, 2)},
         active_by_topic={
-            topic.value: await active.filter(**{f"topic_{topic.value}": True}).count() for topic in Topic
+            topic.value: sum(p.n for p in active if p.parts[3 + i] == "1") for i, topic in enumerate(Topic)
         },
         active_by_zip=await _top_zips(),
         manufacturers_by_sector=await _sectors(),
         manufacturers_by_product=await _products(),
-        pending=by_status.get(Status.PENDING.value, 0),
-        active=by_status.get(Status.ACTIVE.value, 0),
+        pending=sum(p.n for p in people if p.parts[0] == Status.PENDING.value),
+        active=sum(p.n for p in active),
     )
 
 
-async def _grouped(query: Any, column: str) -> dict[str, int]:
-    rows = await query.annotate(n=Count("id")).group_by(column).values_list(column, "n")
-    return {str(key): int(n) for key, n in rows}
+def _sum_by(found: Iterable[Count], part: int) -> dict[str, int]:
+    sums: Counter[str] = Counter()
+    for count in found:
+        sums[count.parts[part]] += count.n
+    return dict(sums)
 
 
 async def _top_zips() -> list[tuple[str, str, int]]:
-    rows = (
-        await Subscriber.filter(status=Status.ACTIVE)
-        .exclude(zip="")
-        .annotate(n=Count("id"))
-        .group_by("zip")
-        .order_by("-n", "zip")
-        .limit(TOP_ZIPS)
-        .values_list("zip", "n")
-    )
-    return [(str(z), _city(str(z)), int(n)) for z, n in rows]
+    active = [z for z in await counts("zip", parts=2) if z.parts[0] == Status.ACTIVE.value and z.parts[1]]
+    top = sorted(active, key=lambda z: (-z.n, z.parts[1]))[:TOP_ZIPS]
+    return [(z.parts[1], _city(z.parts[1]), z.n) for z in top]
 
 
 def _city(zip_code: str) -> str:
@@ -213,34 +213,15 @@ def _city(zip_code: str) -> str:
     return lookup_zip(five).city or ""
 
 
-def _active_manufacturers() -> Any:
-    return BusinessProfile.filter(subscriber__status=Status.ACTIVE, subscriber__role=Role.MANUFACTURER)
-
-
 async def _sectors() -> list[tuple[str, str, int]]:
-    """Grouped by the stored code in the database (a few hundred codes at most), then by subsector."""
-    rows = await _active_manufacturers().annotate(n=Count("id")).group_by("naics").values_list("naics", "n")
-    sectors: Counter[str] = Counter()
-    for naics, n in rows:
-        sectors[sector_of(str(naics))] += int(n)
+    """Active manufacturers by the 3-digit subsector of their profile's NAICS code."""
+    sectors = {fact.parts[1]: fact.n for fact in await profile_facts() if fact.parts[0] == "sector"}
     return [
         (code, sector_title(code), n) for code, n in sorted(sectors.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
 
 async def _products() -> list[tuple[str, int]]:
-    """The products manufacturers list (comma- or semicolon-separated), case folded; each
-    manufacturer counts once per product. Grouped by the whole text in the database first."""
-    rows = (
-        await _active_manufacturers()
-        .exclude(products="")
-        .annotate(n=Count("id"))
-        .group_by("products")
-        .values_list("products", "n")
-    )
-    products: Counter[str] = Counter()
-    for text, n in rows:
-        for product in {part.strip().lower() for part in str(text).replace(";", ",").split(",")}:
-            if product:
-                products[product] += int(n)
+    """The products active manufacturers list; each manufacturer counts once per product."""
+    products = {fact.parts[1]: fact.n for fact in await profile_facts() if fact.parts[0] == "product"}
     return sorted(products.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_PRODUCTS]

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.functions import Count
-
-from subscribers.models import Role, Status, Subscriber
+from outreach.metrics.tally import counts
+from subscribers.models import Role, Status
 
 # The registry's role is the organisation type people chose on the form.
 ORGANISATION_TYPES = {
@@ -39,10 +38,10 @@ class WorkingGroup:
 
 
 async def members_by_type() -> dict[str, int]:
-    rows = (
-        await Subscriber.filter(status=Status.ACTIVE, topic_working_group=True)
-        .annotate(n=Count("id"))
-        .group_by("role")
-        .values_list("role", "n")
-    )
-    return {**dict.fromkeys(ORGANISATION_TYPES, 0), **{str(role): int(n) for role, n in rows}}
+    """Active people who follow the working group (the person counters' last topic), by role."""
+    found = dict.fromkeys(ORGANISATION_TYPES, 0)
+    for person in await counts("person", parts=6):
+        status, role, _language, _updates, _invitations, working_group = person.parts
+        if status == Status.ACTIVE.value and working_group == "1":
+            found[role] = found.get(role, 0) + person.n
+    return found

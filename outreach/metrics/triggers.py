@@ -1,0 +1,417 @@
+"""The triggers that keep the figures' counters current, for SQLite and PostgreSQL from one text.
+
+Each trigger appends rows to `tally_change` (see `outreach.metrics.models`): +1 for the values a
+row has now, -1 for the values it had. The bodies are plain SQL both databases read alike (`NEW`
+and `OLD`, `INSERT ... SELECT ... WHERE`); only the few expressions below differ. Triggers, not
+Python, because every writer must be counted: the sender, the bounce reader, the form, imports,
+erasure, and a bulk `UPDATE` staff run by hand alike, in the writer's own transaction.
+
+What each figure's key holds (joined with "|"; a free-text part comes last):
+
+    person           status, role, language, and the three topics (1 or 0)
+    zip              status, ZIP
+    event            action, role, old value, new value; scope: the County day (days since 1970)
+    delivery         state, language, role, clicked (1/0), complained (1/0); scope: the campaign
+    unsubscribed_7d  (empty); scope: the campaign whose message the person had had for under 7 days
+    fact             kind, value: an active manufacturer's profile facts (`ProfileFact`)
+
+A person's role is looked up when a row is counted, and their rows are counted again when it
+changes; rows unlinked by erasure move to the role "erased".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WEEK_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+    county_day: str  # {0}: a timestamp -> days since 1970-01-01 in Los Angeles
+    epoch: str  # {0}: a timestamp -> seconds since 1970 (UTC)
+
+
+POSTGRES = Dialect(
+    "postgres",
+    county_day="((({0}) AT TIME ZONE 'America/Los_Angeles')::date - DATE '1970-01-01')",
+    epoch="EXTRACT(EPOCH FROM {0})",
+)
+# SQLite has no time zones: Los Angeles' offset by the US rule in force since 2007 (daylight time
+# from 2 am on the second Sunday of March to 2 am on the first Sunday of November), checked hour
+# by hour against the tz database in tests/outreach/metrics/test_triggers.py.
+SQLITE = Dialect(
+    "sqlite",
+    county_day=(
+        "CAST(julianday(date({0}, CASE WHEN datetime({0}) >= "
+        "date(strftime('%Y', {0}) || '-03-01', 'weekday 0', '+7 days') || ' 10:00:00' "
+        "AND datetime({0}) < date(strftime('%Y', {0}) || '-11-01', 'weekday 0') || ' 09:00:00' "
+        "THEN '-7 hours' ELSE '-8 hours' END)) - 2440587.5 AS INTEGER)"
+    ),
+    epoch="CAST(strftime('%s', {0}) AS INTEGER)",
+)
+
+
+def dialect_named(name: str) -> Dialect:
+    return POSTGRES if name == "postgres" else SQLITE
+
+
+def _role(subscriber_id: str) -> str:
+    return f"COALESCE((SELECT role FROM subscriber WHERE id = {subscriber_id}), 'erased')"
+
+
+def _flag(value: str) -> str:
+    return f"(CASE WHEN {value} THEN '1' ELSE '0' END)"
+
+
+def _is_set(value: str) -> str:
+    return f"(CASE WHEN {value} IS NULL THEN '0' ELSE '1' END)"
+
+
+def _join(*parts: str) -> str:
+    return " || '|' || ".join(parts)
+
+
+def person_key(row: str) -> str:
+    topics = ("topic_pilot_updates", "topic_application_invitations", "topic_working_group")
+    return _join(f"{row}.status", f"{row}.role", f"{row}.language", *(_flag(f"{row}.{t}") for t in topics))
+
+
+def zip_key(row: str) -> str:
+    return _join(f"{row}.status", f"{row}.zip")
+
+
+def event_key(row: str, role: str) -> str:
+    return _join(f"{row}.action", role, f"{row}.old_value", f"{row}.new_value")
+
+
+def delivery_key(row: str, role: str) -> str:
+    return _join(
+        f"{row}.state", f"{row}.language", role, _is_set(f"{row}.clicked_at"), _is_set(f"{row}.complained_at")
+    )
+
+
+def fact_key(row: str) -> str:
+    return _join(f"{row}.kind", f"{row}.value")
+
+
+def active_manufacturer(row: str) -> str:
+    return f"({row}.status = 'active' AND {row}.role = 'manufacturer')"
+
+
+COUNTED_EVENTS = "('status', 'erased')"
+_EVENT_CHANGED = " OR ".join(
+    ["OLD.subscriber_id IS DISTINCT FROM NEW.subscriber_id"]
+    + [f"OLD.{column} <> NEW.{column}" for column in ("at", "action", "old_value", "new_value")]
+)
+
+
+def _change(figure: str, scope: str, key: str, n: int, rest: str = "") -> str:
+    """Append one counter change (or one per row of `rest`, a FROM/WHERE clause)."""
+    return f"INSERT INTO tally_change (figure, scope, key, n) SELECT '{figure}', {scope}, {key}, {n} {rest}"
+
+
+# "Unsubscribed within 7 days of a campaign" counts pairs: an unsubscribe, and a message of a
+# campaign that started in the 7 days before it, to the same person. Each helper adds or takes
+# away the pairs one changed row (NEW or OLD) is part of.
+_UNSUBSCRIBE = "{a}.action = 'status' AND {a}.new_value = 'unsubscribed'"
+
+
+def _within_week(d: Dialect, at: str, started_at: str) -> str:
+    since = f"{d.epoch.format(at)} - {d.epoch.format(started_at)}"
+    return f"{started_at} IS NOT NULL AND {since} >= 0 AND {since} < {WEEK_SECONDS}"
+
+
+def _unsubscribed_after_event(d: Dialect, a: str, n: int) -> str:
+    return _change(
+        "unsubscribed_7d",
+        "c.id",
+        "''",
+        n,
+        f"FROM delivery m JOIN campaign c ON c.id = m.campaign_id WHERE {_UNSUBSCRIBE.format(a=a)} "
+        f"AND m.subscriber_id = {a}.subscriber_id AND {_within_week(d, f'{a}.at', 'c.started_at')}",
+    )
+
+
+def _unsubscribed_after_message(d: Dialect, m: str, n: int) -> str:
+    return _change(
+        "unsubscribed_7d",
+        "c.id",
+        "''",
+        n,
+        f"FROM audit_event a JOIN campaign c ON c.id = {m}.campaign_id WHERE {_UNSUBSCRIBE.format(a='a')} "
+        f"AND a.subscriber_id = {m}.subscriber_id AND {_within_week(d, 'a.at', 'c.started_at')}",
+    )
+
+
+def _unsubscribed_after_start(d: Dialect, c: str, n: int) -> str:
+    return _change(
+        "unsubscribed_7d",
+        f"{c}.id",
+        "''",
+        n,
+        f"FROM delivery m JOIN audit_event a ON a.subscriber_id = m.subscriber_id "
+        f"WHERE m.campaign_id = {c}.id AND {_UNSUBSCRIBE.format(a='a')} "
+        f"AND {_within_week(d, 'a.at', f'{c}.started_at')}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    name: str
+    table: str
+    event: str  # INSERT, UPDATE or DELETE (always AFTER, for each row)
+    when: str  # condition on NEW / OLD, or "" for every row
+    body: tuple[str, ...]
+
+
+def triggers(d: Dialect) -> list[Trigger]:
+    day = d.county_day.format
+    moved_role = "OLD.role <> NEW.role"
+    return [
+        Trigger(
+            "tally_subscriber_insert",
+            "subscriber",
+            "INSERT",
+            "",
+            (_change("person", "0", person_key("NEW"), 1), _change("zip", "0", zip_key("NEW"), 1)),
+        ),
+        Trigger(
+            "tally_subscriber_update",
+            "subscriber",
+            "UPDATE",
+            "",
+            (
+                _change(
+                    "person", "0", person_key("OLD"), -1, f"WHERE {person_key('OLD')} <> {person_key('NEW')}"
+                ),
+                _change(
+                    "person", "0", person_key("NEW"), 1, f"WHERE {person_key('OLD')} <> {person_key('NEW')}"
+                ),
+                _change("zip", "0", zip_key("OLD"), -1, f"WHERE {zip_key('OLD')} <> {zip_key('NEW')}"),
+                _change("zip", "0", zip_key("NEW"), 1, f"WHERE {zip_key('OLD')} <> {zip_key('NEW')}"),
+                # A new role: the person's events and messages are counted under it from now on.
+                *(
+                    _change(
+                        "event",
+                        day("a.at"),
+                        event_key("a", f"{row}.role"),
+                        n,
+                        f"FROM audit_event a WHERE a.subscriber_id = NEW.id AND a.action IN {COUNTED_EVENTS} "
+                        f"AND {moved_role}",
+                    )
+                    for row, n in (("OLD", -1), ("NEW", 1))
+                ),
+                *(
+                    _change(
+                        "delivery",
+                        "m.campaign_id",
+                        delivery_key("m", f"{row}.role"),
+                        n,
+                        f"FROM delivery m WHERE m.subscriber_id = NEW.id AND m.campaign_id IS NOT NULL "
+                        f"AND {moved_role}",
+                    )
+                    for row, n in (("OLD", -1), ("NEW", 1))
+                ),
+                # Becoming, or no longer being, an active manufacturer: the profile's facts count or not.
+                _change(
+                    "fact",
+                    "0",
+                    fact_key("f"),
+                    -1,
+                    f"FROM profile_fact f WHERE f.subscriber_id = NEW.id "
+                    f"AND {active_manufacturer('OLD')} AND NOT {active_manufacturer('NEW')}",
+                ),
+                _change(
+                    "fact",
+                    "0",
+                    fact_key("f"),
+                    1,
+                    f"FROM profile_fact f WHERE f.subscriber_id = NEW.id "
+                    f"AND {active_manufacturer('NEW')} AND NOT {active_manufacturer('OLD')}",
+                ),
+            ),
+        ),
+        # Erasure unlinks the person's events and messages first (each trigger below moves them to
+        # "erased") and deletes the profile (its facts go with it), then the row: left to count
+        # here is the person.
+        Trigger(
+            "tally_subscriber_delete",
+            "subscriber",
+            "DELETE",
+            "",
+            (_change("person", "0", person_key("OLD"), -1), _change("zip", "0", zip_key("OLD"), -1)),
+        ),
+        Trigger(
+            "tally_event_insert",
+            "audit_event",
+            "INSERT",
+            f"NEW.action IN {COUNTED_EVENTS}",
+            (
+                _change("event", day("NEW.at"), event_key("NEW", _role("NEW.subscriber_id")), 1),
+                _unsubscribed_after_event(d, "NEW", 1),
+            ),
+        ),
+        # Erasure unlinks an event (its role becomes "erased"); the figures' tests date events back.
+        Trigger(
+            "tally_event_update",
+            "audit_event",
+            "UPDATE",
+            f"(OLD.action IN {COUNTED_EVENTS} OR NEW.action IN {COUNTED_EVENTS}) AND ({_EVENT_CHANGED})",
+            (
+                _change(
+                    "event",
+                    day("OLD.at"),
+                    event_key("OLD", _role("OLD.subscriber_id")),
+                    -1,
+                    f"WHERE OLD.action IN {COUNTED_EVENTS}",
+                ),
+                _change(
+                    "event",
+                    day("NEW.at"),
+                    event_key("NEW", _role("NEW.subscriber_id")),
+                    1,
+                    f"WHERE NEW.action IN {COUNTED_EVENTS}",
+                ),
+                _unsubscribed_after_event(d, "OLD", -1),
+                _unsubscribed_after_event(d, "NEW", 1),
+            ),
+        ),
+        Trigger(
+            "tally_delivery_insert",
+            "delivery",
+            "INSERT",
+            "NEW.campaign_id IS NOT NULL",
+            (
+                _change("delivery", "NEW.campaign_id", delivery_key("NEW", _role("NEW.subscriber_id")), 1),
+                _unsubscribed_after_message(d, "NEW", 1),
+            ),
+        ),
+        Trigger(
+            "tally_delivery_update",
+            "delivery",
+            "UPDATE",
+            "OLD.campaign_id IS NOT NULL AND (OLD.state <> NEW.state OR OLD.language <> NEW.language "
+            "OR OLD.subscriber_id IS DISTINCT FROM NEW.subscriber_id "
+            "OR (OLD.clicked_at IS NULL) <> (NEW.clicked_at IS NULL) "
+            "OR (OLD.complained_at IS NULL) <> (NEW.complained_at IS NULL))",
+            (
+                _change("delivery", "OLD.campaign_id", delivery_key("OLD", _role("OLD.subscriber_id")), -1),
+                _change("delivery", "NEW.campaign_id", delivery_key("NEW", _role("NEW.subscriber_id")), 1),
+            ),
+        ),
+        Trigger(
+            "tally_delivery_delete",
+            "delivery",
+            "DELETE",
+            "OLD.campaign_id IS NOT NULL",
+            (
+                _change("delivery", "OLD.campaign_id", delivery_key("OLD", _role("OLD.subscriber_id")), -1),
+                _unsubscribed_after_message(d, "OLD", -1),
+            ),
+        ),
+        # Rare (erasure unlinks the person): kept out of the sender's state changes above.
+        Trigger(
+            "tally_delivery_relink",
+            "delivery",
+            "UPDATE",
+            "OLD.subscriber_id IS DISTINCT FROM NEW.subscriber_id "
+            "OR OLD.campaign_id IS DISTINCT FROM NEW.campaign_id",
+            (_unsubscribed_after_message(d, "OLD", -1), _unsubscribed_after_message(d, "NEW", 1)),
+        ),
+        Trigger(
+            "tally_campaign_started",
+            "campaign",
+            "UPDATE",
+            "OLD.started_at IS DISTINCT FROM NEW.started_at",
+            (_unsubscribed_after_start(d, "OLD", -1), _unsubscribed_after_start(d, "NEW", 1)),
+        ),
+        Trigger(
+            "tally_fact_insert",
+            "profile_fact",
+            "INSERT",
+            "",
+            (
+                _change(
+                    "fact",
+                    "0",
+                    fact_key("NEW"),
+                    1,
+                    f"FROM subscriber s WHERE s.id = NEW.subscriber_id AND {active_manufacturer('s')}",
+                ),
+            ),
+        ),
+        Trigger(
+            "tally_fact_delete",
+            "profile_fact",
+            "DELETE",
+            "",
+            (
+                _change(
+                    "fact",
+                    "0",
+                    fact_key("OLD"),
+                    -1,
+                    f"FROM subscriber s WHERE s.id = OLD.subscriber_id AND {active_manufacturer('s')}",
+                ),
+            ),
+        ),
+        # A profile's facts come from screening it in Python: a changed profile waits in a queue.
+        Trigger(
+            "tally_profile_insert",
+            "business_profile",
+            "INSERT",
+            "",
+            ("INSERT INTO profile_to_screen (profile_id) VALUES (NEW.id)",),
+        ),
+        Trigger(
+            "tally_profile_update",
+            "business_profile",
+            "UPDATE",
+            "",
+            ("INSERT INTO profile_to_screen (profile_id) VALUES (NEW.id)",),
+        ),
+        Trigger(
+            "tally_profile_delete",
+            "business_profile",
+            "DELETE",
+            "",
+            (
+                "DELETE FROM profile_fact WHERE profile_id = OLD.id",
+                "DELETE FROM profile_to_screen WHERE profile_id = OLD.id",
+            ),
+        ),
+    ]
+
+
+def create_statements(d: Dialect) -> list[str]:
+    """Statements that (re)create every trigger; safe to run again."""
+    found: list[str] = []
+    for t in triggers(d):
+        body = "; ".join(t.body)
+        if d.name == "postgres":
+            when = f" WHEN ({t.when})" if t.when else ""
+            found += [
+                f"CREATE OR REPLACE FUNCTION {t.name}() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN {body}; RETURN NULL; END $$",
+                f"DROP TRIGGER IF EXISTS {t.name} ON {t.table}",
+                f"CREATE TRIGGER {t.name} AFTER {t.event} ON {t.table} "
+                f"FOR EACH ROW{when} EXECUTE FUNCTION {t.name}()",
+            ]
+        else:
+            when = f" WHEN {t.when}" if t.when else ""
+            found += [
+                f"DROP TRIGGER IF EXISTS {t.name}",
+                f"CREATE TRIGGER {t.name} AFTER {t.event} ON {t.table} FOR EACH ROW{when} BEGIN {body}; END",
+            ]
+    return found
+
+
+def drop_statements(d: Dialect) -> list[str]:
+    if d.name == "postgres":
+        return [
+            f"DROP TRIGGER IF EXISTS {t.name} ON {t.table}; DROP FUNCTION IF EXISTS {t.name}()"
+            for t in triggers(d)
+        ]
+    return [f"DROP TRIGGER IF EXISTS {t.name}" for t in triggers(d)]
