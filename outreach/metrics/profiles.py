@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ FIELDS = tuple(PROFILE_FIELDS)
 BATCH = 500
 MAX_VALUE = 250  # ProfileFact.value
 RULES = "rules"  # FigureState name
+SCREENING_LOCK_KEY = 0x4D4C414D46  # pg_advisory_xact_lock key ("MLAMF": the figures' profile screening)
 # What DEO would ask a manufacturer for, by the screener's check id (others: the check's own step).
 ASK_FOR = {
     "principal_place": "ZIP of the principal place of business",
@@ -103,18 +103,24 @@ async def screen_waiting_profiles(today: dt.date) -> int:
     if stored is None or stored.value != fingerprint:
         await _queue_every_profile(fingerprint)
     screened = 0
-    while True:
+    while found := await _screen_next_batch(today):
+        screened += found
+    return screened
+
+
+async def _screen_next_batch(today: dt.date) -> int:
+    """Screen up to BATCH waiting profiles in one transaction; how many (0: none waiting).
+
+    On PostgreSQL one process at a time (a transaction-scoped advisory lock): two would both
+    replace a profile's facts, and both sets would count."""
+    async with in_transaction() as tx:
+        if tx.capabilities.dialect == "postgres":
+            await tx.execute_query(f"SELECT pg_advisory_xact_lock({SCREENING_LOCK_KEY})")
         waiting = await ProfileToScreen.all().order_by("id").limit(BATCH).values_list("id", "profile_id")
         if not waiting:
-            return screened
-        await _screen([int(p) for _i, p in waiting], max(int(i) for i, _p in waiting), today)
-        screened += len({p for _i, p in waiting})
-
-
-async def _screen(profile_ids: Iterable[int], up_to: int, today: dt.date) -> None:
-    ids = sorted(set(profile_ids))
-    profiles = await BusinessProfile.filter(id__in=ids).values("id", "subscriber_id", "products", *FIELDS)
-    async with in_transaction():
+            return 0
+        ids = sorted({int(p) for _i, p in waiting})
+        profiles = await BusinessProfile.filter(id__in=ids).values("id", "subscriber_id", "products", *FIELDS)
         await ProfileFact.filter(profile_id__in=ids).delete()
         await ProfileFact.bulk_create(
             [
@@ -125,7 +131,8 @@ async def _screen(profile_ids: Iterable[int], up_to: int, today: dt.date) -> Non
             batch_size=1000,
         )
         # Only the queue rows read: a change made meanwhile has a later row, screened next time.
-        await ProfileToScreen.filter(id__lte=up_to, profile_id__in=ids).delete()
+        await ProfileToScreen.filter(id__lte=max(int(i) for i, _p in waiting), profile_id__in=ids).delete()
+        return len(ids)
 
 
 async def _queue_every_profile(fingerprint: str) -> None:

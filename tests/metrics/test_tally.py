@@ -44,7 +44,9 @@ async def _change_everything(ids: dict[str, int]) -> None:
     await Delivery.filter(campaign_id=ids["invitation"], state=DeliveryState.DEFERRED).update(
         state=DeliveryState.SENT
     )
-    await Delivery.filter(campaign_id=ids["invitation"], subscriber_id=ana.id).update(complained_at=at(11, 14))
+    await Delivery.filter(campaign_id=ids["invitation"], subscriber_id=ana.id).update(
+        complained_at=at(11, 14)
+    )
     await Campaign.filter(id=ids["notice"]).update(started_at=at(11, 8))  # dated back: another 7 days
     await erase("cy@example.com", actor="test")
     await Delivery.filter(campaign_id=ids["earlier"]).delete()
@@ -136,7 +138,8 @@ async def test_the_county_day_follows_los_angeles_time(db: str) -> None:
         value = moment if d.name == "postgres" else moment.isoformat(sep=" ")
         kind = "timestamptz" if d.name == "postgres" else "text"
         rows = await conn.execute_query_dict(
-            sql(f"SELECT {d.county_day.format('x.t')} AS day FROM (SELECT CAST(? AS {kind}) AS t) AS x"), [value]
+            sql(f"SELECT {d.county_day.format('x.t')} AS day FROM (SELECT CAST(? AS {kind}) AS t) AS x"),
+            [value],
         )
         expected = (moment.astimezone(LOS_ANGELES).date() - dt.date(1970, 1, 1)).days
         assert int(rows[0]["day"]) == expected, moment
