@@ -17,6 +17,15 @@ async def install(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
     await schema_editor.client.execute_script(
         "INSERT INTO profile_to_screen (profile_id) SELECT id FROM business_profile"
     )
+    if d.name == "postgres":
+        # Queue tables: every fold deletes what they hold. Autovacuum should clear the dead rows
+        # after a fixed number, not a share of a row count estimated when the table was full, and
+        # unthrottled (the tables are small once clear), so a reader never scans millions of them.
+        for table in ("tally_change", "profile_to_screen"):
+            await schema_editor.client.execute_script(
+                f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0, "
+                "autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0)"
+            )
 
 
 async def uninstall(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
