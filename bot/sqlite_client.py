@@ -8,6 +8,10 @@ waiting could not help a snapshot that is already stale. `BEGIN IMMEDIATE` takes
 first, so a transaction waits its turn (up to `busy_timeout`) and then reads and writes a current
 database. SQLite serves one writer at a time anyway, so nothing is lost in concurrency.
 
+It also counts the rows a statement changed as SQLite's `changes()` does: Tortoise counts
+`total_changes`, which includes the rows the statement's triggers wrote (the figures' counters,
+outreach/metrics/triggers.py), so `.update()` would return more rows than it changed.
+
 The module's name contains "sqlite": Tortoise's migration executor picks its SQLite schema editor
 by the client's module name.
 """
@@ -15,6 +19,7 @@ by the client's module name.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
@@ -27,7 +32,23 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 
-class ImmediateTransaction(SqliteTransactionWrapper):
+class DirectChanges(SqliteClient):
+    """`execute_query` returning the rows the statement itself changed (or the rows it returned)."""
+
+    @translate_exceptions
+    async def execute_query(
+        self, query: str, values: list[Any] | None = None
+    ) -> tuple[int, Sequence[dict[str, Any]]]:
+        query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's own
+        async with self.acquire_connection() as connection:
+            cursor = await connection.execute(query, values)
+            rows = await cursor.fetchall()
+            changed = cursor.rowcount  # sqlite3_changes(): this statement's rows, not its triggers'
+            await cursor.close()
+            return (changed if changed > 0 else 0) or len(rows), rows
+
+
+class ImmediateTransaction(DirectChanges, SqliteTransactionWrapper):
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(ImmediateTransaction(self))
 
@@ -39,7 +60,7 @@ class ImmediateTransaction(SqliteTransactionWrapper):
             raise TransactionManagementError(exc) from exc
 
 
-class WaitingSqliteClient(SqliteClient):
+class WaitingSqliteClient(DirectChanges):
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransaction(self), self._lock)
 

@@ -14,13 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tortoise.functions import Count as Counted
+
 from outreach.metrics.period import Period
 from outreach.metrics.tally import Count
 from outreach.metrics.tally import counts as tally_counts
-from outreach.models import Campaign, CampaignKind, DeliveryState
+from outreach.models import Campaign, CampaignKind, Delivery, DeliveryState
 from subscribers.orm import column
 
 STATES = [state.value for state in DeliveryState]
+SENDING = DeliveryState.SENDING.value
 BOUNCED = DeliveryState.BOUNCED.value  # the relay took it, then a bounce came back
 # Handed to the mail server: delivered, or bounced afterwards.
 HANDED_OVER = [DeliveryState.SENT, DeliveryState.BOUNCED]
@@ -39,9 +42,26 @@ async def delivery_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, in
         row[state] = row.get(state, 0) + found.n
         row["clicked"] += found.n if clicked == "1" else 0
         row["complained"] += found.n if complained == "1" else 0
+    for cid, n in await _being_sent(ids):
+        counts[cid][SENDING] += n
+        counts[cid][DeliveryState.QUEUED.value] -= n  # the counters count them as waiting
     for row in counts.values():
         row["total"] = sum(row[state] for state in STATES)
     return counts
+
+
+async def _being_sent(campaign_ids: list[int]) -> list[tuple[int, int]]:
+    """(campaign, messages claimed by a sender right now): a few batches at most, read from the
+    (campaign_id, state, ...) index."""
+    if not campaign_ids:
+        return []
+    rows = (
+        await Delivery.filter(campaign_id__in=campaign_ids, state=DeliveryState.SENDING)
+        .annotate(n=Counted("id"))
+        .group_by("campaign_id")
+        .values_list("campaign_id", "n")
+    )
+    return [(int(cid), int(n)) for cid, n in rows]
 
 
 async def _messages(campaign_ids: Iterable[int]) -> list[Count]:

@@ -10,6 +10,7 @@ from tortoise.connection import get_connection
 
 from outreach.erasure import erase
 from outreach.metrics import collect
+from outreach.metrics.deliveries import delivery_counts
 from outreach.metrics.models import FigureState, Tally, TallyChange
 from outreach.metrics.profiles import RULES
 from outreach.metrics.tally import counts, fold_changes, recount
@@ -143,3 +144,27 @@ async def test_the_county_day_follows_los_angeles_time(db: str) -> None:
         )
         expected = (moment.astimezone(LOS_ANGELES).date() - dt.date(1970, 1, 1)).days
         assert int(rows[0]["day"]) == expected, moment
+
+
+async def test_messages_being_sent_are_counted_apart(db: str) -> None:
+    """A claim changes no counter (sending counts as waiting); what is being sent is counted directly."""
+    ids = await make_dataset()
+    invitation = ids["invitation"]
+    before = (await delivery_counts([invitation]))[invitation]
+    changes = await TallyChange.all().count()
+    claimed = await Delivery.filter(campaign_id=invitation, state=DeliveryState.DEFERRED).update(
+        state=DeliveryState.SENDING
+    )
+    assert claimed == 1
+    assert await TallyChange.all().count() == changes + 2  # deferred -> waiting, as a queued one is
+
+    during = (await delivery_counts([invitation]))[invitation]
+    assert (during["deferred"], during["sending"], during["queued"]) == (before["deferred"] - 1, 1, 0)
+    assert during["total"] == before["total"]
+
+    await Delivery.filter(campaign_id=invitation, state=DeliveryState.SENDING).update(
+        state=DeliveryState.SENT
+    )
+
+    after = (await delivery_counts([invitation]))[invitation]
+    assert (after["sending"], after["queued"], after["sent"]) == (0, 0, before["sent"] + 1)
