@@ -32,8 +32,21 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 
+def _run(connection: sqlite3.Connection, query: str, values: list[Any] | None) -> tuple[int, list[Any]]:
+    cursor = connection.execute(query, values or [])
+    try:
+        rows = cursor.fetchall()
+        return cursor.rowcount, rows  # sqlite3_changes(): this statement's rows, not its triggers'
+    finally:
+        cursor.close()
+
+
 class DirectChanges(SqliteClient):
-    """`execute_query` returning the rows the statement itself changed (or the rows it returned)."""
+    """`execute_query` returning the rows the statement itself changed (or the rows it returned).
+
+    In one trip to aiosqlite's thread, as Tortoise's own (the sender's statements go through here):
+    aiosqlite has no public call that runs a statement and keeps its cursor's row count, so this
+    uses its `_execute` and `_conn`, as aiosqlite's own methods do."""
 
     @translate_exceptions
     async def execute_query(
@@ -41,10 +54,7 @@ class DirectChanges(SqliteClient):
     ) -> tuple[int, Sequence[dict[str, Any]]]:
         query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's own
         async with self.acquire_connection() as connection:
-            cursor = await connection.execute(query, values)
-            rows = await cursor.fetchall()
-            changed = cursor.rowcount  # sqlite3_changes(): this statement's rows, not its triggers'
-            await cursor.close()
+            changed, rows = await connection._execute(_run, connection._conn, query, values)
             return (changed if changed > 0 else 0) or len(rows), rows
 
 
