@@ -414,7 +414,8 @@ def _delivery_statement_triggers(d: Dialect) -> list[Trigger]:
     """PostgreSQL: once per statement rather than per row, so each counter a statement moves gets
     one change (a sender's claim of 200 messages: none) instead of a function call and two inserts
     for each message. Measured in docs/benchmarks.md (Metrics: what the counters cost)."""
-    grouped = "SELECT m.campaign_id, {key}, {sign}COUNT(*) FROM {rows} m WHERE m.campaign_id IS NOT NULL GROUP BY 1, 2"
+    grouped = "SELECT m.campaign_id, {key}, {sign}COUNT(*) FROM {rows} m WHERE m.campaign_id IS NOT NULL"
+    grouped += " GROUP BY 1, 2"
     counted = "SELECT 'delivery', scope, key, n FROM (" + grouped + ") AS counted (scope, key, n)"
     paired = (
         "SELECT 'unsubscribed_7d', c.id, '', {sign}COUNT(*) FROM {rows} m "
