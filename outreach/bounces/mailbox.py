@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # pg_try_advisory_lock key: "MLAB" (Made in LA, bounces); the scheduler uses "MLAS" + 1.
 MAILBOX_LOCK_KEY = 0x4D4C4142
 BATCH = 100
+# aioimaplib handles each line of a response in a recursive call, and a UID MOVE is answered with a
+# line for each message moved (`* n EXPUNGE`): a batch of 1,000 exceeded Python's recursion limit
+# (1,000 frames). Larger batches gain nothing either: aioimaplib's FETCH parsing time grows with the
+# square of the batch (bench/bounces.py: 100, 250 and 500 within a few percent of each other).
+MAX_BATCH = 500
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -76,6 +81,10 @@ class MailboxOptions:
     max_bytes: int = 512 * 1024
     timeout_seconds: float = 30.0
     batch: int = BATCH
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch <= MAX_BATCH:
+            raise ValueError(f"a batch is 1 to {MAX_BATCH} messages (aioimaplib's limits), not {self.batch}")
 
 
 @dataclasses.dataclass
