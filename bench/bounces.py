@@ -43,7 +43,7 @@ from flufl.bounce import all_failures
 from bot.bounces import bounce_processor
 from bot.db import apply_migrations, database
 from bot.settings import load_settings
-from outreach.bounces.mailbox import BATCH, BounceMailbox, MailboxOptions
+from outreach.bounces.mailbox import BATCH, MAX_BATCH, BounceMailbox, MailboxOptions
 from outreach.bounces.models import InboundMessage
 from outreach.models import Delivery, DeliveryState
 from subscribers.models import Language, Role, Status, Subscriber
@@ -195,7 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--batch", type=int, default=BATCH, help="messages per IMAP fetch and transaction")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH,
+        help=f"messages per IMAP fetch and transaction (at most {MAX_BATCH})",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="madeinla-bench-bounces-"))
     root.chmod(0o755)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, TypeVar
 
+from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from subscribers.addresses import email_hash, normalise_email
+from subscribers.bulk_insert import BulkSql
 from subscribers.models import AuditEvent, Status, Subscriber, Suppression
 from subscribers.staff_audit import Actor, record_action
 
@@ -77,42 +79,57 @@ async def suppress(email: str, reason: str) -> None:
 async def record_many(entries: Sequence[tuple[int | None, str, str, str]], actor: str) -> None:
     """`record` for many (subscriber_id, action, old, new) at once: one statement."""
     if entries:
-        await AuditEvent.bulk_create(
+        now = utcnow()
+        insert = BulkSql(get_connection("default")).insert(AuditEvent, _AUDIT_FIELDS)
+        await insert(
             [
-                AuditEvent(
-                    subscriber_id=subscriber_id,
-                    action=action,
-                    old_value=old[:200],
-                    new_value=new[:200],
-                    actor=actor[:100],
-                    at=utcnow(),
-                )
+                (subscriber_id, action, old[:200], new[:200], actor[:100], now)
                 for subscriber_id, action, old, new in entries
             ]
         )
 
 
-async def change_status_many(people: Sequence[Subscriber], status: Status, *, actor: str) -> list[Subscriber]:
+_AUDIT_FIELDS = ("subscriber_id", "action", "old_value", "new_value", "actor", "at")
+
+
+class Person(Protocol):
+    """What moving a person needs: `Subscriber`, or the few fields a batch read of one."""
+
+    id: int
+    email: str
+    status: Status
+
+
+P = TypeVar("P", bound=Person)
+
+
+async def change_status_many(people: Sequence[P], status: Status, *, actor: str) -> list[P]:
     """`change_status` for many people at once, to a status that suppresses (bounce processing
-    works in batches of a hundred): the same audit trail and suppression, in a few statements.
-    People already in `status` are skipped, and so is anyone whose status changed meanwhile (in
-    another process); returns the people it changed."""
+    works in batches of a hundred): the same audit trail and suppression, in a statement or two a
+    group. People already in `status` are skipped, and so is anyone whose status changed meanwhile
+    (in another process); returns the people it changed."""
     if status not in SUPPRESSING:
         raise ValueError("change_status_many only moves people to a status that suppresses")
-    by_old: dict[Status, list[Subscriber]] = {}
+    by_old: dict[Status, list[P]] = {}
     for person in people:
         if person.status != status:
             by_old.setdefault(person.status, []).append(person)
-    changed: list[Subscriber] = []
+    changed: list[P] = []
     now = utcnow()
+    conn = get_connection("default")
+    bulk = BulkSql(conn)
     for old, group in by_old.items():
-        ids = [person.id for person in group]
-        still = set(
-            cast(list[int], await Subscriber.filter(id__in=ids, status=old).values_list("id", flat=True))
+        members, values = bulk.among("id", [person.id for person in group], "int")
+        moved = await conn.execute_query_dict(
+            bulk.sql(
+                f"UPDATE subscriber SET status = ?, updated_at = ? WHERE status = ? AND {members} "  # noqa: S608
+                "RETURNING id"
+            ),
+            [status.value, now, old.value, *values],
         )
+        still = {int(row["id"]) for row in moved}
         if not still:
             continue
-        await Subscriber.filter(id__in=list(still), status=old).update(status=status, updated_at=now)
         for person in group:
             if person.id in still:
                 person.status = status
@@ -123,18 +140,22 @@ async def change_status_many(people: Sequence[Subscriber], status: Status, *, ac
 
 
 async def suppress_many(emails: Sequence[str], reason: str) -> None:
-    """`suppress` for many addresses at once."""
-    keys = {email_hash(email) for email in emails}
+    """`suppress` for many addresses at once: one statement (an address suppressed for another
+    reason takes this one, unless it was erased)."""
+    keys = sorted({email_hash(email) for email in emails})
     if not keys:
         return
-    existing = dict(await Suppression.filter(email_hash__in=list(keys)).values_list("email_hash", "reason"))
-    now = utcnow()
-    new = [Suppression(email_hash=key, reason=reason, created_at=now) for key in sorted(keys - set(existing))]
-    if new:
-        await Suppression.bulk_create(new, ignore_conflicts=True)
-    stale = [key for key, old in existing.items() if old not in (reason, "erased")]
-    if stale:
-        await Suppression.filter(email_hash__in=stale).update(reason=reason)
+    conn = get_connection("default")
+    bulk = BulkSql(conn)
+    rows, values = bulk.rows([(key, reason, utcnow()) for key in keys], ("text", "text", "timestamptz"))
+    await conn.execute_query(
+        bulk.sql(
+            f"INSERT INTO suppression (email_hash, reason, created_at) {rows} "
+            "ON CONFLICT (email_hash) DO UPDATE SET reason = excluded.reason "
+            "WHERE suppression.reason NOT IN (excluded.reason, 'erased')"
+        ),
+        values,
+    )
 
 
 async def suppression_reason(email: str) -> str | None:

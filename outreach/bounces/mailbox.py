@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # pg_try_advisory_lock key: "MLAB" (Made in LA, bounces); the scheduler uses "MLAS" + 1.
 MAILBOX_LOCK_KEY = 0x4D4C4142
 BATCH = 100
+# aioimaplib handles each line of a response in a recursive call, and a UID MOVE is answered with a
+# line for each message moved (`* n EXPUNGE`): a batch of 1,000 exceeded Python's recursion limit
+# (1,000 frames). Larger batches gain nothing either: aioimaplib's FETCH parsing time grows with the
+# square of the batch (bench/bounces.py: 100, 250 and 500 within a few percent of each other).
+MAX_BATCH = 500
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -76,6 +81,10 @@ class MailboxOptions:
     max_bytes: int = 512 * 1024
     timeout_seconds: float = 30.0
     batch: int = BATCH
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch <= MAX_BATCH:
+            raise ValueError(f"a batch is 1 to {MAX_BATCH} messages (aioimaplib's limits), not {self.batch}")
 
 
 @dataclasses.dataclass
@@ -183,6 +192,9 @@ class BounceMailbox:
     async def _drain(self, imap: Any) -> PassReport:
         report = PassReport()
         tried: set[str] = set()
+        # One IMAP command at a time, in the order asked: aioimaplib sends a command once the one
+        # before it is answered, but lets only one wait for that.
+        turn = asyncio.Lock()
         while True:
             # Mail that arrived meanwhile is taken in the same pass; a UID that stays (the server
             # would not move it) is not fetched again and again.
@@ -193,25 +205,32 @@ class BounceMailbox:
             batches = [
                 uids[start : start + self.options.batch] for start in range(0, len(uids), self.options.batch)
             ]
-            # The next batch is fetched while this one is read and written (the server works while
-            # we do); moving this one waits for that fetch, as IMAP runs its commands in order.
+            # While a batch is read and written, the server sends the next one and files the one
+            # before (moving waits for the commit, never the other way round).
             ahead: asyncio.Future[list[tuple[str, bytes]]] = asyncio.ensure_future(
-                self._fetch(imap, batches[0])
+                self._fetch(imap, batches[0], turn)
             )
+            filing: asyncio.Future[None] | None = None
             try:
                 for index in range(len(batches)):
                     fetched = await ahead
                     if index + 1 < len(batches):
-                        ahead = asyncio.ensure_future(self._fetch(imap, batches[index + 1]))
+                        ahead = asyncio.ensure_future(self._fetch(imap, batches[index + 1], turn))
                     if not fetched:
                         continue  # gone meanwhile (another client moved them)
                     outcomes = await self.processor.process([raw for _uid, raw in fetched], source="imap")
-                    await self._file(imap, [uid for uid, _raw in fetched], outcomes, report)
+                    if filing is not None:
+                        await filing  # the batch before: if it could not be moved, the pass stops here
+                    moves = self._file(imap, [uid for uid, _raw in fetched], outcomes, report, turn)
+                    filing = asyncio.ensure_future(moves)
+                if filing is not None:
+                    await filing
             finally:
-                if not ahead.done():
-                    ahead.cancel()
-                    with contextlib.suppress(BaseException):
-                        await ahead
+                for pending in (ahead, filing):
+                    if pending is not None and not pending.done():
+                        pending.cancel()
+                        with contextlib.suppress(BaseException):
+                            await pending
 
     async def _uids(self, imap: Any) -> list[str]:
         response = await imap.uid_search("ALL")
@@ -222,21 +241,27 @@ class BounceMailbox:
                 return [uid.decode() for uid in bytes(line).split()]
         return []
 
-    async def _fetch(self, imap: Any, uids: Sequence[str]) -> list[tuple[str, bytes]]:
-        response = await imap.uid("fetch", ",".join(uids), f"(UID BODY.PEEK[]<0.{self.options.max_bytes}>)")
+    async def _fetch(self, imap: Any, uids: Sequence[str], turn: asyncio.Lock) -> list[tuple[str, bytes]]:
+        async with turn:
+            response = await imap.uid(
+                "fetch", ",".join(uids), f"(UID BODY.PEEK[]<0.{self.options.max_bytes}>)"
+            )
         if response.result != "OK":
             raise MailboxError(f"fetching messages failed: {_text(response)}")
         return _parse_fetch(response.lines)
 
-    async def _file(self, imap: Any, uids: list[str], outcomes: list[Outcome], report: PassReport) -> None:
+    async def _file(
+        self, imap: Any, uids: list[str], outcomes: list[Outcome], report: PassReport, turn: asyncio.Lock
+    ) -> None:
         done = [uid for uid, outcome in zip(uids, outcomes, strict=True) if not outcome.for_a_person]
         other = [uid for uid, outcome in zip(uids, outcomes, strict=True) if outcome.for_a_person]
         for outcome in outcomes:
             report.duplicates += outcome.duplicate
             report.processed += not outcome.duplicate
             report.unrecognised += outcome.for_a_person
-        await self._move(imap, done, self.options.done_folder)
-        await self._move(imap, other, self.options.unrecognised_folder)
+        async with turn:
+            await self._move(imap, done, self.options.done_folder)
+            await self._move(imap, other, self.options.unrecognised_folder)
 
     async def _move(self, imap: Any, uids: list[str], folder: str) -> None:
         if not uids:

@@ -31,18 +31,18 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
-from outreach.bounces.models import InboundMessage
 from outreach.bounces.reports import HANDLED, BounceType, Failure, Report, ReportKind, ReportReader
+from outreach.bounces.store import BatchStore, DeliveryChange, Person, person_of
 from outreach.campaigns import pause_campaign
-from outreach.models import Campaign, CampaignStatus, Delivery, DeliveryState
-from outreach.queue import campaign_tally, sql
+from outreach.models import CampaignStatus, DeliveryState
+from outreach.queue import campaign_statuses, campaign_tally
 from subscribers.addresses import InvalidEmail, normalise_email
-from subscribers.models import Status, Subscriber
+from subscribers.models import Status
 from subscribers.registry import change_status_many, record_many
 
 log = logging.getLogger(__name__)
@@ -52,18 +52,6 @@ CAN_BOUNCE = (Status.ACTIVE, Status.PENDING)
 # A delivery in these states was (or may have been) taken by the relay: a bounce proves it was.
 BOUNCEABLE = (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.DEFERRED)
 RECIPIENT_MATCH_DAYS = 90  # without VERP, a bounce names a message we sent this recently
-_DELIVERY_FIELDS = (
-    "id",
-    "campaign_id",
-    "subscriber_id",
-    "address",
-    "state",
-    "sent_at",
-    "bounced_at",
-    "bounce_type",
-    "complained_at",
-    "message_id",
-)
 _TYPE_RANK = {"": 0, BounceType.REFUSED.value: 1, BounceType.SOFT.value: 2, BounceType.HARD.value: 3}
 
 
@@ -105,7 +93,7 @@ class DatabaseUnavailable(Exception):
 @dataclasses.dataclass
 class _Match:
     delivery: dict[str, Any] | None = None
-    subscriber: Subscriber | None = None
+    subscriber: Person | None = None
     matched_by: str = ""
     failure: Failure | None = None
 
@@ -126,40 +114,32 @@ class _Plan:
     now: dt.datetime
     deliveries: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)  # bounced
     complaints: list[int] = dataclasses.field(default_factory=list)  # delivery ids
-    moves: dict[Status, dict[int, tuple[Subscriber, Status]]] = dataclasses.field(default_factory=dict)
+    moves: dict[Status, dict[int, tuple[Person, Status]]] = dataclasses.field(default_factory=dict)
     audits: list[tuple[int | None, str, str, str]] = dataclasses.field(default_factory=list)
     events: list[list[Any]] = dataclasses.field(default_factory=list)  # bounce_event rows
     soft_days: dict[int, set[dt.date]] = dataclasses.field(default_factory=dict)
     bounced_campaigns: set[int] = dataclasses.field(default_factory=set)
 
-    def move(self, person: Subscriber, status: Status) -> None:
+    def move(self, person: Person, status: Status) -> None:
         """Plan a status change; the person's status is set now, so later reports in the batch see it."""
         self.moves.setdefault(status, {})[person.id] = (person, person.status)
         person.status = status
 
-    async def write(self, tx: Any) -> None:
-        if self.deliveries:
-            await tx.execute_many(
-                sql(
-                    "UPDATE delivery SET state = ?, bounced_at = ?, bounce_type = ?, bounce_status = ?, "
-                    "bounce_diagnostic = ? WHERE id = ?"
-                ),
-                [
-                    [
-                        str(getattr(row["state"], "value", row["state"])),
-                        row["bounced_at"],
-                        row["bounce_type"],
-                        row["bounce_status"],
-                        row["bounce_diagnostic"],
-                        row["id"],
-                    ]
-                    for row in self.deliveries.values()
-                ],
-            )
-        if self.complaints:
-            await Delivery.filter(id__in=self.complaints, complained_at__isnull=True).update(
-                complained_at=self.now
-            )
+    async def write(self, store: BatchStore) -> None:
+        await store.bounce(
+            [
+                DeliveryChange(
+                    id=row["id"],
+                    state=str(row["state"]),
+                    bounced_at=row["bounced_at"],
+                    bounce_type=row["bounce_type"],
+                    bounce_status=row["bounce_status"],
+                    bounce_diagnostic=row["bounce_diagnostic"],
+                )
+                for row in self.deliveries.values()
+            ]
+        )
+        await store.complained(self.complaints, self.now)
         await record_many(self.audits, ACTOR)
         # In the order a person can go through them in one batch: bounced, then unsubscribed or
         # complained (a complaint is the last word).
@@ -168,15 +148,7 @@ class _Plan:
             for person, before in planned.values():
                 person.status = before  # as it was when the batch was read; the registry moves it
             await change_status_many([person for person, _ in planned.values()], status, actor=ACTOR)
-        if self.events:  # one statement, without building a model object per event
-            await tx.execute_many(
-                sql(
-                    "INSERT INTO bounce_event (message_key, at, kind, bounce_type, status, diagnostic, "
-                    "delivery_id, subscriber_id, matched_by, effect, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                self.events,
-            )
+        await store.events(self.events)
 
 
 class BounceProcessor:
@@ -228,8 +200,7 @@ class BounceProcessor:
         """Decide everything first (reading what the batch needs in a few queries), then write it
         in one transaction: a few statements for the whole batch, however many messages."""
         now = self.clock()
-        keys = [report.key for report in reports]
-        seen = set(cast(list[str], await InboundMessage.filter(key__in=keys).values_list("key", flat=True)))
+        seen = await BatchStore().seen(sorted({report.key for report in reports}))
         fresh: list[Report] = []  # not processed before, each key once
         for report in reports:
             if report.key not in seen:
@@ -237,18 +208,25 @@ class BounceProcessor:
                 fresh.append(report)
         matches = await self._match(fresh)
         plan = _Plan(source=source, now=now)
-        plan.soft_days = await self._soft_days([m.subscriber.id for m in matches if m.subscriber], now)
+        plan.soft_days = await self._soft_days(
+            [
+                m.subscriber.id
+                for m in matches
+                if m.subscriber and m.failure and m.failure.type is BounceType.SOFT
+            ],
+            now,
+        )
         decided: dict[str, Outcome] = {}
         for report, match in zip(fresh, matches, strict=True):
             if report.key not in decided:
                 decided[report.key] = self._decide(report, match, plan)
         async with in_transaction() as tx:
-            claimed = await _claim(tx, [(r, decided[r.key]) for r in fresh], source, now)
+            store = BatchStore(tx)
+            claimed = await store.claim([(r.key, decided[r.key].kind.value) for r in fresh], source, now)
             if claimed != {r.key for r in fresh}:  # another process took some meanwhile: decide again
                 raise _Contended()
-            await plan.write(tx)
-        for campaign_id in plan.bounced_campaigns:
-            await self._check_failure_rate(campaign_id)
+            await plan.write(store)
+        await self._check_failure_rates(plan.bounced_campaigns)
         firsts = {id(report) for report in fresh}
         return [decided[r.key] if id(r) in firsts else _duplicate(r) for r in reports]
 
@@ -262,17 +240,14 @@ class BounceProcessor:
         def keep(row: dict[str, Any]) -> dict[str, Any]:
             return rows.setdefault(row["id"], row)
 
-        by_id = [r.verp_delivery for r in reports if r.verp_delivery is not None]
+        store = BatchStore()
+        by_id = sorted({r.verp_delivery for r in reports if r.verp_delivery is not None})
         message_ids = sorted({f"<{mid}>" for r in reports for mid in r.message_ids})
-        if by_id:
-            for row in await Delivery.filter(id__in=by_id).values(*_DELIVERY_FIELDS):
-                keep(row)
-        by_message_id: dict[str, dict[str, Any]] = {}
-        if message_ids:
-            found = await Delivery.filter(message_id__in=message_ids, message_id__not="").values(
-                *_DELIVERY_FIELDS
-            )
-            by_message_id = {row["message_id"].lower(): keep(row) for row in found}
+        for row in await store.deliveries_by_id(by_id):
+            keep(row)
+        by_message_id = {
+            row["message_id"].lower(): keep(row) for row in await store.deliveries_by_message_id(message_ids)
+        }
         matches = []
         for report in reports:
             match = _Match()
@@ -293,17 +268,12 @@ class BounceProcessor:
                     if address in by_recipient:
                         match.delivery, match.matched_by = by_recipient[address], "recipient"
                         break
+        people: dict[int, Person] = {}  # one object a person, shared like the deliveries
         for report, match in zip(reports, matches, strict=True):
             match.failure = _failure_for(report, match.delivery)
-        people_ids = {m.delivery["subscriber_id"] for m in matches if m.delivery}
-        people_ids.discard(None)
-        people = {}
-        if people_ids:  # only what the rules read (a partial object: it is never saved)
-            chosen = Subscriber.filter(id__in=list(people_ids)).only("id", "email", "status", "consent_at")
-            people = {s.id: s for s in await chosen}
-        for match in matches:
-            if match.delivery and match.delivery["subscriber_id"] in people:
-                match.subscriber = people[match.delivery["subscriber_id"]]
+            person = person_of(match.delivery) if match.delivery else None
+            if person is not None:
+                match.subscriber = people.setdefault(person.id, person)
         return matches
 
     async def _latest_sent_to(self, addresses: set[str]) -> dict[str, dict[str, Any]]:
@@ -314,24 +284,10 @@ class BounceProcessor:
                 normalised[normalise_email(address)] = address
             except InvalidEmail:
                 continue
-        if not normalised:
-            return {}
-        people = dict(await Subscriber.filter(email__in=list(normalised)).values_list("id", "email"))
-        if not people:
-            return {}
         since = self.clock() - dt.timedelta(days=RECIPIENT_MATCH_DAYS)
-        rows = (
-            await Delivery.filter(
-                subscriber_id__in=list(people),
-                state__in=[DeliveryState.SENT, DeliveryState.BOUNCED],
-                sent_at__gte=since,
-            )
-            .order_by("sent_at", "id")
-            .values(*_DELIVERY_FIELDS)
-        )
         latest: dict[str, dict[str, Any]] = {}
-        for row in rows:  # oldest first: the last one written wins
-            latest[normalised[people[row["subscriber_id"]]]] = row
+        for row in await BatchStore().latest_sent_to(sorted(normalised), since):
+            latest[normalised[row["person_email"]]] = row  # oldest first: the last one written wins
         return latest
 
     # Deciding ------------------------------------------------------------------------------------
@@ -342,10 +298,7 @@ class BounceProcessor:
         if not subscriber_ids:
             return days
         since = now - dt.timedelta(days=self.options.score_days)
-        rows = await Delivery.filter(
-            subscriber_id__in=subscriber_ids, bounce_type=BounceType.SOFT.value, bounced_at__gte=since
-        ).values_list("subscriber_id", "bounced_at")
-        for subscriber_id, moment in rows:
+        for subscriber_id, moment in await BatchStore().soft_bounces(subscriber_ids, since):
             days.setdefault(subscriber_id, set()).add(moment.astimezone(dt.UTC).date())
         return days
 
@@ -390,9 +343,7 @@ class BounceProcessor:
             bounce_type=bounce_kind,
         )
 
-    def _bounce(
-        self, delivery: dict[str, Any], person: Subscriber | None, failure: Failure, plan: _Plan
-    ) -> str:
+    def _bounce(self, delivery: dict[str, Any], person: Person | None, failure: Failure, plan: _Plan) -> str:
         assert failure.type is not None
         kind = failure.type.value
         code = f" {failure.status}" if failure.status else ""
@@ -434,7 +385,7 @@ class BounceProcessor:
         plan.move(person, Status.BOUNCED)
         return f"{words}; the person is now bounced and suppressed"
 
-    def _complaint(self, delivery: dict[str, Any], person: Subscriber | None, plan: _Plan) -> str:
+    def _complaint(self, delivery: dict[str, Any], person: Person | None, plan: _Plan) -> str:
         if delivery["complained_at"] is None:
             delivery["complained_at"] = plan.now
             plan.complaints.append(delivery["id"])
@@ -446,7 +397,7 @@ class BounceProcessor:
         plan.move(person, Status.COMPLAINED)
         return "complaint (marked as spam): the person is now complained and never mailed again"
 
-    def _opt_out(self, person: Subscriber | None, plan: _Plan) -> str:
+    def _opt_out(self, person: Person | None, plan: _Plan) -> str:
         if person is None:
             return "opt-out report; no person to change"
         if person.status not in CAN_BOUNCE:
@@ -454,11 +405,15 @@ class BounceProcessor:
         plan.move(person, Status.UNSUBSCRIBED)
         return "opt-out report: the person is now unsubscribed"
 
+    async def _check_failure_rates(self, campaign_ids: set[int]) -> None:
+        """Bounces that come back while a campaign is still sending count toward its failure rate
+        (the campaigns' states read in one query; only those still sending are counted)."""
+        statuses = await campaign_statuses(sorted(campaign_ids))
+        for campaign_id, status in statuses.items():
+            if status == CampaignStatus.SENDING:
+                await self._check_failure_rate(campaign_id)
+
     async def _check_failure_rate(self, campaign_id: int) -> None:
-        """Bounces that come back while a campaign is still sending count toward its failure rate."""
-        campaign = await Campaign.get_or_none(id=campaign_id)
-        if campaign is None or campaign.status != CampaignStatus.SENDING:
-            return
         sent, failed = await campaign_tally(campaign_id)
         attempts = sent + failed
         ratio = self.options.failure_pause_ratio
@@ -481,25 +436,6 @@ _DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def _claim(tx: Any, decided: list[tuple[Report, Outcome]], source: str, now: dt.datetime) -> set[str]:
-    """Record the messages as processed, in one statement; returns the keys this process claimed
-    (one another process recorded first is left out)."""
-    if not decided:
-        return set()
-    rows = ", ".join("(?, ?, ?, ?)" for _ in decided)
-    values: list[Any] = []
-    for report, outcome in decided:
-        values += [report.key, outcome.kind.value, source[:10], now]
-    found = await tx.execute_query_dict(
-        sql(
-            f"INSERT INTO inbound_message (key, kind, source, processed_at) VALUES {rows} "  # noqa: S608
-            "ON CONFLICT (key) DO NOTHING RETURNING key"
-        ),
-        values,
-    )
-    return {str(row["key"]) for row in found}
-
-
 def _named_recipients(report: Report) -> list[str]:
     return [f.recipient for f in report.failures if f.recipient] + list(report.recipients)
 
@@ -513,7 +449,7 @@ def _failure_for(report: Report, delivery: dict[str, Any] | None) -> Failure | N
     return report.worst
 
 
-def _confirmed_since(person: Subscriber, delivery: dict[str, Any]) -> bool:
+def _confirmed_since(person: Person, delivery: dict[str, Any]) -> bool:
     sent_at = delivery["sent_at"]
     return bool(person.consent_at and sent_at and person.consent_at > sent_at)
 

@@ -466,3 +466,11 @@ async def test_whatever_arrives_the_poller_files_it_and_goes_on(
     assert result.processed + result.duplicates == len(messages)
     assert imap.count("INBOX") == 0
     assert (await Subscriber.get(id=someone.id)).status == Status.BOUNCED
+
+
+def test_a_batch_too_large_for_aioimaplib_is_refused() -> None:
+    """A UID MOVE of 1,000 messages is answered with 1,000 EXPUNGE lines, which aioimaplib reads
+    one recursive call each: past Python's recursion limit. Refused before it is tried."""
+    with pytest.raises(ValueError, match="1 to 500"):
+        MailboxOptions(host="imap.example", username="u", password="p", batch=1000)
+    assert MailboxOptions(host="imap.example", username="u", password="p", batch=500).batch == 500
