@@ -1,6 +1,6 @@
 """The figures' counters (outreach/metrics/models.py) and the triggers that keep them current
-(outreach/metrics/triggers.py), counted once from the records already there. Every business
-profile is queued to be screened for the pool's figures."""
+(outreach/metrics/triggers.py), counted once from the records already there. Business profiles are
+screened for the pool's figures on the first sweep (no rules recorded yet: every profile)."""
 
 from tortoise import fields, migrations
 from tortoise.indexes import Index
@@ -14,9 +14,6 @@ async def install(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
     d = dialect_named(schema_editor.client.capabilities.dialect)
     for statement in [*create_statements(d), *recount_statements(d)]:
         await schema_editor.client.execute_script(statement)
-    await schema_editor.client.execute_script(
-        "INSERT INTO profile_to_screen (profile_id) SELECT id FROM business_profile"
-    )
     if d.name == "postgres":
         # Queue tables: every fold deletes what they hold. Autovacuum should clear the dead rows
         # after a fixed number, not a share of a row count estimated when the table was full, and

@@ -780,6 +780,10 @@ async def _write_deliveries(campaign: Campaign, subscriber_ids: list[int], now: 
         marks = ["?"] * len(fixed)
         members, empty_json = f"IN ({', '.join('?' * len(subscriber_ids))})", "'{}'"
         params = [*fixed, *subscriber_ids]
+    # PostgreSQL: the people are locked for share while their messages are written, so an
+    # unsubscribe at that moment waits and then finds the messages it must be counted against
+    # (the figures' "unsubscribed within 7 days", outreach/metrics/triggers.py).
+    share = "FOR SHARE" if postgres else ""
     # Only placeholders and constants are formatted in; every value travels as a parameter.
     sql = f"""
         INSERT INTO delivery (campaign_id, subscriber_id, address, template, language, context,
@@ -787,7 +791,7 @@ async def _write_deliveries(campaign: Campaign, subscriber_ids: list[int], now: 
                               message_id, created_at)
         SELECT {marks[0]}, s.id, s.email, {marks[1]}, s.language, {empty_json}, {marks[2]},
                {marks[3]}, 0, {marks[4]}, '', '', '', {marks[5]}
-        FROM subscriber s WHERE s.id {members}
+        FROM subscriber s WHERE s.id {members} {share}
         ON CONFLICT (campaign_id, subscriber_id) DO NOTHING
     """  # noqa: S608
     await conn.execute_query(sql, params)

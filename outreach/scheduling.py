@@ -242,7 +242,7 @@ class CampaignScheduler:
             try:
                 now = self.clock()
                 report = await sweep(now, grace=grace_period(self.options), wake=self.wake)
-                await bring_up_to_date(pilot_today())  # the figures' counters: keep the change list short
+                await self._bring_figures_up_to_date()
                 await self._plan_timers()
                 if (
                     await send_weekly_digest(
@@ -257,6 +257,14 @@ class CampaignScheduler:
                 log.exception("campaign sweep failed; retrying at the next one")
                 return None
         return report
+
+    async def _bring_figures_up_to_date(self) -> None:
+        """The figures' counters: keep their change list short. Its own failure, logged, never
+        keeps the send-time timers or the weekly email from their turn."""
+        try:
+            await bring_up_to_date(pilot_today())
+        except Exception:
+            log.exception("bringing the figures' counters up to date failed; the next sweep tries again")
 
     async def _plan_timers(self) -> None:
         if not self._timer.running:

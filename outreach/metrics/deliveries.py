@@ -161,8 +161,9 @@ async def collect_outreach(period: Period) -> Outreach:
 
 
 async def unsubscribed_by_campaign(campaign_ids: Iterable[int]) -> dict[int, int]:
-    """People each campaign wrote to who unsubscribed within 7 days of its start: counted by the
-    database when they unsubscribe (so someone erased since still counts, never named)."""
+    """Unsubscribes within 7 days of each campaign's start by people it wrote to, counted by the
+    database as pairs (an unsubscribe, a message of the campaign). Erasure unlinks a person's
+    messages, so an erased person's unsubscribe no longer counts, as before the counters."""
     return {
         found.scope: found.n for found in await tally_counts("unsubscribed_7d", parts=1, scopes=campaign_ids)
     }

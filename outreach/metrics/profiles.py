@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from subscribers.eligibility.parameters import REVENUE_CAP
 from subscribers.eligibility.verdict import Result
 from subscribers.models import BusinessProfile
 
+log = logging.getLogger(__name__)
 FIELDS = tuple(PROFILE_FIELDS)
 BATCH = 500
 MAX_VALUE = 250  # ProfileFact.value
@@ -91,20 +93,24 @@ def products_of(text: str) -> set[str]:
 def facts_of(profile: dict[str, Any], today: dt.date) -> list[tuple[str, str]]:
     found = [("profile", ""), ("sector", sector_of(str(profile["naics"] or "")))]
     found += [("product", product) for product in sorted(products_of(str(profile["products"] or "")))]
-    found += [(kind, value[:MAX_VALUE]) for kind, value in judge(tuple(profile[f] for f in FIELDS), today)]
-    return found
+    try:
+        verdicts = judge(tuple(profile[f] for f in FIELDS), today)
+    except Exception:  # one profile the screener can't read must not stop every other one's figures
+        log.exception("could not screen business profile %s for the figures", profile["id"])
+        return found
+    return found + [(kind, value[:MAX_VALUE]) for kind, value in verdicts]
 
 
-async def screen_waiting_profiles(today: dt.date) -> int:
-    """Write the facts of every profile changed since it was last screened (all of them when the
-    rules changed); returns how many profiles were screened."""
-    fingerprint = rules_fingerprint(today)
-    stored = await FigureState.get_or_none(name=RULES)
-    if stored is None or stored.value != fingerprint:
-        await _queue_every_profile(fingerprint)
+async def screen_waiting_profiles(today: dt.date, *, batches: int | None = None) -> int:
+    """Write the facts of the profiles changed since they were last screened (all of them when
+    the rules changed), at most `batches` batches of BATCH (None: all); returns how many."""
     screened = 0
-    while found := await _screen_next_batch(today):
+    while batches is None or batches > 0:
+        found = await _screen_next_batch(today)
+        if not found:
+            break
         screened += found
+        batches = None if batches is None else batches - 1
     return screened
 
 
@@ -112,15 +118,28 @@ async def _screen_next_batch(today: dt.date) -> int:
     """Screen up to BATCH waiting profiles in one transaction; how many (0: none waiting).
 
     On PostgreSQL one process at a time (a transaction-scoped advisory lock): two would both
-    replace a profile's facts, and both sets would count."""
+    replace a profile's facts, and both sets would count. The people are locked for share while
+    their facts are written, so a status change (a confirmation) waits for them and then counts
+    them, instead of missing facts it can't see yet."""
     async with in_transaction() as tx:
-        if tx.capabilities.dialect == "postgres":
+        postgres = tx.capabilities.dialect == "postgres"
+        if postgres:
             await tx.execute_query(f"SELECT pg_advisory_xact_lock({SCREENING_LOCK_KEY})")
+        fingerprint = rules_fingerprint(today)
+        stored = await FigureState.get_or_none(name=RULES)
+        if stored is None or stored.value != fingerprint:  # new rules: screen every profile again
+            await tx.execute_query(
+                "INSERT INTO profile_to_screen (profile_id) SELECT id FROM business_profile"
+            )
+            await FigureState.update_or_create(defaults={"value": fingerprint}, name=RULES)
         waiting = await ProfileToScreen.all().order_by("id").limit(BATCH).values_list("id", "profile_id")
         if not waiting:
             return 0
         ids = sorted({int(p) for _i, p in waiting})
         profiles = await BusinessProfile.filter(id__in=ids).values("id", "subscriber_id", "products", *FIELDS)
+        if postgres:
+            people = sorted({int(p["subscriber_id"]) for p in profiles})
+            await tx.execute_query("SELECT 1 FROM subscriber WHERE id = ANY($1::int[]) FOR SHARE", [people])
         await ProfileFact.filter(profile_id__in=ids).delete()
         await ProfileFact.bulk_create(
             [
@@ -130,15 +149,9 @@ async def _screen_next_batch(today: dt.date) -> int:
             ],
             batch_size=1000,
         )
-        # Only the queue rows read: a change made meanwhile has a later row, screened next time.
-        await ProfileToScreen.filter(id__lte=max(int(i) for i, _p in waiting), profile_id__in=ids).delete()
+        # Exactly the queue rows read: a change made meanwhile has its own row, screened next time.
+        await ProfileToScreen.filter(id__in=[int(i) for i, _p in waiting]).delete()
         return len(ids)
-
-
-async def _queue_every_profile(fingerprint: str) -> None:
-    async with in_transaction() as tx:
-        await tx.execute_query("INSERT INTO profile_to_screen (profile_id) SELECT id FROM business_profile")
-        await FigureState.update_or_create(defaults={"value": fingerprint}, name=RULES)
 
 
 async def profile_facts() -> list[Count]:

@@ -40,8 +40,8 @@ POSTGRES = Dialect(
     epoch="EXTRACT(EPOCH FROM {0})",
 )
 # SQLite has no time zones: Los Angeles' offset by the US rule in force since 2007 (daylight time
-# from 2 am on the second Sunday of March to 2 am on the first Sunday of November), checked hour
-# by hour against the tz database in tests/outreach/metrics/test_triggers.py.
+# from 2 am on the second Sunday of March to 2 am on the first Sunday of November), checked
+# every half hour around four changes against the tz database (tests/metrics/test_tally.py).
 SQLITE = Dialect(
     "sqlite",
     county_day=(
@@ -175,12 +175,14 @@ def _unsubscribed_after_start(d: Dialect, c: str, n: int) -> str:
 class Trigger:
     name: str
     table: str
-    event: str  # INSERT, UPDATE or DELETE (always AFTER, for each row)
+    event: str  # INSERT, UPDATE or DELETE
     when: str  # condition on NEW / OLD, or "" for every row
     body: tuple[str, ...]
     # PostgreSQL only: run once per statement over its transition tables (old_rows, new_rows)
     # instead of once per row, e.g. "REFERENCING NEW TABLE AS new_rows".
     transition: str = ""
+    timing: str = "AFTER"  # BEFORE: a DELETE that first does what must be counted while the row is
+    # still there
 
 
 def triggers(d: Dialect) -> list[Trigger]:
@@ -209,6 +211,16 @@ def triggers(d: Dialect) -> list[Trigger]:
                 _change("zip", "0", zip_key("OLD"), -1, f"WHERE {zip_key('OLD')} <> {zip_key('NEW')}"),
                 _change("zip", "0", zip_key("NEW"), 1, f"WHERE {zip_key('OLD')} <> {zip_key('NEW')}"),
                 # A new role: the person's events and messages are counted under it from now on.
+                # (PostgreSQL: first wait for a sender writing one of their messages, so the
+                # message is counted again as it is once that sender commits.)
+                *(
+                    (
+                        "PERFORM 1 FROM delivery WHERE subscriber_id = NEW.id AND OLD.role <> NEW.role "
+                        "FOR SHARE",
+                    )
+                    if d.name == "postgres"
+                    else ()
+                ),
                 *(
                     _change(
                         "event",
@@ -251,9 +263,21 @@ def triggers(d: Dialect) -> list[Trigger]:
                 ),
             ),
         ),
-        # Erasure unlinks the person's events and messages first (each trigger below moves them to
-        # "erased") and deletes the profile (its facts go with it), then the row: left to count
-        # here is the person.
+        # A person deleted: their events and messages are unlinked and their profile deleted first,
+        # as erasure does (each counted again as "erased" while the person is still there to look
+        # up), so a row deleted by hand is counted right too; then the person.
+        Trigger(
+            "tally_subscriber_unlink",
+            "subscriber",
+            "DELETE",
+            "",
+            (
+                "UPDATE audit_event SET subscriber_id = NULL WHERE subscriber_id = OLD.id",
+                "UPDATE delivery SET subscriber_id = NULL WHERE subscriber_id = OLD.id",
+                "DELETE FROM business_profile WHERE subscriber_id = OLD.id",
+            ),
+            timing="BEFORE",
+        ),
         Trigger(
             "tally_subscriber_delete",
             "subscriber",
@@ -297,6 +321,23 @@ def triggers(d: Dialect) -> list[Trigger]:
             ),
         ),
         *(_delivery_statement_triggers(d) if d.name == "postgres" else _delivery_row_triggers(d)),
+        Trigger(
+            "tally_campaign_started",
+            "campaign",
+            "UPDATE",
+            "OLD.started_at IS DISTINCT FROM NEW.started_at",
+            (_unsubscribed_after_start(d, "OLD", -1), _unsubscribed_after_start(d, "NEW", 1)),
+        ),
+        # A campaign deleted: its messages go first, while the campaign they are counted under is
+        # still there (the foreign key's cascade would delete them after it).
+        Trigger(
+            "tally_campaign_delete",
+            "campaign",
+            "DELETE",
+            "",
+            ("DELETE FROM delivery WHERE campaign_id = OLD.id",),
+            timing="BEFORE",
+        ),
         Trigger(
             "tally_fact_insert",
             "profile_fact",
@@ -372,6 +413,7 @@ def _delivery_row_triggers(d: Dialect) -> list[Trigger]:
             "delivery",
             "UPDATE",
             f"OLD.campaign_id IS NOT NULL AND ({counted_state('OLD')} <> {counted_state('NEW')} "
+            "OR OLD.campaign_id IS DISTINCT FROM NEW.campaign_id "
             "OR OLD.language <> NEW.language "
             "OR OLD.subscriber_id IS DISTINCT FROM NEW.subscriber_id "
             "OR (OLD.clicked_at IS NULL) <> (NEW.clicked_at IS NULL) "
@@ -399,13 +441,6 @@ def _delivery_row_triggers(d: Dialect) -> list[Trigger]:
             "OLD.subscriber_id IS DISTINCT FROM NEW.subscriber_id "
             "OR OLD.campaign_id IS DISTINCT FROM NEW.campaign_id",
             (_unsubscribed_after_message(d, "OLD", -1), _unsubscribed_after_message(d, "NEW", 1)),
-        ),
-        Trigger(
-            "tally_campaign_started",
-            "campaign",
-            "UPDATE",
-            "OLD.started_at IS DISTINCT FROM NEW.started_at",
-            (_unsubscribed_after_start(d, "OLD", -1), _unsubscribed_after_start(d, "NEW", 1)),
         ),
     ]
 
@@ -490,17 +525,22 @@ def create_statements(d: Dialect) -> list[str]:
         if d.name == "postgres":
             when = f" WHEN ({t.when})" if t.when else ""
             each = f"{t.transition} FOR EACH STATEMENT" if t.transition else f"FOR EACH ROW{when}"
+            back = (
+                "OLD" if t.timing == "BEFORE" else "NULL"
+            )  # a BEFORE trigger returning NULL cancels the row
             found += [
                 f"CREATE OR REPLACE FUNCTION {t.name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN {body}; RETURN NULL; END $$",
+                f"$$ BEGIN {body}; RETURN {back}; END $$",
                 f"DROP TRIGGER IF EXISTS {t.name} ON {t.table}",
-                f"CREATE TRIGGER {t.name} AFTER {t.event} ON {t.table} {each} EXECUTE FUNCTION {t.name}()",
+                f"CREATE TRIGGER {t.name} {t.timing} {t.event} ON {t.table} {each} "
+                f"EXECUTE FUNCTION {t.name}()",
             ]
         else:
             when = f" WHEN {t.when}" if t.when else ""
             found += [
                 f"DROP TRIGGER IF EXISTS {t.name}",
-                f"CREATE TRIGGER {t.name} AFTER {t.event} ON {t.table} FOR EACH ROW{when} BEGIN {body}; END",
+                f"CREATE TRIGGER {t.name} {t.timing} {t.event} ON {t.table} FOR EACH ROW{when} "
+                f"BEGIN {body}; END",
             ]
     return found
 

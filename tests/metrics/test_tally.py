@@ -48,9 +48,15 @@ async def _change_everything(ids: dict[str, int]) -> None:
     await Delivery.filter(campaign_id=ids["invitation"], subscriber_id=ana.id).update(
         complained_at=at(11, 14)
     )
-    await Campaign.filter(id=ids["notice"]).update(started_at=at(11, 8))  # dated back: another 7 days
+    fay = await Subscriber.get(email="fay@example.com")  # the notice wrote to her on Nov 12
+    await AuditEvent.create(subscriber=fay, action="status", old_value="active", new_value="unsubscribed",
+                            actor="form", at=at(11, 13))  # fmt: skip
+    await Campaign.filter(id=ids["notice"]).update(
+        started_at=at(11, 4)
+    )  # dated back: her unsubscribe falls out
     await erase("cy@example.com", actor="test")
     await Delivery.filter(campaign_id=ids["earlier"]).delete()
+    await Subscriber.filter(email="ivy@example.com").delete()  # by hand, not erasure
 
 
 async def test_the_triggers_count_what_a_recount_counts(db: str) -> None:
@@ -60,7 +66,8 @@ async def test_the_triggers_count_what_a_recount_counts(db: str) -> None:
     await collect(PERIOD, today=TODAY)
     kept = await _counters()
     assert kept[("person", 0, "active|other|es|1|1|0")] == 1  # Ana, moved
-    assert any(figure == "unsubscribed_7d" for figure, _s, _k in kept)
+    assert ("unsubscribed_7d", ids["invitation"], "") in kept  # Eve's
+    assert ("unsubscribed_7d", ids["notice"], "") not in kept  # Fay's, out of the moved window
     assert any(figure == "fact" for figure, _s, _k in kept)
 
     await recount()
@@ -168,3 +175,17 @@ async def test_messages_being_sent_are_counted_apart(db: str) -> None:
 
     after = (await delivery_counts([invitation]))[invitation]
     assert (after["sending"], after["queued"], after["sent"]) == (0, 0, before["sent"] + 1)
+
+
+async def test_a_campaign_or_person_deleted_by_hand_is_counted_out(db: str) -> None:
+    ids = await make_dataset()
+    await collect(PERIOD, today=TODAY)
+    assert ("unsubscribed_7d", ids["invitation"], "") in await _counters()
+
+    await Campaign.filter(id=ids["invitation"]).delete()  # its messages go with it
+    await Subscriber.filter(email="ana@example.com").delete()  # her events and profile too
+
+    kept = await _counters()
+    assert not any(scope == ids["invitation"] for _f, scope, _k in kept)
+    await recount()
+    assert await _counters() == kept
