@@ -1,8 +1,10 @@
-"""The triggers that keep the figures' counters current, for SQLite and PostgreSQL from one text.
+"""The triggers that keep the figures' counters current, for SQLite and PostgreSQL.
 
 Each trigger appends rows to `tally_change` (see `outreach.metrics.models`): +1 for the values a
 row has now, -1 for the values it had. The bodies are plain SQL both databases read alike (`NEW`
-and `OLD`, `INSERT ... SELECT ... WHERE`); only the few expressions below differ. Triggers, not
+and `OLD`, `INSERT ... SELECT ... WHERE`); only the few expressions below differ, and on
+PostgreSQL the message triggers run once per statement over its transition tables (the sender's
+path; `_delivery_statement_triggers`). Triggers, not
 Python, because every writer must be counted: the sender, the bounce reader, the form, imports,
 erasure, and a bulk `UPDATE` staff run by hand alike, in the writer's own transaction.
 
