@@ -50,6 +50,7 @@ from bot.db import apply_migrations, database
 from outreach.metrics import Period, collect
 from outreach.metrics.charts import charts, draw
 from outreach.metrics.figures import bring_up_to_date
+from outreach.metrics.profiles import screen_waiting_profiles
 from outreach.metrics.report import build as build_report
 from subscribers.eligibility.location import la_county_zips
 from subscribers.models import Role
@@ -262,7 +263,8 @@ async def build(server_url: str, label: str, people: int, deliveries: int, folde
     print(f"  built {label}: {people:,} people, {deliveries:,} deliveries in {seconds:.0f} s", flush=True)
     async with database(url):
         started = time.perf_counter()
-        await bring_up_to_date(TODAY)  # screen every new profile, fold the triggers' changes: once
+        await screen_waiting_profiles(TODAY)  # every new profile (a sweep does 10,000 at a time)
+        await bring_up_to_date(TODAY)  # and fold the triggers' changes: once
         seconds = time.perf_counter() - started
     print(f"  {label}: profiles screened and counter changes folded in {seconds:.1f} s (once)", flush=True)
     if name:
