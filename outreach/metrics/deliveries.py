@@ -66,7 +66,7 @@ async def _being_sent(campaign_ids: list[int]) -> list[tuple[int, int]]:
 
 async def _messages(campaign_ids: Iterable[int]) -> list[Count]:
     """The campaigns' message counters: (campaign, [state, language, role, clicked, complained], n)."""
-    return await tally_counts("delivery", parts=5, scopes=campaign_ids)
+    return await tally_counts("delivery", scopes=campaign_ids)
 
 
 @dataclass(slots=True)
@@ -164,9 +164,7 @@ async def unsubscribed_by_campaign(campaign_ids: Iterable[int]) -> dict[int, int
     """Unsubscribes within 7 days of each campaign's start by people it wrote to, counted by the
     database as pairs (an unsubscribe, a message of the campaign). Erasure unlinks a person's
     messages, so an erased person's unsubscribe no longer counts, as before the counters."""
-    return {
-        found.scope: found.n for found in await tally_counts("unsubscribed_7d", parts=1, scopes=campaign_ids)
-    }
+    return {found.scope: found.n for found in await tally_counts("unsubscribed_7d", scopes=campaign_ids)}
 
 
 async def sent_total(period: Period) -> int:

@@ -19,6 +19,7 @@ from outreach.metrics.naics import sector_title
 from outreach.metrics.period import Bucket, Period
 from outreach.metrics.profiles import profile_facts
 from outreach.metrics.tally import Count, counts
+from outreach.metrics.triggers import TOPIC_PART
 from subscribers.eligibility.location import lookup_zip
 from subscribers.models import Language, Role, Status, Topic
 
@@ -57,7 +58,7 @@ def _days(first: dt.date, last: dt.date) -> tuple[int, int]:
 async def _events(first: dt.date, last: dt.date) -> list[Count]:
     """The audit trail's status changes and erasures of these County days, counted by the
     database as they were recorded: (day, [action, role, old value, new value], n)."""
-    return await counts("event", parts=4, days=_days(first, last))
+    return await counts("event", days=_days(first, last))
 
 
 def _totals(events: Iterable[Count]) -> StatusTotals:
@@ -174,7 +175,7 @@ async def collect_interest(period: Period) -> Interest:
         first, last = _days(bucket.first, bucket.last)
         inside = [event for event in events if first <= event.scope < last]
         series.append(InterestPoint(bucket, _signups_by_role(inside), _totals(inside)))
-    people = await counts("person", parts=6)
+    people = await counts("person")
     active = [person for person in people if person.parts[0] == Status.ACTIVE.value]
     return Interest(
         totals=_totals(events),
@@ -183,7 +184,7 @@ async def collect_interest(period: Period) -> Interest:
         active_by_role={**dict.fromkeys(ROLES, 0), **_sum_by(active, 1)},
         active_by_language={**{lang.value: 0 for lang in Language}, **_sum_by(active, 2)},
         active_by_topic={
-            topic.value: sum(p.n for p in active if p.parts[3 + i] == "1") for i, topic in enumerate(Topic)
+            topic.value: sum(p.n for p in active if p.parts[TOPIC_PART[topic]] == "1") for topic in Topic
         },
         active_by_zip=await _top_zips(),
         manufacturers_by_sector=await _sectors(),
@@ -201,7 +202,7 @@ def _sum_by(found: Iterable[Count], part: int) -> dict[str, int]:
 
 
 async def _top_zips() -> list[tuple[str, str, int]]:
-    active = [z for z in await counts("zip", parts=2) if z.parts[0] == Status.ACTIVE.value and z.parts[1]]
+    active = [z for z in await counts("zip") if z.parts[0] == Status.ACTIVE.value and z.parts[1]]
     top = sorted(active, key=lambda z: (-z.n, z.parts[1]))[:TOP_ZIPS]
     return [(z.parts[1], _city(z.parts[1]), z.n) for z in top]
 

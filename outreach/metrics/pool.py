@@ -43,7 +43,7 @@ class Pool:
 
 async def collect_pool(as_of: dt.date) -> Pool:
     """The pool today; `as_of` is the day the stored verdicts hold for (see `screen_waiting_profiles`)."""
-    people = await counts("person", parts=6)
+    people = await counts("person")
     manufacturers = sum(
         p.n for p in people if p.parts[0] == Status.ACTIVE.value and p.parts[1] == Role.MANUFACTURER.value
     )

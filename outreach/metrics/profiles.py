@@ -156,4 +156,4 @@ async def _screen_next_batch(today: dt.date) -> int:
 
 async def profile_facts() -> list[Count]:
     """Active manufacturers' profile facts: ([kind, value], manufacturers)."""
-    return await counts("fact", parts=2)
+    return await counts("fact")

@@ -67,7 +67,6 @@ class Count:
 async def counts(
     figure: str,
     *,
-    parts: int,
     scopes: Iterable[int] | None = None,
     days: tuple[int, int] | None = None,
 ) -> list[Count]:
@@ -94,7 +93,7 @@ async def counts(
         values + values,
     )
     return [
-        Count(int(row["scope"]), str(row["key"]).split("|", parts - 1), int(row["n"]))
+        Count(int(row["scope"]), str(row["key"]).split("|", triggers.PARTS[figure] - 1), int(row["n"]))
         for row in rows
         if int(row["n"])
     ]

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from subscribers.models import Topic
+
 WEEK_SECONDS = 7 * 86400
 
 
@@ -77,8 +79,14 @@ def _join(*parts: str) -> str:
 
 
 def person_key(row: str) -> str:
-    topics = ("topic_pilot_updates", "topic_application_invitations", "topic_working_group")
-    return _join(f"{row}.status", f"{row}.role", f"{row}.language", *(_flag(f"{row}.{t}") for t in topics))
+    topics = (f"{row}.topic_{topic.value}" for topic in Topic)
+    return _join(f"{row}.status", f"{row}.role", f"{row}.language", *(_flag(t) for t in topics))
+
+
+# How many values each figure's key holds (the layouts in this module's docstring), and where a
+# person's topic flag sits in theirs: readers split keys with these, never with a number of their own.
+PARTS = {"person": 3 + len(Topic), "zip": 2, "event": 4, "delivery": 5, "unsubscribed_7d": 1, "fact": 2}
+TOPIC_PART = {topic: 3 + i for i, topic in enumerate(Topic)}
 
 
 def zip_key(row: str) -> str:

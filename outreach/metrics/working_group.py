@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from outreach.metrics.tally import counts
-from subscribers.models import Role, Status
+from outreach.metrics.triggers import TOPIC_PART
+from subscribers.models import Role, Status, Topic
 
 # The registry's role is the organisation type people chose on the form.
 ORGANISATION_TYPES = {
@@ -38,10 +39,10 @@ class WorkingGroup:
 
 
 async def members_by_type() -> dict[str, int]:
-    """Active people who follow the working group (the person counters' last topic), by role."""
+    """Active people who follow the working group, by role (from the person counters)."""
     found = dict.fromkeys(ORGANISATION_TYPES, 0)
-    for person in await counts("person", parts=6):
-        status, role, _language, _updates, _invitations, working_group = person.parts
-        if status == Status.ACTIVE.value and working_group == "1":
+    for person in await counts("person"):
+        status, role = person.parts[:2]
+        if status == Status.ACTIVE.value and person.parts[TOPIC_PART[Topic.WORKING_GROUP]] == "1":
             found[role] = found.get(role, 0) + person.n
     return found
