@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import socket
@@ -156,10 +157,16 @@ def _try_sqlite_file(database_url: str) -> None:
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise PermissionError(errno.EACCES, "the file is read-only for this user")
     busy_seconds = int(credentials.get("busy_timeout", 10_000)) / 1000
-    with contextlib.closing(sqlite3.connect(path, timeout=busy_seconds)) as db:
-        mode = str(credentials.get("journal_mode", "WAL"))
-        if mode.isalpha():
-            db.execute(f"PRAGMA journal_mode={mode}")  # what fails in a read-only folder
+    # Under the migration lock (bot.db.migration_lock's file): setting the journal mode needs the
+    # file to itself, and a second process starting with a migration in flight got "database is
+    # locked" at once instead of waiting.
+    lock_path = f"{path}.migrate-lock"
+    with open(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock_file:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        with contextlib.closing(sqlite3.connect(path, timeout=busy_seconds)) as db:
+            mode = str(credentials.get("journal_mode", "WAL"))
+            if mode.isalpha():
+                db.execute(f"PRAGMA journal_mode={mode}")  # what fails in a read-only folder
 
 
 def _open_errors() -> tuple[type[BaseException], ...]:
